@@ -1,0 +1,59 @@
+# `make run` and `make test` work on a fresh machine: they find a Python >= 3.12,
+# make .venv, install the pinned requirements, and go.
+
+VENV ?= .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# The first interpreter >= 3.12 among the usual names and pyenv's versions;
+# PYTHON=/path/to/python overrides.
+PYTHON ?= $(shell for c in python3.14 python3.13 python3.12 python3 python \
+	$$(ls -d $$(pyenv root 2>/dev/null || echo $$HOME/.pyenv)/versions/3.1[2-9]*/bin/python 2>/dev/null); do \
+	$$c -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && { command -v $$c; break; }; done)
+
+.PHONY: run test lint format migrations-check bench demo clean
+
+$(PY):
+	@if [ -z "$(PYTHON)" ]; then \
+		echo "No Python >= 3.12 found. Install one, or run: make $(MAKECMDGOALS) PYTHON=/path/to/python3.12" >&2; exit 1; fi
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.runtime
+
+run: export DJANGO_DEBUG ?= 1
+run: $(VENV)/.runtime
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_demo_data
+	@echo
+	@echo "  Open Event is running at http://$(HOST):$(PORT)/"
+	@echo "  Demo logins (password: demo-password-1):"
+	@echo "    superadmin@example.com (super admin), admin@example.com (admin),"
+	@echo "    alice@example.com (organizer), bob@example.com (co-organizer), carol@example.com (moderator)"
+	@echo
+	$(PY) -m daphne -b $(HOST) -p $(PORT) eventsite.asgi:application
+
+test: $(VENV)/.dev
+	$(PY) manage.py check
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: $(VENV)/.dev
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+migrations-check: $(VENV)/.dev
+	$(PY) manage.py makemigrations --check --dry-run
+
+clean:
+	rm -rf $(VENV) db.sqlite3 test_db.sqlite3 staticfiles

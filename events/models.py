@@ -1,0 +1,184 @@
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+
+from eventsite.versioning import VersionedModel
+
+# The resource lists of an event, each with its own version counter.
+RESOURCES = ("event", "tickets", "tracks", "sessions", "speakers", "sponsors", "microlocations", "roles")
+
+
+def validate_timezone(value):
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not a known time zone.", code="invalid_timezone")
+
+
+class Event(VersionedModel):
+    DRAFT, PUBLISHED = "draft", "published"
+    STATES = [(DRAFT, "Draft"), (PUBLISHED, "Published")]
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    location = models.CharField(max_length=200, blank=True)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    state = models.CharField(max_length=10, choices=STATES, default=DRAFT)
+    background = models.ImageField(upload_to="backgrounds/", blank=True, max_length=200)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="created_events"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    version_scope_field = "id"
+    version_list = "event"
+    version_global_keys = ("site.all.events",)
+
+    class Meta:
+        ordering = ["starts_at", "id"]
+        constraints = [models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="event_ends_after_start")]
+        indexes = [models.Index(fields=["state", "starts_at"])]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            raise ValidationError({"ends_at": "The event must end after it starts."})
+
+    def get_absolute_url(self):
+        return reverse("events:public", args=[self.slug])
+
+    @property
+    def is_published(self):
+        return self.state == self.PUBLISHED
+
+
+class EventService(VersionedModel):
+    """Base of the services of an event (tracks, sessions, ...)."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="%(class)ss")
+
+    class Meta:
+        abstract = True
+
+
+class Track(EventService):
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    color = models.CharField(
+        max_length=7,
+        default="#0d6efd",
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", "Enter a colour as #RRGGBB.")],
+    )
+    location = models.CharField(max_length=200, blank=True)
+
+    version_list = "tracks"
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+class Microlocation(EventService):
+    name = models.CharField(max_length=200)
+    floor = models.IntegerField(null=True, blank=True)
+    latitude = models.DecimalField(
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)],
+    )
+    longitude = models.DecimalField(
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)],
+    )
+
+    version_list = "microlocations"
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+class Speaker(EventService):
+    name = models.CharField(max_length=200)
+    email = models.EmailField(blank=True)
+    bio = models.TextField(blank=True)
+    organisation = models.CharField(max_length=200, blank=True)
+
+    version_list = "speakers"
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+class Sponsor(EventService):
+    name = models.CharField(max_length=200)
+    url = models.URLField(blank=True)
+    level = models.CharField(max_length=50, blank=True, help_text="e.g. Gold, Silver, Bronze")
+    logo = models.ImageField(upload_to="sponsors/", blank=True, max_length=200)
+
+    version_list = "sponsors"
+
+    class Meta:
+        ordering = ["level", "name", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+class Session(EventService):
+    title = models.CharField(max_length=200)
+    abstract = models.TextField(blank=True)
+    track = models.ForeignKey(Track, on_delete=models.SET_NULL, null=True, blank=True, related_name="sessions")
+    microlocation = models.ForeignKey(
+        Microlocation, on_delete=models.SET_NULL, null=True, blank=True, related_name="sessions"
+    )
+    speakers = models.ManyToManyField(Speaker, blank=True, related_name="sessions")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+
+    version_list = "sessions"
+
+    class Meta:
+        ordering = ["starts_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="session_ends_after_start")
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def clean(self):
+        errors = {}
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            errors["ends_at"] = "The session must end after it starts."
+        event = self.event if self.event_id else None
+        if event and self.starts_at and self.ends_at and not errors:
+            if self.starts_at < event.starts_at or self.ends_at > event.ends_at:
+                errors["starts_at"] = "The session must take place within the event's dates."
+        if event and self.track_id and self.track.event_id != self.event_id:
+            errors["track"] = "This track belongs to another event."
+        if event and self.microlocation_id and self.microlocation.event_id != self.event_id:
+            errors["microlocation"] = "This microlocation belongs to another event."
+        if errors:
+            raise ValidationError(errors)

@@ -1,0 +1,24 @@
+"""Reusable event querysets."""
+
+from django.db.models import Prefetch
+
+from permissions.models import EventRole
+
+from .models import Event
+
+
+def published_events():
+    """Return published events, soonest first."""
+    return Event.objects.filter(state=Event.PUBLISHED).order_by("starts_at", "id")
+
+
+def events_of_user(user):
+    """Return the events the user holds a role in, each with ``my_roles`` prefetched."""
+    return (
+        Event.objects.filter(roles__user=user)
+        .distinct()
+        .order_by("starts_at", "id")
+        .prefetch_related(
+            Prefetch("roles", queryset=EventRole.objects.filter(user=user).select_related("role"), to_attr="my_roles")
+        )
+    )

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import views
+
+app_name = "events"
+urlpatterns = [
+    path("new/", views.event_create, name="create"),
+    path("<int:event_id>/", views.DashboardView.as_view(), name="dashboard"),
+    path("<int:event_id>/edit/", views.EventEditView.as_view(), name="edit"),
+    path("<int:event_id>/<slug:kind>/", views.ServiceListView.as_view(), name="service-list"),
+    path("<int:event_id>/<slug:kind>/new/", views.ServiceCreateView.as_view(), name="service-create"),
+    path("<int:event_id>/<slug:kind>/<int:pk>/edit/", views.ServiceUpdateView.as_view(), name="service-edit"),
+    path("<int:event_id>/<slug:kind>/<int:pk>/delete/", views.ServiceDeleteView.as_view(), name="service-delete"),
+    path("e/<slug:slug>/", views.public_event, name="public"),
+]

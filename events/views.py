@@ -1,0 +1,190 @@
+"""Organizer pages: create an event, its dashboard, and the pages of each service."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views import generic
+
+from eventsite.versioning import StaleObjectError
+from permissions.mixins import EventPermissionMixin
+from permissions.names import CREATE, DELETE, READ, SERVICES, TRACK_SCOPED_SERVICES, UPDATE
+
+from . import forms
+from .models import Event, Microlocation, Session, Speaker, Sponsor, Track
+from .queries import published_events
+from .services import create_event
+
+
+@login_required
+def event_create(request):
+    """Step one of a new event: its details. The creator becomes its organizer."""
+    form = forms.EventDetailsForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        event = create_event(user=request.user, **form.cleaned_data)
+        messages.success(request, f"{event.name} was created as a draft.")
+        return redirect("events:dashboard", event.pk)
+    return render(request, "events/event_form.html", {"form": form})
+
+
+def public_event(request, slug):
+    """The public page of a published event."""
+    event = get_object_or_404(published_events(), slug=slug)
+    return render(
+        request,
+        "events/public.html",
+        {
+            "event": event,
+            "sessions": event.sessions.select_related("track", "microlocation").prefetch_related("speakers"),
+            "sponsors": event.sponsors.all(),
+        },
+    )
+
+
+class DashboardView(EventPermissionMixin, generic.DetailView):
+    template_name = "events/dashboard.html"
+    service, operation = "event", READ
+    context_object_name = "event"
+
+    def get_object(self, queryset=None):
+        return get_object_or_404(Event, pk=self.kwargs["event_id"])
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        perms = self.event_permissions
+        context["services"] = [
+            {"kind": kind, "label": SERVICE_PAGES[kind].label, "operations": perms.operations(service)}
+            for kind, service in PAGE_SERVICES.items()
+            if perms.can(READ, service, anywhere=True)
+        ]
+        context["can_edit_event"] = perms.can(UPDATE, "event")
+        return context
+
+
+class EventEditView(EventPermissionMixin, generic.UpdateView):
+    template_name = "events/event_form.html"
+    service, operation = "event", UPDATE
+    form_class = forms.EventDetailsForm
+
+    def get_object(self, queryset=None):
+        return get_object_or_404(Event, pk=self.kwargs["event_id"])
+
+    def form_valid(self, form):
+        try:
+            return super().form_valid(form)
+        except StaleObjectError:
+            form.add_error(None, "Someone else changed this event meanwhile; reload and try again.")
+            return self.form_invalid(form)
+
+    def get_success_url(self):
+        return reverse("events:dashboard", args=[self.object.pk])
+
+
+class ServicePage:
+    """What the generic pages need to know about one kind of service object."""
+
+    def __init__(self, model, form_class, label, columns):
+        self.model, self.form_class, self.label, self.columns = model, form_class, label, columns
+
+
+SERVICE_PAGES = {
+    "tracks": ServicePage(Track, forms.TrackForm, "Tracks", ["name", "location"]),
+    "sessions": ServicePage(Session, forms.SessionForm, "Sessions", ["title", "track", "starts_at"]),
+    "speakers": ServicePage(Speaker, forms.SpeakerForm, "Speakers", ["name", "organisation"]),
+    "sponsors": ServicePage(Sponsor, forms.SponsorForm, "Sponsors", ["name", "level"]),
+    "microlocations": ServicePage(Microlocation, forms.MicrolocationForm, "Microlocations", ["name", "floor"]),
+}
+PAGE_SERVICES = {kind: page.model.__name__.lower() for kind, page in SERVICE_PAGES.items()}
+assert set(PAGE_SERVICES.values()) <= set(SERVICES)
+
+
+class ServiceMixin(EventPermissionMixin):
+    """Pick the service from the URL's ``kind`` and scope objects to the event (and track limit)."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if kwargs["kind"] not in SERVICE_PAGES:
+            raise Http404("No such page.")
+        self.page = SERVICE_PAGES[kwargs["kind"]]
+        self.service = PAGE_SERVICES[kwargs["kind"]]
+        return super().dispatch(request, *args, **kwargs)
+
+    def track_of(self, obj):
+        if self.service not in TRACK_SCOPED_SERVICES:
+            return None
+        return obj.pk if self.service == "track" else obj.track_id
+
+    def get_queryset(self):
+        queryset = self.page.model.objects.filter(event_id=self.kwargs["event_id"])
+        limit = self.event_permissions.track_limit(READ, self.service)
+        if limit is not None and self.service in TRACK_SCOPED_SERVICES:
+            queryset = queryset.filter(**{"id__in" if self.service == "track" else "track_id__in": limit})
+        return queryset
+
+    def get_object(self, queryset=None):
+        obj = get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
+        if not self.event_permissions.can(self.operation, self.service, track_id=self.track_of(obj)):
+            raise PermissionDenied(f"Your role does not reach this {self.service}.")
+        return obj
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(
+            page=self.page,
+            kind=self.kwargs["kind"],
+            event=get_object_or_404(Event, pk=self.kwargs["event_id"]),
+            can_create=self.event_permissions.can(CREATE, self.service, anywhere=True),
+            can_update=self.event_permissions.can(UPDATE, self.service, anywhere=True),
+            can_delete=self.event_permissions.can(DELETE, self.service, anywhere=True),
+        )
+        return context
+
+    def get_success_url(self):
+        return reverse("events:service-list", args=[self.kwargs["event_id"], self.kwargs["kind"]])
+
+
+class ServiceFormMixin(ServiceMixin):
+    template_name = "events/service_form.html"
+
+    def get_form_class(self):
+        return self.page.form_class
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "event": Event.objects.get(pk=self.kwargs["event_id"])}
+
+    def form_valid(self, form):
+        try:
+            with transaction.atomic():
+                self.object = form.save()
+                if not self.event_permissions.can(self.operation, self.service, track_id=self.track_of(self.object)):
+                    raise PermissionDenied(f"Your role does not reach this {self.service}.")
+        except StaleObjectError:
+            form.add_error(None, "Someone else changed this meanwhile; reload and try again.")
+            return self.form_invalid(form)
+        messages.success(self.request, f"Saved {self.object}.")
+        return redirect(self.get_success_url())
+
+
+class ServiceListView(ServiceMixin, generic.ListView):
+    template_name = "events/service_list.html"
+    operation = READ
+    paginate_by = 50
+
+
+class ServiceCreateView(ServiceFormMixin, generic.CreateView):
+    operation = CREATE
+
+
+class ServiceUpdateView(ServiceFormMixin, generic.UpdateView):
+    operation = UPDATE
+
+
+class ServiceDeleteView(ServiceMixin, generic.DeleteView):
+    template_name = "events/service_confirm_delete.html"
+    operation = DELETE
+
+    def form_valid(self, form):
+        messages.success(self.request, f"Deleted {self.object}.")
+        return super().form_valid(form)

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class EventsiteConfig(AppConfig):
+    name = "eventsite"
+    verbose_name = "Accounts and site"

@@ -1,0 +1,138 @@
+"""Conditional requests for the API: ETag on every GET, 304 on If-None-Match, 412 on If-Match.
+
+ETags are computed from stored version counters (see versioning.py), never
+from the response body, so a matching If-None-Match is answered before the
+list is loaded or the object serialized. A view supplies two cheap methods:
+
+- ``list_etag_parts()``: the counters (and anything else) the list depends on;
+- ``object_etag_parts(obj)``: usually the object's ``version``;
+
+plus ``etag_variant()`` for what makes two users' representations differ.
+"""
+
+import hashlib
+
+from django.db import transaction
+from django.db.models import F
+from django.utils.cache import patch_vary_headers
+from django.utils.http import parse_etags
+from rest_framework import status
+from rest_framework.response import Response
+
+from .api import PreconditionFailed
+from .versioning import StaleObjectError
+
+
+def make_etag(*parts):
+    """Return a strong ETag for the parts (any repr-able values)."""
+    digest = hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
+    return f'"{digest}"'
+
+
+def _opaque(tag):
+    return tag[2:] if tag.startswith("W/") else tag
+
+
+def none_match(request, etag):
+    """Whether If-None-Match matches the ETag (weak comparison, RFC 9110 13.1.2)."""
+    header = request.headers.get("If-None-Match")
+    if not header:
+        return False
+    tags = parse_etags(header)
+    return tags == ["*"] or _opaque(etag) in {_opaque(tag) for tag in tags}
+
+
+def check_if_match(request, current_etag):
+    """Raise 412 unless If-Match is absent, ``*``, or names the current ETag (strong comparison)."""
+    header = request.headers.get("If-Match")
+    if header is None:
+        return
+    tags = parse_etags(header)
+    if tags == ["*"]:
+        return
+    if current_etag not in [tag for tag in tags if not tag.startswith("W/")]:
+        raise PreconditionFailed()
+
+
+class ConditionalMixin:
+    """Add ETag / If-None-Match / If-Match handling to a DRF generic viewset."""
+
+    vary_on = ("Cookie", "Authorization")
+
+    def etag_variant(self):
+        return ()
+
+    def list_etag_parts(self):
+        raise NotImplementedError
+
+    def object_etag_parts(self, obj):
+        return (type(obj).__name__, obj.pk, obj.version)
+
+    def list_etag(self):
+        query = sorted(self.request.query_params.lists())
+        return make_etag("list", self.request.path, query, self.list_etag_parts(), self.etag_variant())
+
+    def object_etag(self, obj):
+        return make_etag("object", self.object_etag_parts(obj), self.etag_variant())
+
+    def _conditional(self, etag, produce):
+        if none_match(self.request, etag):
+            response = Response(status=status.HTTP_304_NOT_MODIFIED)
+        else:
+            response = produce()
+        response["ETag"] = etag
+        return response
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        patch_vary_headers(response, self.vary_on)
+        return response
+
+    def list(self, request, *args, **kwargs):
+        return self._conditional(self.list_etag(), lambda: super(ConditionalMixin, self).list(request, *args, **kwargs))
+
+    def retrieve(self, request, *args, **kwargs):
+        instance = self.get_object()
+        serialize = lambda: Response(self.get_serializer(instance).data)  # noqa: E731
+        return self._conditional(self.object_etag(instance), serialize)
+
+    def create(self, request, *args, **kwargs):
+        response = super().create(request, *args, **kwargs)
+        if getattr(self, "created_instance", None) is not None:
+            response["ETag"] = self.object_etag(self.created_instance)
+        return response
+
+    def perform_create(self, serializer):
+        self.created_instance = serializer.save()
+
+    def update(self, request, *args, **kwargs):
+        partial = kwargs.pop("partial", False)
+        with transaction.atomic():
+            instance = self.get_object()
+            check_if_match(request, self.object_etag(instance))
+            serializer = self.get_serializer(instance, data=request.data, partial=partial)
+            serializer.is_valid(raise_exception=True)
+            try:
+                self.perform_update(serializer)
+            except StaleObjectError as error:
+                raise PreconditionFailed(str(error)) from error
+            instance = serializer.instance
+        response = Response(self.get_serializer(instance).data)
+        response["ETag"] = self.object_etag(instance)
+        return response
+
+    def destroy(self, request, *args, **kwargs):
+        with transaction.atomic():
+            instance = self.get_object()
+            check_if_match(request, self.object_etag(instance))
+            if request.headers.get("If-Match") and hasattr(instance, "version"):
+                # Claim the version so a concurrent writer with the same If-Match loses.
+                claimed = (
+                    type(instance)
+                    ._base_manager.filter(pk=instance.pk, version=instance.version)
+                    .update(version=F("version") + 1)
+                )
+                if not claimed:
+                    raise PreconditionFailed()
+            self.perform_destroy(instance)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,71 @@
+from django import forms
+from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth.forms import AuthenticationForm
+
+
+class EmailAuthenticationForm(AuthenticationForm):
+    """Log in with an email address instead of a user name."""
+
+    username = forms.EmailField(
+        label="Email", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
+    )
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "Please enter a correct email and password. Both fields may be case-sensitive.",
+    }
+
+
+class SignupForm(forms.ModelForm):
+    """Create an account identified by a unique, case-insensitive email address."""
+
+    password1 = forms.CharField(
+        label="Password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    password2 = forms.CharField(
+        label="Password again", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    class Meta:
+        model = get_user_model()
+        fields = ["email", "first_name", "last_name"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["email"].required = True
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip()
+        if get_user_model()._default_manager.filter(email__iexact=email).exists():
+            raise forms.ValidationError("An account with this email already exists.", code="duplicate_email")
+        return email
+
+    def clean(self):
+        cleaned = super().clean()
+        password1, password2 = cleaned.get("password1"), cleaned.get("password2")
+        if password1 and password2 and password1 != password2:
+            self.add_error("password2", "The two passwords do not match.")
+        elif password1:
+            self.instance.email = cleaned.get("email", "")
+            try:
+                password_validation.validate_password(password1, self.instance)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return cleaned
+
+    def save(self, commit=True):
+        user = super().save(commit=False)
+        user.username = username_for_email(user.email)
+        user.set_password(self.cleaned_data["password1"])
+        if commit:
+            user.save()
+        return user
+
+
+def username_for_email(email):
+    """Return a unique user name derived from an email address (log-in uses the email)."""
+    import uuid
+
+    candidate = email.lower()[:150]
+    if get_user_model()._default_manager.filter(username=candidate).exists():
+        candidate = f"{candidate[:117]}-{uuid.uuid4().hex}"
+    return candidate

@@ -1,0 +1,26 @@
+"""Template helpers that render form fields with Bootstrap's classes."""
+
+from django import forms, template
+
+register = template.Library()
+
+CHECK_WIDGETS = (forms.CheckboxInput,)
+SELECT_WIDGETS = (forms.Select, forms.SelectMultiple)
+
+
+@register.inclusion_tag("includes/field.html")
+def field(bound_field, label=True):
+    """Render one bound field: label, widget with Bootstrap classes, help and errors."""
+    widget = bound_field.field.widget
+    if isinstance(widget, CHECK_WIDGETS):
+        css, kind = "form-check-input", "check"
+    elif isinstance(widget, forms.CheckboxSelectMultiple):
+        css, kind = "", "multi"
+    elif isinstance(widget, SELECT_WIDGETS):
+        css, kind = "form-select", "input"
+    else:
+        css, kind = "form-control", "input"
+    if bound_field.errors:
+        css += " is-invalid"
+    attrs = {"class": css.strip()} if css.strip() else {}
+    return {"field": bound_field, "widget": bound_field.as_widget(attrs=attrs), "kind": kind, "show_label": label}

@@ -1,0 +1,111 @@
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+
+from .names import OPERATIONS, ROLE_LABELS, ROLES, SERVICES
+
+
+class Role(models.Model):
+    name = models.CharField(max_length=40, unique=True, choices=[(name, ROLE_LABELS[name]) for name in ROLES])
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return self.get_name_display()
+
+
+class Service(models.Model):
+    name = models.CharField(max_length=40, unique=True, choices=[(name, name.title()) for name in SERVICES])
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return self.name
+
+
+class RolePermission(models.Model):
+    """One cell row of the matrix: what a role may do on a service."""
+
+    role = models.ForeignKey(Role, on_delete=models.CASCADE, related_name="permissions")
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="permissions")
+    can_create = models.BooleanField(default=False)
+    can_read = models.BooleanField(default=False)
+    can_update = models.BooleanField(default=False)
+    can_delete = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["role_id", "service_id"]
+        constraints = [models.UniqueConstraint(fields=["role", "service"], name="unique_role_service")]
+
+    def __str__(self):
+        letters = "".join(op[0].upper() for op in OPERATIONS if getattr(self, f"can_{op}"))
+        return f"{self.role} on {self.service}: {letters or '-'}"
+
+
+class EventRole(models.Model):
+    """A user's role in an event; track-scoped roles may be limited to some tracks."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="event_roles")
+    event = models.ForeignKey("events.Event", on_delete=models.CASCADE, related_name="roles")
+    role = models.ForeignKey(Role, on_delete=models.PROTECT, related_name="event_roles")
+    tracks = models.ManyToManyField(
+        "events.Track",
+        blank=True,
+        related_name="limited_roles",
+        help_text="Leave empty for all tracks. Only track organizers and moderators can be limited.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["event_id", "role_id", "id"]
+        constraints = [models.UniqueConstraint(fields=["user", "event", "role"], name="unique_user_event_role")]
+        indexes = [models.Index(fields=["event", "user"])]
+
+    def __str__(self):
+        return f"{self.user} is {self.role} of {self.event}"
+
+
+def hash_token(token):
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class RoleInvite(models.Model):
+    PENDING, ACCEPTED, DECLINED, CANCELLED = "pending", "accepted", "declined", "cancelled"
+    STATES = [(PENDING, "Pending"), (ACCEPTED, "Accepted"), (DECLINED, "Declined"), (CANCELLED, "Cancelled")]
+
+    email = models.EmailField()
+    event = models.ForeignKey("events.Event", on_delete=models.CASCADE, related_name="invites")
+    role = models.ForeignKey(Role, on_delete=models.PROTECT, related_name="invites")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="sent_invites"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    state = models.CharField(max_length=10, choices=STATES, default=PENDING)
+    responded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                "event",
+                "role",
+                condition=models.Q(state="pending"),
+                name="unique_pending_invite",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.email} invited as {self.role} of {self.event} ({self.state})"
+
+    @staticmethod
+    def new_token():
+        """Return a fresh random token; only its hash is stored."""
+        return secrets.token_urlsafe(32)

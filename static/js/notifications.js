@@ -1,0 +1,1 @@
+// Live notification badge: filled in by the notifications work.
