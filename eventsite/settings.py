@@ -101,7 +101,10 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so that a daphne subprocess started by a test can
     # share the test database; WAL lets readers and one writer overlap.
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test_db.sqlite3")}
+    # One file per test process, so parallel runs on one machine do not collide.
+    DATABASES["default"]["TEST"] = {
+        "NAME": os.environ.get("DJANGO_TEST_DATABASE_NAME") or str(BASE_DIR / f"test_db_{os.getpid()}.sqlite3")
+    }
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",
@@ -178,9 +181,19 @@ STORAGES = {
 # Email: the console unless EMAIL_URL (smtp://user:pass@host:587/?tls=True) is set.
 EMAIL_URL = os.environ.get("EMAIL_URL", "")
 if EMAIL_URL:
-    vars().update(dj_email_url.parse(EMAIL_URL))
+    _email = dj_email_url.parse(EMAIL_URL)
+    _smtp_options = {
+        "host": _email["EMAIL_HOST"],
+        "port": _email["EMAIL_PORT"],
+        "username": _email["EMAIL_HOST_USER"],
+        "password": _email["EMAIL_HOST_PASSWORD"],
+        "use_tls": _email["EMAIL_USE_TLS"],
+        "use_ssl": _email["EMAIL_USE_SSL"],
+        "timeout": _email["EMAIL_TIMEOUT"] or 10,
+    }
+    MAILERS = {"default": {"BACKEND": _email["EMAIL_BACKEND"], "OPTIONS": _smtp_options}}
 else:
-    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "Open Event <noreply@localhost>")
 
 # Security: on whenever DEBUG is off (TLS terminates at nginx, which sets

@@ -168,3 +168,19 @@ class VersionedModel(models.Model):
         """Record a change made outside save() (e.g. many-to-many) by bumping the version."""
         type(self)._default_manager.filter(pk=self.pk).update()
         self.version += 1
+
+
+def record_m2m_change(sender, instance, action, reverse, model, pk_set, **kwargs):
+    """Bump the versioned rows whose many-to-many field changed (add, remove, clear)."""
+    if action not in ("post_add", "post_remove", "pre_clear"):
+        return
+    if not reverse:
+        if isinstance(instance, VersionedModel) and instance.pk is not None:
+            instance.touch()
+        return
+    if issubclass(model, VersionedModel):
+        if action == "pre_clear":
+            field_name = next(f.name for f in model._meta.many_to_many if f.remote_field.through is sender)
+            model._default_manager.filter(**{field_name: instance}).update()
+        elif pk_set:
+            model._default_manager.filter(pk__in=pk_set).update()

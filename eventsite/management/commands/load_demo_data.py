@@ -1,0 +1,102 @@
+"""Load demo accounts and events; running it again changes nothing."""
+
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from events.models import Event, Microlocation, Session, Speaker, Track
+from events.services import create_event
+from permissions.models import EventRole
+from permissions.names import COORGANIZER, MODERATOR, TRACK_ORGANIZER
+from permissions.services import grant_role
+
+PASSWORD = "demo-password-1"
+PEOPLE = [
+    # email, first name, last name, is_staff, is_superuser
+    ("superadmin@example.com", "Sam", "Super", True, True),
+    ("admin@example.com", "Ada", "Admin", True, False),
+    ("alice@example.com", "Alice", "Organizer", False, False),
+    ("bob@example.com", "Bob", "Coorganizer", False, False),
+    ("carol@example.com", "Carol", "Moderator", False, False),
+    ("dave@example.com", "Dave", "Attendee", False, False),
+]
+
+
+class Command(BaseCommand):
+    help = "Create demo users (password: demo-password-1) and two events with roles. Idempotent."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        users = {}
+        user_model = get_user_model()
+        for email, first, last, staff, superuser in PEOPLE:
+            user, created = user_model.objects.get_or_create(
+                email=email,
+                defaults={
+                    "username": email,
+                    "first_name": first,
+                    "last_name": last,
+                    "is_staff": staff,
+                    "is_superuser": superuser,
+                },
+            )
+            if created:
+                user.set_password(PASSWORD)
+                user.save(update_fields=["password"])
+            users[email.split("@")[0]] = user
+
+        start = (timezone.now() + timedelta(days=30)).replace(hour=9, minute=0, second=0, microsecond=0)
+        conference = self._event(
+            users["alice"],
+            slug="open-source-summit",
+            name="Open Source Summit",
+            description="Two days of talks and workshops about open source.",
+            location="Berlin",
+            starts_at=start,
+            ends_at=start + timedelta(days=1, hours=9),
+            timezone="Europe/Berlin",
+        )
+        meetup = self._event(
+            users["bob"],
+            slug="django-meetup",
+            name="Django Meetup",
+            description="An evening of Django talks.",
+            location="Online",
+            starts_at=start + timedelta(days=14, hours=9),
+            ends_at=start + timedelta(days=14, hours=12),
+            timezone="UTC",
+        )
+        if not Track.objects.filter(event=conference).exists():
+            main = Track.objects.create(event=conference, name="Main track", color="#0d6efd")
+            Track.objects.create(event=conference, name="Workshops", color="#198754")
+            room = Microlocation.objects.create(event=conference, name="Hall A", floor=0)
+            speaker = Speaker.objects.create(event=conference, name="Grace Hopper", organisation="Navy")
+            session = Session.objects.create(
+                event=conference,
+                title="Keynote",
+                track=main,
+                microlocation=room,
+                starts_at=start + timedelta(hours=1),
+                ends_at=start + timedelta(hours=2),
+            )
+            session.speakers.add(speaker)
+        main = Track.objects.filter(event=conference, name="Main track").first()
+        self._role(users["bob"], conference, COORGANIZER, users["alice"])
+        self._role(users["carol"], conference, MODERATOR, users["alice"])
+        self._role(users["dave"], conference, TRACK_ORGANIZER, users["alice"], tracks=[main])
+        self._role(users["alice"], meetup, COORGANIZER, users["bob"])
+        if conference.state != Event.PUBLISHED:
+            conference.state = Event.PUBLISHED
+            conference.save()
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready: {len(users)} users, 2 events (password {PASSWORD})."))
+
+    def _event(self, user, slug, **fields):
+        event = Event.objects.filter(slug=slug).first()
+        return event or create_event(user=user, slug=slug, **fields)
+
+    def _role(self, user, event, role_name, by, tracks=None):
+        if not EventRole.objects.filter(user=user, event=event, role__name=role_name).exists():
+            grant_role(user=user, event=event, role_name=role_name, granted_by=by, tracks=tracks)
