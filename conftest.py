@@ -44,3 +44,9 @@ def api_for():
 def media_in_tmp(settings, tmp_path):
     """Keep uploaded files of a test in its own temporary folder."""
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    """Hash test passwords cheaply; the real hasher is Django's, tested upstream."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

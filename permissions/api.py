@@ -39,6 +39,8 @@ class EventRoleViewSet(ConditionalMixin, EventScopedViewMixin, viewsets.ModelVie
     ordering_fields = ["created_at", "id"]
 
     def get_queryset(self):
+        if self.for_schema_only:
+            return EventRole.objects.none()
         return (
             EventRole.objects.filter(event_id=self.event_id)
             .select_related("user", "role")
@@ -47,6 +49,8 @@ class EventRoleViewSet(ConditionalMixin, EventScopedViewMixin, viewsets.ModelVie
         )
 
     def get_serializer_context(self):
+        if self.for_schema_only:
+            return super().get_serializer_context()
         return {**super().get_serializer_context(), "event_id": self.event_id}
 
     def list_etag_parts(self):

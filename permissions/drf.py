@@ -46,6 +46,11 @@ class EventScopedViewMixin:
         return self.kwargs[self.event_url_kwarg]
 
     @property
+    def for_schema_only(self):
+        """drf-spectacular builds the schema with a fake view that has no URL kwargs."""
+        return getattr(self, "swagger_fake_view", False)
+
+    @property
     def event_permissions(self):
         return permissions_for(self.request.user, self.event_id)
 

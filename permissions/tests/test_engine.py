@@ -1,0 +1,188 @@
+import pytest
+
+from eventsite.tests.factories import UserFactory
+from events.tests.factories import EventFactory, TrackFactory
+from permissions.engine import forget_permissions, permissions_for
+from permissions.models import RolePermission
+from permissions.names import (
+    COORGANIZER,
+    CREATE,
+    DEFAULT_MATRIX,
+    DELETE,
+    MODERATOR,
+    OPERATIONS,
+    ORGANIZER,
+    READ,
+    ROLES,
+    SERVICES,
+    TRACK_ORGANIZER,
+    UPDATE,
+    UnknownName,
+    default_grants,
+)
+from permissions.tests.factories import EventRoleFactory
+
+MATRIX_CELLS = [
+    (role, service, operation, expected)
+    for role in ROLES
+    for service in SERVICES
+    for operation, expected in zip(OPERATIONS, default_grants(role, service))
+]
+
+
+def test_default_matrix_matches_design_table():
+    assert DEFAULT_MATRIX[ORGANIZER]["event"] == "RUD"
+    assert default_grants(ORGANIZER, "event") == (False, True, True, True)
+    assert default_grants(COORGANIZER, "ticket") == (False, True, True, False)
+    assert default_grants(TRACK_ORGANIZER, "track") == (False, True, True, False)
+    assert default_grants(TRACK_ORGANIZER, "session") == (False, False, False, False)
+    assert default_grants(MODERATOR, "track") == (False, True, False, False)
+    assert len(MATRIX_CELLS) == 4 * 7 * 4
+
+
+@pytest.mark.django_db
+def test_seeded_matrix_equals_declared_default():
+    stored = {
+        (p.role.name, p.service.name): (p.can_create, p.can_read, p.can_update, p.can_delete)
+        for p in RolePermission.objects.select_related("role", "service")
+    }
+    assert stored == {(role, service): default_grants(role, service) for role in ROLES for service in SERVICES}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("role", "service", "operation", "expected"), MATRIX_CELLS)
+def test_engine_answers_the_matrix(role, service, operation, expected):
+    event = EventFactory()
+    member = UserFactory()
+    EventRoleFactory(user=member, event=event, role=role)
+    assert permissions_for(member, event.pk).can(operation, service, anywhere=True) is expected
+
+
+@pytest.mark.django_db
+def test_engine_costs_one_query_for_four_roles(django_assert_num_queries):
+    event = EventFactory()
+    member = UserFactory()
+    for role in ROLES:
+        EventRoleFactory(user=member, event=event, role=role)
+    with django_assert_num_queries(1):
+        perms = permissions_for(member, event.pk)
+        assert perms.can(CREATE, "ticket", anywhere=True) is True
+        assert perms.roles == frozenset(ROLES)
+    with django_assert_num_queries(0):
+        assert permissions_for(member, event.pk) is perms
+
+
+@pytest.mark.django_db
+def test_engine_for_stranger_sees_no_draft_event(django_assert_num_queries):
+    event = EventFactory()
+    stranger = UserFactory()
+    with django_assert_num_queries(1):
+        perms = permissions_for(stranger, event.pk)
+    assert perms.exists is True
+    assert perms.can_see_event is False
+    assert perms.operations("event") == []
+
+
+@pytest.mark.django_db
+def test_engine_for_missing_event():
+    perms = permissions_for(UserFactory(), 987654)
+    assert perms.exists is False
+    assert perms.can_see_event is False
+    assert permissions_for(UserFactory(), "not-a-number").exists is False
+
+
+@pytest.mark.django_db
+def test_engine_lets_anyone_see_a_published_event_but_grants_nothing():
+    event = EventFactory(state="published")
+    perms = permissions_for(UserFactory(), event.pk)
+    assert perms.can_see_event is True
+    assert perms.can(READ, "ticket", anywhere=True) is False
+
+
+@pytest.mark.django_db
+def test_staff_reads_everything_and_writes_nothing():
+    event = EventFactory()
+    staff = UserFactory(is_staff=True)
+    perms = permissions_for(staff, event.pk)
+    assert [perms.can(READ, service, anywhere=True) for service in SERVICES] == [True] * 7
+    assert perms.can(UPDATE, "event") is False
+    assert perms.can_manage_roles is False
+
+
+@pytest.mark.django_db
+def test_superuser_does_everything():
+    event = EventFactory()
+    admin = UserFactory(is_staff=True, is_superuser=True)
+    perms = permissions_for(admin, event.pk)
+    assert all(perms.can(op, service) for op in OPERATIONS for service in SERVICES)
+    assert perms.can_manage_roles is True
+
+
+@pytest.mark.django_db
+def test_unknown_names_raise_at_once():
+    perms = permissions_for(UserFactory(), EventFactory().pk)
+    with pytest.raises(UnknownName):
+        perms.can("edit", "track")
+    with pytest.raises(UnknownName):
+        perms.can(READ, "tracks")
+
+
+def test_mixin_with_misspelt_service_fails_at_class_creation():
+    from django.views import View
+
+    from permissions.mixins import EventPermissionMixin
+
+    with pytest.raises(UnknownName):
+        type("BadView", (EventPermissionMixin, View), {"service": "speakers", "operation": READ})
+
+
+@pytest.mark.django_db
+def test_track_limited_role_reaches_only_its_tracks():
+    event = EventFactory()
+    track_a, track_b = TrackFactory(event=event), TrackFactory(event=event)
+    member = UserFactory()
+    EventRoleFactory(user=member, event=event, role=TRACK_ORGANIZER, tracks=[track_a])
+    perms = permissions_for(member, event.pk)
+    assert perms.can(UPDATE, "track", track_id=track_a.pk) is True
+    assert perms.can(UPDATE, "track", track_id=track_b.pk) is False
+    assert perms.can(UPDATE, "track", anywhere=True) is True
+    assert perms.track_limit(READ, "track") == frozenset({track_a.pk})
+    # Limits apply to track-scoped services only: the event itself stays readable.
+    assert perms.can(READ, "event") is True
+
+
+@pytest.mark.django_db
+def test_unlimited_role_covers_every_track():
+    event = EventFactory()
+    track_b = TrackFactory(event=event)
+    member = UserFactory()
+    EventRoleFactory(user=member, event=event, role=TRACK_ORGANIZER)
+    perms = permissions_for(member, event.pk)
+    assert perms.can(UPDATE, "track", track_id=track_b.pk) is True
+    assert perms.track_limit(UPDATE, "track") is None
+
+
+@pytest.mark.django_db
+def test_limited_and_unlimited_roles_combine_to_unlimited():
+    event = EventFactory()
+    track_a, track_b = TrackFactory(event=event), TrackFactory(event=event)
+    member = UserFactory()
+    EventRoleFactory(user=member, event=event, role=MODERATOR, tracks=[track_a])
+    EventRoleFactory(user=member, event=event, role=COORGANIZER)
+    perms = permissions_for(member, event.pk)
+    assert perms.can(READ, "track", track_id=track_b.pk) is True
+    assert perms.can(DELETE, "track", track_id=track_a.pk) is False
+
+
+@pytest.mark.django_db
+def test_matrix_change_applies_on_next_request():
+    event = EventFactory()
+    member = UserFactory()
+    EventRoleFactory(user=member, event=event, role=MODERATOR)
+    assert permissions_for(member, event.pk).can(CREATE, "sponsor") is False
+    RolePermission.objects.filter(role__name=MODERATOR, service__name="sponsor").update(can_create=True)
+    # The same user object is memoised for its request...
+    assert permissions_for(member, event.pk).can(CREATE, "sponsor") is False
+    forget_permissions(member)
+    # ...and the next request (a fresh user object) sees the change.
+    assert permissions_for(member, event.pk).can(CREATE, "sponsor") is True
