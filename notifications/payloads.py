@@ -11,7 +11,8 @@ def notification_payload(notification):
         "action": notification.action,
         "url": notification.url,
         "received_at": notification.received_at.isoformat() if notification.received_at else None,
-        "received_ago": naturaltime(notification.received_at) if notification.received_at else "",
+        # naturaltime() may return a lazy translation, which JSON and msgpack cannot encode.
+        "received_ago": str(naturaltime(notification.received_at)) if notification.received_at else "",
         "has_read": notification.has_read,
         "mark_read_url": reverse("notifications:mark-read", args=[notification.pk]),
     }

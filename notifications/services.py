@@ -1,11 +1,20 @@
-"""notify(): the one way to tell users something."""
+"""notify() and marking read: the only ways to change a user's notifications.
+
+Every change bumps the user's ``user.<id>.notifications`` counter in the same
+transaction (the API's ETags read it) and, after commit, tells the user's
+open sockets through the channel-layer group ``user.<id>``.
+"""
 
 import logging
+from urllib.parse import urlsplit
 
 import nh3
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
+from django.utils import timezone
+
+from eventsite.versioning import bump, counter_key
 
 from .models import Notification
 
@@ -13,6 +22,7 @@ logger = logging.getLogger(__name__)
 
 ALLOWED_TAGS = {"a", "p", "br", "em", "strong", "b", "i", "ul", "ol", "li", "code"}
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
+URL_SCHEMES = {"http", "https", "mailto"}
 
 
 def sanitize(html):
@@ -21,10 +31,26 @@ def sanitize(html):
         html or "",
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
-        url_schemes={"http", "https", "mailto"},
+        url_schemes=URL_SCHEMES,
         link_rel="noopener noreferrer nofollow",
         set_tag_attribute_values={"a": {"target": "_blank"}},
     )
+
+
+def check_url(url):
+    """Return the URL if it is a path on this site or an http(s) address; raise ValueError otherwise.
+
+    The URL ends up in an ``href`` (inbox, toast), where ``javascript:`` would run.
+    """
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    on_site = url.startswith("/") and not url.startswith("//") and not parts.scheme and not parts.netloc
+    absolute = parts.scheme in {"http", "https"} and bool(parts.netloc)
+    # Browsers read a backslash as a slash ("/\evil.example" leaves the site).
+    if (on_site or absolute) and "\\" not in url:
+        return url
+    raise ValueError(f"A notification URL must be a path on this site or an http(s) address, not {url!r}")
 
 
 def user_group(user_id):
@@ -32,8 +58,13 @@ def user_group(user_id):
     return f"user.{user_id}"
 
 
+def notifications_counter(user_id):
+    """Return the name of the version counter of one user's notifications."""
+    return counter_key("user", user_id, "notifications")
+
+
 def notify(users, *, action, title, message="", url=""):
-    """Save one notification per user (one bulk INSERT), then push each to its user's group after commit.
+    """Save one notification per user (one bulk INSERT per 500), bump their counters, push after commit.
 
     ``users`` is a user, a user id, or an iterable of either. A channel layer
     that is down is logged once and otherwise ignored: the notifications are
@@ -44,6 +75,9 @@ def notify(users, *, action, title, message="", url=""):
     user_ids = list(dict.fromkeys(getattr(user, "pk", user) for user in users))
     if action not in dict(Notification.ACTIONS):
         raise ValueError(f"Unknown notification action {action!r}")
+    url = check_url(url)
+    if not user_ids:
+        return []
     clean_message = sanitize(message)
     notifications = [
         Notification(user_id=user_id, action=action, title=title[:200], message=clean_message, url=url)
@@ -51,40 +85,62 @@ def notify(users, *, action, title, message="", url=""):
     ]
     with transaction.atomic():
         Notification.objects.bulk_create(notifications, batch_size=500)
+        bump([notifications_counter(user_id) for user_id in user_ids])
         transaction.on_commit(lambda: push_notifications(notifications))
     return notifications
+
+
+def mark_read(*, user, ids):
+    """Mark the user's own unread notifications with these ids read; bump and push if any changed.
+
+    Others' ids and ids already read are ignored; returns how many changed.
+    """
+    with transaction.atomic():
+        changed = Notification.objects.filter(user=user, pk__in=ids, has_read=False).update(
+            has_read=True, read_at=timezone.now()
+        )
+        if changed:
+            _record_reads(user.pk)
+    return changed
+
+
+def mark_all_read(*, user):
+    """Mark every unread notification of the user read; bump and push if any changed; return how many."""
+    with transaction.atomic():
+        changed = Notification.objects.filter(user=user, has_read=False).update(has_read=True, read_at=timezone.now())
+        if changed:
+            _record_reads(user.pk)
+    return changed
+
+
+def _record_reads(user_id):
+    bump([notifications_counter(user_id)])
+    transaction.on_commit(lambda: push_to_groups([(user_group(user_id), {"type": "unread.changed"})]))
 
 
 def push_notifications(notifications):
     """Send each saved notification to its user's group; log one warning if the layer fails."""
     from .payloads import notification_payload
 
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    try:
-        send = async_to_sync(_send_all)
-        send(layer, [(user_group(n.user_id), notification_payload(n)) for n in notifications])
-    except Exception as error:  # the layer is an optional fast path; the row is the truth
-        logger.warning("Could not push %d notification(s) to the channel layer: %s", len(notifications), error)
-
-
-async def _send_all(layer, messages):
-    for group, payload in messages:
-        await layer.group_send(group, {"type": "notification.created", "notification": payload})
-
-
-def mark_read(*, user, ids):
-    """Mark the user's own notifications with these ids read; return how many changed (others' ids are ignored)."""
-    from django.utils import timezone
-
-    return Notification.objects.filter(user=user, pk__in=ids, has_read=False).update(
-        has_read=True, read_at=timezone.now()
+    push_to_groups(
+        [
+            (user_group(n.user_id), {"type": "notification.created", "notification": notification_payload(n)})
+            for n in notifications
+        ]
     )
 
 
-def mark_all_read(*, user):
-    """Mark every unread notification of the user read; return how many changed."""
-    from django.utils import timezone
+def push_to_groups(messages):
+    """Send (group, message) pairs on the channel layer; log one warning and carry on if it fails."""
+    layer = get_channel_layer()
+    if layer is None or not messages:
+        return
+    try:
+        async_to_sync(_send_all)(layer, messages)
+    except Exception as error:  # the layer is an optional fast path; the rows are the truth
+        logger.warning("Could not push %d message(s) to the channel layer: %s", len(messages), error)
 
-    return Notification.objects.filter(user=user, has_read=False).update(has_read=True, read_at=timezone.now())
+
+async def _send_all(layer, messages):
+    for group, message in messages:
+        await layer.group_send(group, message)

@@ -11,7 +11,7 @@ from . import services
 
 @login_required
 def inbox(request):
-    """List the user's notifications, unread first within each page, 25 a page."""
+    """List the user's notifications, all unread ones first, then newest first, 25 a page."""
     queryset = request.user.notifications.order_by("has_read", "-received_at", "-id")
     page = Paginator(queryset, 25).get_page(request.GET.get("page"))
     return render(request, "notifications/inbox.html", {"page": page})

@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,21 +14,45 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Notification',
+            name="Notification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200)),
-                ('message', models.TextField(blank=True, help_text='Sanitized HTML.')),
-                ('action', models.CharField(choices=[('role_invite', 'Role invite'), ('role_changed', 'Role changed'), ('role_removed', 'Role removed'), ('event_published', 'Event published'), ('session_changed', 'Session changed'), ('general', 'General')], default='general', max_length=30)),
-                ('url', models.CharField(blank=True, help_text='Where the notification leads.', max_length=500)),
-                ('received_at', models.DateTimeField(auto_now_add=True)),
-                ('has_read', models.BooleanField(default=False)),
-                ('read_at', models.DateTimeField(blank=True, null=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("title", models.CharField(max_length=200)),
+                ("message", models.TextField(blank=True, help_text="Sanitized HTML.")),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("role_invite", "Role invite"),
+                            ("role_changed", "Role changed"),
+                            ("role_removed", "Role removed"),
+                            ("event_published", "Event published"),
+                            ("session_changed", "Session changed"),
+                            ("general", "General"),
+                        ],
+                        default="general",
+                        max_length=30,
+                    ),
+                ),
+                ("url", models.CharField(blank=True, help_text="Where the notification leads.", max_length=500)),
+                ("received_at", models.DateTimeField(auto_now_add=True)),
+                ("has_read", models.BooleanField(default=False)),
+                ("read_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notifications",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-received_at', '-id'],
-                'indexes': [models.Index(fields=['user', 'has_read', '-received_at'], name='notification_user_unread'), models.Index(fields=['user', '-received_at'], name='notification_user_recent')],
+                "ordering": ["-received_at", "-id"],
+                "indexes": [
+                    models.Index(fields=["user", "has_read", "-received_at"], name="notification_user_unread"),
+                    models.Index(fields=["user", "-received_at"], name="notification_user_recent"),
+                ],
             },
         ),
     ]
