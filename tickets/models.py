@@ -1,0 +1,136 @@
+"""Tickets of an event: free, paid or donation, each with its sales window and order limits."""
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from eventsite.versioning import VersionedModel, VersionedQuerySet
+
+
+class TicketQuerySet(VersionedQuerySet):
+    def public(self):
+        """Return the tickets anyone may see (not hidden)."""
+        return self.filter(hidden=False)
+
+    def on_sale(self, *, now=None):
+        """Return the non-hidden tickets whose sales window is open now (no end: until the event ends)."""
+        now = now or timezone.now()
+        started = Q(sales_starts_at__isnull=True) | Q(sales_starts_at__lte=now)
+        not_ended = Q(sales_ends_at__gt=now) | Q(sales_ends_at__isnull=True, event__ends_at__gt=now)
+        return self.public().filter(started & not_ended)
+
+
+class Ticket(VersionedModel):
+    FREE, PAID, DONATION = "free", "paid", "donation"
+    TYPES = [(FREE, "Free"), (PAID, "Paid"), (DONATION, "Donation")]
+
+    event = models.ForeignKey("events.Event", on_delete=models.CASCADE, related_name="tickets")
+    type = models.CharField(max_length=10, choices=TYPES, default=FREE)
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True)
+    price = models.DecimalField(
+        max_digits=10, decimal_places=2, default=Decimal("0.00"), validators=[MinValueValidator(0)]
+    )
+    min_price = models.DecimalField(
+        "minimum donation",
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="Donation tickets only; leave empty for any amount.",
+    )
+    quantity = models.PositiveIntegerField(default=100)
+    sales_starts_at = models.DateTimeField(
+        "sales start", null=True, blank=True, help_text="Empty: on sale as soon as the event is published."
+    )
+    sales_ends_at = models.DateTimeField("sales end", null=True, blank=True, help_text="Empty: until the event ends.")
+    min_order = models.PositiveIntegerField("minimum per order", default=1, validators=[MinValueValidator(1)])
+    max_order = models.PositiveIntegerField("maximum per order", default=10, validators=[MinValueValidator(1)])
+    hidden = models.BooleanField(default=False, help_text="Hidden tickets are not shown on the public page.")
+    position = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TicketQuerySet.as_manager()
+
+    version_list = "tickets"
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"),
+                "event",
+                name="ticket_unique_name_per_event",
+                violation_error_message="Another ticket of this event has this name.",
+            ),
+            models.CheckConstraint(condition=Q(type__in=["free", "paid", "donation"]), name="ticket_type_known"),
+            models.CheckConstraint(condition=Q(price__gte=0), name="ticket_price_not_negative"),
+            # Paid tickets cost something; free and donation tickets carry no fixed price.
+            models.CheckConstraint(
+                condition=Q(type="paid", price__gt=0) | (Q(type__in=["free", "donation"]) & Q(price=0)),
+                name="ticket_price_matches_type",
+            ),
+            models.CheckConstraint(
+                condition=Q(min_price__isnull=True) | Q(type="donation", min_price__gte=0),
+                name="ticket_min_price_donation_only",
+            ),
+            models.CheckConstraint(condition=Q(quantity__gte=0), name="ticket_quantity_not_negative"),
+            models.CheckConstraint(
+                condition=Q(min_order__gte=1) & Q(max_order__gte=F("min_order")), name="ticket_order_limits"
+            ),
+            models.CheckConstraint(
+                condition=Q(sales_starts_at__isnull=True)
+                | Q(sales_ends_at__isnull=True)
+                | Q(sales_ends_at__gt=F("sales_starts_at")),
+                name="ticket_sales_end_after_start",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def price_label(self):
+        """Return the price as shown to buyers."""
+        if self.type == self.PAID:
+            return f"{self.price:.2f}"
+        if self.type == self.DONATION:
+            return f"Pay what you want (from {self.min_price:.2f})" if self.min_price else "Pay what you want"
+        return "Free"
+
+    def clean(self):
+        """Check the rules that involve several fields or the event; values left None are skipped."""
+        errors = {}
+        price, min_price = self.price, self.min_price
+        if self.type == self.PAID and price is not None and price <= 0:
+            errors["price"] = "A paid ticket needs a price above 0."
+        elif self.type == self.FREE and price:
+            errors["price"] = "A free ticket has no price."
+        elif self.type == self.DONATION and price:
+            errors["price"] = "A donation ticket has no fixed price; set a minimum instead."
+        if min_price is not None and self.type != self.DONATION:
+            errors["min_price"] = "Only donation tickets take a minimum."
+        if self.min_order is not None and self.max_order is not None and self.max_order < self.min_order:
+            errors["max_order"] = f"The maximum per order must be at least the minimum ({self.min_order})."
+        elif self.max_order is not None and self.quantity is not None and self.max_order > self.quantity:
+            errors["max_order"] = f"The maximum per order cannot exceed the quantity ({self.quantity})."
+        starts, ends = self.sales_starts_at, self.sales_ends_at
+        if starts and ends and ends <= starts:
+            errors["sales_ends_at"] = "Sales must end after they start."
+        event = self.event if self.event_id else None
+        if event is not None and event.ends_at:
+            limit = date_format(timezone.localtime(event.ends_at), "DATETIME_FORMAT")
+            if ends and ends > event.ends_at and "sales_ends_at" not in errors:
+                errors["sales_ends_at"] = f"Sales must end no later than the event ends ({limit})."
+            if starts and starts >= event.ends_at:
+                errors["sales_starts_at"] = f"Sales must start before the event ends ({limit})."
+        if errors:
+            raise ValidationError(errors)
