@@ -72,7 +72,7 @@ class EventViewSet(ConditionalMixin, viewsets.ModelViewSet):
             raise Http404("No such event.")
         keys = [counter_key("event", perms.event_id, resource) for resource in RESOURCES]
         values = read_counters(keys)
-        body = {resource: values[key] for resource, key in zip(RESOURCES, keys)}
+        body = {resource: values[key] for resource, key in zip(RESOURCES, keys, strict=False)}
         etag = make_etag("versions", perms.event_id, tuple(body.values()))
         response = Response(status=304) if none_match(request, etag) else Response(body)
         response["ETag"] = etag
@@ -182,7 +182,12 @@ class TrackViewSet(EventServiceViewSet):
 class SessionViewSet(EventServiceViewSet):
     service, model = "session", Session
     serializer_class = serializers.SessionSerializer
-    filterset_fields = {"track": ["exact"], "microlocation": ["exact"], "speakers": ["exact"], "starts_at": ["gte", "lte"]}
+    filterset_fields = {
+        "track": ["exact"],
+        "microlocation": ["exact"],
+        "speakers": ["exact"],
+        "starts_at": ["gte", "lte"],
+    }
     ordering_fields = ["starts_at", "title", "id"]
 
     def get_queryset(self):

@@ -29,7 +29,7 @@ class EventScopedForm(forms.ModelForm):
     def __init__(self, *args, event, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.event = event
-        for name, field in self.fields.items():
+        for _name, field in self.fields.items():
             if isinstance(field, forms.ModelChoiceField):
                 field.queryset = field.queryset.filter(event=event)
 

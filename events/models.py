@@ -161,9 +161,7 @@ class Session(EventService):
 
     class Meta:
         ordering = ["starts_at", "id"]
-        constraints = [
-            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="session_ends_after_start")
-        ]
+        constraints = [models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="session_ends_after_start")]
 
     def __str__(self):
         return self.title
@@ -173,9 +171,9 @@ class Session(EventService):
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             errors["ends_at"] = "The session must end after it starts."
         event = self.event if self.event_id else None
-        if event and self.starts_at and self.ends_at and not errors:
-            if self.starts_at < event.starts_at or self.ends_at > event.ends_at:
-                errors["starts_at"] = "The session must take place within the event's dates."
+        inside = event and self.starts_at >= event.starts_at and self.ends_at <= event.ends_at
+        if event and self.starts_at and self.ends_at and not errors and not inside:
+            errors["starts_at"] = "The session must take place within the event's dates."
         if event and self.track_id and self.track.event_id != self.event_id:
             errors["track"] = "This track belongs to another event."
         if event and self.microlocation_id and self.microlocation.event_id != self.event_id:

@@ -13,21 +13,15 @@ from eventsite.versioning import StaleObjectError
 from permissions.mixins import EventPermissionMixin
 from permissions.names import CREATE, DELETE, READ, SERVICES, TRACK_SCOPED_SERVICES, UPDATE
 
-from . import forms
+from . import forms, wizard_views
 from .models import Event, Microlocation, Session, Speaker, Sponsor, Track
 from .queries import published_events
-from .services import create_event
 
 
 @login_required
 def event_create(request):
-    """Step one of a new event: its details. The creator becomes its organizer."""
-    form = forms.EventDetailsForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        event = create_event(user=request.user, **form.cleaned_data)
-        messages.success(request, f"{event.name} was created as a draft.")
-        return redirect("events:dashboard", event.pk)
-    return render(request, "events/event_form.html", {"form": form})
+    """Step one of the wizard for a new event: its details. The creator becomes its organizer."""
+    return wizard_views.start(request)
 
 
 def public_event(request, slug):
@@ -40,6 +34,7 @@ def public_event(request, slug):
             "event": event,
             "sessions": event.sessions.select_related("track", "microlocation").prefetch_related("speakers"),
             "sponsors": event.sponsors.all(),
+            "tickets": event.tickets.on_sale(),
         },
     )
 

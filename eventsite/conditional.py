@@ -76,10 +76,7 @@ class ConditionalMixin:
         return make_etag("object", self.object_etag_parts(obj), self.etag_variant())
 
     def _conditional(self, etag, produce):
-        if none_match(self.request, etag):
-            response = Response(status=status.HTTP_304_NOT_MODIFIED)
-        else:
-            response = produce()
+        response = Response(status=status.HTTP_304_NOT_MODIFIED) if none_match(self.request, etag) else produce()
         response["ETag"] = etag
         return response
 

@@ -110,15 +110,6 @@ class VersionedModel(models.Model):
     class Meta:
         abstract = True
 
-    @classmethod
-    def counter_keys_for(cls, scope_ids):
-        """Return the counter keys that rows in these scopes belong to."""
-        keys = [counter_key(cls.version_scope, scope_id, cls.version_list) for scope_id in scope_ids]
-        return [*keys, *cls.version_global_keys] if keys else []
-
-    def version_counter_keys(self):
-        return self.counter_keys_for([getattr(self, self.version_scope_field)])
-
     def save(self, *args, **kwargs):
         """Save, bump the list counter and, for an existing row, check nobody wrote it meanwhile.
 
@@ -152,6 +143,15 @@ class VersionedModel(models.Model):
             return result
 
     delete.alters_data = True
+
+    @classmethod
+    def counter_keys_for(cls, scope_ids):
+        """Return the counter keys that rows in these scopes belong to."""
+        keys = [counter_key(cls.version_scope, scope_id, cls.version_list) for scope_id in scope_ids]
+        return [*keys, *cls.version_global_keys] if keys else []
+
+    def version_counter_keys(self):
+        return self.counter_keys_for([getattr(self, self.version_scope_field)])
 
     @classmethod
     def _touch_dependents(cls, pks, *, using):

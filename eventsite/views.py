@@ -4,7 +4,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from events.queries import published_events, events_of_user
+from events.queries import events_of_user, published_events
 
 from .forms import SignupForm
 

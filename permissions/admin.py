@@ -12,7 +12,7 @@ class SuperuserEditsMixin:
     def has_change_permission(self, request, obj=None):
         return request.user.is_active and request.user.is_superuser
 
-    has_add_permission = has_delete_permission = lambda self, request, obj=None: False  # noqa: E731
+    has_add_permission = has_delete_permission = lambda self, request, obj=None: False
 
     def has_module_permission(self, request):
         return request.user.is_active and request.user.is_staff

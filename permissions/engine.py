@@ -97,10 +97,7 @@ def permissions_for(user, event_id):
     cache = getattr(user, _CACHE_ATTR, None)
     if cache is None:
         cache = {}
-        try:
-            setattr(user, _CACHE_ATTR, cache)
-        except AttributeError:  # pragma: no cover - a user object that refuses attributes
-            pass
+        setattr(user, _CACHE_ATTR, cache)
     if event_id not in cache:
         cache[event_id] = _load(user, event_id)
     return cache[event_id]
@@ -133,7 +130,7 @@ def _load(user, event_id):
     roles = set()
     role_tracks = {}  # role name -> set of track ids it is limited to (empty: all)
     role_grants = {}  # role name -> set of (service, operation)
-    for state, role, track_id, service, *flags in rows:
+    for _state, role, track_id, service, *flags in rows:
         if role is None:
             continue
         roles.add(role)
@@ -142,7 +139,7 @@ def _load(user, event_id):
             tracks.add(track_id)
         if service is not None:
             granted = role_grants.setdefault(role, set())
-            granted.update((service, op) for op, flag in zip(OPERATIONS, flags) if flag)
+            granted.update((service, op) for op, flag in zip(OPERATIONS, flags, strict=False) if flag)
 
     grants = {}
     for role, granted in role_grants.items():
@@ -165,4 +162,4 @@ def _load(user, event_id):
     )
 
 
-__all__ = ["EventPermissions", "permissions_for", "forget_permissions", "SERVICES", "OPERATIONS"]
+__all__ = ["OPERATIONS", "SERVICES", "EventPermissions", "forget_permissions", "permissions_for"]

@@ -18,9 +18,9 @@ class InviteForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         email, role = cleaned.get("email"), cleaned.get("role")
-        if email and role:
-            if EventRole.objects.filter(event=self.event, user__email__iexact=email, role__name=role).exists():
-                raise forms.ValidationError("This person already holds that role in the event.")
+        holders = EventRole.objects.filter(event=self.event, user__email__iexact=email, role__name=role)
+        if email and role and holders.exists():
+            raise forms.ValidationError("This person already holds that role in the event.")
         return cleaned
 
 
@@ -33,4 +33,4 @@ class ChangeRoleForm(forms.Form):
         self.fields["tracks"].queryset = apps.get_model("events", "Track").objects.filter(event=event)
 
 
-__all__ = ["InviteForm", "ChangeRoleForm", "RoleInvite"]
+__all__ = ["ChangeRoleForm", "InviteForm", "RoleInvite"]

@@ -39,7 +39,7 @@ DEFAULT_MATRIX = {
         "sponsor": "CRUD",
         "microlocation": "CRUD",
     },
-    COORGANIZER: {service: "RU" for service in SERVICES},
+    COORGANIZER: dict.fromkeys(SERVICES, "RU"),
     TRACK_ORGANIZER: {"event": "R", "track": "RU"},
     MODERATOR: {"event": "R", "track": "R"},
 }

@@ -51,7 +51,7 @@ def grant_role(*, user, event, role_name, granted_by, tracks=None):
             user,
             action=Notification.ROLE_CHANGED,
             title=f"You are now {ROLE_LABELS[role_name]} of {event.name}",
-            message=f'<p>{escape(granted_by.get_full_name() or granted_by.email)} made you '
+            message=f"<p>{escape(granted_by.get_full_name() or granted_by.email)} made you "
             f'<strong>{ROLE_LABELS[role_name]}</strong> of <a href="{_dashboard(event)}">{escape(event.name)}</a>.</p>',
             url=_dashboard(event),
         )
@@ -70,9 +70,9 @@ def change_role(*, event_role, role_name, changed_by, tracks=None):
     """Change an EventRole to another role (and track limit); refuses to demote the last organizer."""
     role = Role.objects.get(name=role_name)
     tracks = _check_tracks(role_name, tracks, event_role.event_id)
-    if event_role.role.name == ORGANIZER and role_name != ORGANIZER:
-        if _organizer_count(event_role.event_id, excluding=event_role) == 0:
-            raise LastOrganizerError()
+    demoting = event_role.role.name == ORGANIZER and role_name != ORGANIZER
+    if demoting and _organizer_count(event_role.event_id, excluding=event_role) == 0:
+        raise LastOrganizerError()
     if (
         EventRole.objects.filter(user_id=event_role.user_id, event_id=event_role.event_id, role=role)
         .exclude(pk=event_role.pk)
@@ -128,9 +128,9 @@ def invite(*, event, email, role_name, invited_by):
 
     email = email.strip()
     role = Role.objects.get(name=role_name)
-    RoleInvite.objects.filter(
-        event=event, role=role, email__iexact=email, state=RoleInvite.PENDING
-    ).update(state=RoleInvite.CANCELLED, responded_at=timezone.now())
+    RoleInvite.objects.filter(event=event, role=role, email__iexact=email, state=RoleInvite.PENDING).update(
+        state=RoleInvite.CANCELLED, responded_at=timezone.now()
+    )
     token = RoleInvite.new_token()
     role_invite = RoleInvite.objects.create(
         event=event,

@@ -36,7 +36,17 @@ class TeamView(EventPermissionMixin, View):
             "permissions/team.html",
             {
                 "event": self.event,
-                "roles": [(role, ChangeRoleForm(event=self.event, initial={"role": role.role.name, "tracks": role.tracks.all()}, prefix=f"role-{role.pk}")) for role in roles],
+                "roles": [
+                    (
+                        role,
+                        ChangeRoleForm(
+                            event=self.event,
+                            initial={"role": role.role.name, "tracks": role.tracks.all()},
+                            prefix=f"role-{role.pk}",
+                        ),
+                    )
+                    for role in roles
+                ],
                 "invites": RoleInvite.objects.filter(event=self.event, state=RoleInvite.PENDING).select_related("role"),
                 "can_manage": can_manage,
                 "invite_form": invite_form or InviteForm(event=self.event),

@@ -4,19 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('eventsite', '0001_unique_email'),
+        ("eventsite", "0001_unique_email"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='VersionCounter',
+            name="VersionCounter",
             fields=[
-                ('key', models.CharField(max_length=100, primary_key=True, serialize=False)),
-                ('value', models.PositiveBigIntegerField(default=0)),
+                ("key", models.CharField(max_length=100, primary_key=True, serialize=False)),
+                ("value", models.PositiveBigIntegerField(default=0)),
             ],
         ),
     ]

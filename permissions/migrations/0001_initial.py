@@ -7,84 +7,187 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('events', '0001_initial'),
+        ("events", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Role',
+            name="Role",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(choices=[('organizer', 'Organizer'), ('coorganizer', 'Co-organizer'), ('track_organizer', 'Track organizer'), ('moderator', 'Moderator')], max_length=40, unique=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "name",
+                    models.CharField(
+                        choices=[
+                            ("organizer", "Organizer"),
+                            ("coorganizer", "Co-organizer"),
+                            ("track_organizer", "Track organizer"),
+                            ("moderator", "Moderator"),
+                        ],
+                        max_length=40,
+                        unique=True,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='Service',
+            name="Service",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(choices=[('event', 'Event'), ('ticket', 'Ticket'), ('track', 'Track'), ('session', 'Session'), ('speaker', 'Speaker'), ('sponsor', 'Sponsor'), ('microlocation', 'Microlocation')], max_length=40, unique=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "name",
+                    models.CharField(
+                        choices=[
+                            ("event", "Event"),
+                            ("ticket", "Ticket"),
+                            ("track", "Track"),
+                            ("session", "Session"),
+                            ("speaker", "Speaker"),
+                            ("sponsor", "Sponsor"),
+                            ("microlocation", "Microlocation"),
+                        ],
+                        max_length=40,
+                        unique=True,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='EventRole',
+            name="EventRole",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('event', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='roles', to='events.event')),
-                ('tracks', models.ManyToManyField(blank=True, help_text='Leave empty for all tracks. Only track organizers and moderators can be limited.', related_name='limited_roles', to='events.track')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='event_roles', to=settings.AUTH_USER_MODEL)),
-                ('role', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='event_roles', to='permissions.role')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "event",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="roles", to="events.event"
+                    ),
+                ),
+                (
+                    "tracks",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Leave empty for all tracks. Only track organizers and moderators can be limited.",
+                        related_name="limited_roles",
+                        to="events.track",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="event_roles",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "role",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="event_roles", to="permissions.role"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['event_id', 'role_id', 'id'],
-                'indexes': [models.Index(fields=['event', 'user'], name='permissions_event_i_50330f_idx')],
-                'constraints': [models.UniqueConstraint(fields=('user', 'event', 'role'), name='unique_user_event_role')],
+                "ordering": ["event_id", "role_id", "id"],
+                "indexes": [models.Index(fields=["event", "user"], name="permissions_event_i_50330f_idx")],
+                "constraints": [
+                    models.UniqueConstraint(fields=("user", "event", "role"), name="unique_user_event_role")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='RoleInvite',
+            name="RoleInvite",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('email', models.EmailField(max_length=254)),
-                ('token_hash', models.CharField(editable=False, max_length=64, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('expires_at', models.DateTimeField()),
-                ('state', models.CharField(choices=[('pending', 'Pending'), ('accepted', 'Accepted'), ('declined', 'Declined'), ('cancelled', 'Cancelled')], default='pending', max_length=10)),
-                ('responded_at', models.DateTimeField(blank=True, null=True)),
-                ('event', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='invites', to='events.event')),
-                ('invited_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='sent_invites', to=settings.AUTH_USER_MODEL)),
-                ('role', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='invites', to='permissions.role')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("email", models.EmailField(max_length=254)),
+                ("token_hash", models.CharField(editable=False, max_length=64, unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("expires_at", models.DateTimeField()),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("accepted", "Accepted"),
+                            ("declined", "Declined"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("responded_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "event",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="invites", to="events.event"
+                    ),
+                ),
+                (
+                    "invited_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="sent_invites",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "role",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="invites", to="permissions.role"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
-                'constraints': [models.UniqueConstraint(django.db.models.functions.text.Lower('email'), models.F('event'), models.F('role'), condition=models.Q(('state', 'pending')), name='unique_pending_invite')],
+                "ordering": ["-created_at"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        django.db.models.functions.text.Lower("email"),
+                        models.F("event"),
+                        models.F("role"),
+                        condition=models.Q(("state", "pending")),
+                        name="unique_pending_invite",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='RolePermission',
+            name="RolePermission",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('can_create', models.BooleanField(default=False)),
-                ('can_read', models.BooleanField(default=False)),
-                ('can_update', models.BooleanField(default=False)),
-                ('can_delete', models.BooleanField(default=False)),
-                ('role', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='permissions', to='permissions.role')),
-                ('service', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='permissions', to='permissions.service')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("can_create", models.BooleanField(default=False)),
+                ("can_read", models.BooleanField(default=False)),
+                ("can_update", models.BooleanField(default=False)),
+                ("can_delete", models.BooleanField(default=False)),
+                (
+                    "role",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="permissions", to="permissions.role"
+                    ),
+                ),
+                (
+                    "service",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="permissions",
+                        to="permissions.service",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['role_id', 'service_id'],
-                'constraints': [models.UniqueConstraint(fields=('role', 'service'), name='unique_role_service')],
+                "ordering": ["role_id", "service_id"],
+                "constraints": [models.UniqueConstraint(fields=("role", "service"), name="unique_role_service")],
             },
         ),
     ]

@@ -1,0 +1,137 @@
+"""The wizard's pages: /events/new/ (details of a new event) and /events/<id>/wizard/<step>/.
+
+Every submit saves the step, then goes where its button says: ``back``,
+``stay`` (save draft), ``next``, or ``publish`` on the last step. An invalid
+submit re-renders the step with what was entered and the errors.
+"""
+
+from django.contrib import messages
+from django.db import IntegrityError, transaction
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views import View
+
+from eventsite.versioning import StaleObjectError
+from permissions.mixins import EventPermissionMixin
+from permissions.names import CREATE, DELETE, UPDATE
+
+from . import wizard
+from .models import Event
+
+STALE_MESSAGE = "Someone else changed this meanwhile; nothing was saved. Reload the page and try again."
+CLASH_MESSAGE = "Another ticket of this event has one of these names (maybe added meanwhile); nothing was saved."
+
+
+def step_url(event, step):
+    return reverse("events:wizard", args=[event.pk, step.identifier])
+
+
+def render_step(request, step, *, event, form, perms=None, status=200):
+    context = {
+        "step": step,
+        "event": event,
+        "form": form,
+        "steps": [
+            {
+                "step": candidate,
+                "number": number,
+                "done": event is not None and candidate.is_completed(event),
+                "current": candidate is step,
+                "url": step_url(event, candidate) if event is not None else None,
+            }
+            for number, candidate in enumerate(wizard.STEPS, start=1)
+        ],
+        "previous": wizard.neighbour(step, -1),
+        "next": wizard.neighbour(step, +1),
+    }
+    if event is not None and perms is not None:
+        context.update(step.get_context(event=event, perms=perms))
+        context["may"] = {op: perms.can(op, "ticket", anywhere=True) for op in (CREATE, UPDATE, DELETE)}
+    return render(request, step.template_name, context, status=status)
+
+
+def destination(event, step, go):
+    """Return the URL a saved step moves on to."""
+    if go == "back" and wizard.neighbour(step, -1):
+        return step_url(event, wizard.neighbour(step, -1))
+    if go == "next" and wizard.neighbour(step, +1):
+        return step_url(event, wizard.neighbour(step, +1))
+    if go in ("publish", "close"):
+        return reverse("events:dashboard", args=[event.pk])
+    return step_url(event, step)
+
+
+def start(request):
+    """Step one for a new event: save its details as a draft, its creator as organizer."""
+    step = wizard.get_step("details")
+    form = step.get_form(event=None, perms=None, data=request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        event = step.save(form, event=None, user=request.user)
+        messages.success(request, f"{event.name} was saved as a draft.")
+        return redirect(destination(event, step, request.POST.get("go", "next")))
+    return render_step(request, step, event=None, form=form)
+
+
+def resume(request, event_id):
+    """Send the organizer to the first step not done yet."""
+    event = get_object_or_404(Event, pk=event_id)
+    return redirect(step_url(event, wizard.first_incomplete(event)))
+
+
+class WizardStepView(EventPermissionMixin, View):
+    """One step of an existing event; the step decides what permission it needs."""
+
+    service, operation = "event", UPDATE
+
+    def dispatch(self, request, *args, **kwargs):
+        self.step = wizard.get_step(kwargs["step"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def has_permission(self):
+        return self.step.has_permission(self.event_permissions)
+
+    def get_event(self):
+        return get_object_or_404(Event, pk=self.kwargs["event_id"])
+
+    def get(self, request, event_id, step):
+        event = self.get_event()
+        form = self.step.get_form(event=event, perms=self.event_permissions)
+        return render_step(request, self.step, event=event, form=form, perms=self.event_permissions)
+
+    def post(self, request, event_id, step):
+        event = self.get_event()
+        perms = self.event_permissions
+        go = request.POST.get("go", "next")
+        form = self.step.get_form(event=event, perms=perms, data=request.POST, files=request.FILES)
+        if form is not None and getattr(form, "is_tampered", False):
+            # Re-showing a broken management form would break the next submit too.
+            error = form.non_form_errors()[0] if form.non_form_errors() else ""
+            form = self.step.get_form(event=event, perms=perms)
+            form.tampered_error = error or "The list of tickets arrived incomplete; nothing was saved."
+            return render_step(request, self.step, event=event, form=form, perms=perms)
+        if form is None or form.is_valid():
+            try:
+                with transaction.atomic():
+                    event = self.step.save(form, event=event, user=request.user)
+            except StaleObjectError:
+                self.add_error(form, STALE_MESSAGE)
+            except IntegrityError:
+                self.add_error(form, CLASH_MESSAGE)
+            else:
+                self.report(form, go)
+                return redirect(destination(event, self.step, go))
+        return render_step(request, self.step, event=event, form=form, perms=perms)
+
+    def add_error(self, form, message):
+        if hasattr(form, "non_form_errors"):
+            form.non_form_errors().append(message)
+        else:
+            form.add_error(None, message)
+
+    def report(self, form, go):
+        if go == "publish":
+            messages.success(self.request, "The event is published.")
+        elif hasattr(form, "changes"):
+            messages.success(self.request, f"Tickets saved: {form.changes}.")
+        elif form is not None:
+            messages.success(self.request, f"{self.step.label} saved.")

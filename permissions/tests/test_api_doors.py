@@ -1,0 +1,139 @@
+"""The REST API asks the matrix: every role x service x operation, on a draft event."""
+
+import pytest
+
+from events.models import Event
+from events.tests.factories import EventFactory
+from eventsite.tests.factories import UserFactory
+from permissions.models import RolePermission
+from permissions.names import CREATE, DELETE, MODERATOR, OPERATIONS, READ, ROLES, UPDATE, default_grants
+from permissions.tests.doors import SERVICE_CASES
+from permissions.tests.factories import EventRoleFactory
+
+ALLOWED = {READ: 200, CREATE: 201, UPDATE: 200, DELETE: 204}
+
+CASES = [
+    (role, service, operation, expected)
+    for role in ROLES
+    for service in SERVICE_CASES
+    for operation, expected in zip(OPERATIONS, default_grants(role, service), strict=False)
+]
+
+
+def call(api, operation, event, segment, obj, payload):
+    base = f"/api/v1/events/{event.pk}/{segment}/"
+    if operation == READ:
+        return api.get(base)
+    if operation == CREATE:
+        return api.post(base, payload, format="json")
+    if operation == UPDATE:
+        return api.patch(f"{base}{obj.pk}/", payload, format="json")
+    return api.delete(f"{base}{obj.pk}/")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("role", "service", "operation", "allowed"), CASES)
+def test_api_follows_matrix(api_for, role, service, operation, allowed):
+    segment, factory, payload = SERVICE_CASES[service]
+    event = EventFactory()
+    obj = factory(event=event)
+    member = UserFactory()
+    EventRoleFactory(user=member, event=event, role=role)
+    model = type(obj)
+    before = model.objects.count()
+
+    response = call(api_for(member), operation, event, segment, obj, payload(event))
+
+    assert response.status_code == (ALLOWED[operation] if allowed else 403)
+    if operation == CREATE:
+        assert model.objects.count() == before + (1 if allowed else 0)
+    if operation == DELETE:
+        assert model.objects.count() == before - (1 if allowed else 0)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("role", "operation", "allowed"),
+    [
+        (role, op, expected)
+        for role in ROLES
+        for op, expected in zip(OPERATIONS, default_grants(role, "event"), strict=False)
+        if op != CREATE
+    ],
+)
+def test_api_event_itself_follows_matrix(api_for, role, operation, allowed):
+    event = EventFactory()
+    member = UserFactory()
+    EventRoleFactory(user=member, event=event, role=role)
+    api = api_for(member)
+    url = f"/api/v1/events/{event.pk}/"
+    response = {
+        READ: lambda: api.get(url),
+        UPDATE: lambda: api.patch(url, {"name": "Renamed"}, format="json"),
+        DELETE: lambda: api.delete(url),
+    }[operation]()
+    assert response.status_code == (ALLOWED[operation] if allowed else 403)
+    assert Event.objects.filter(pk=event.pk).exists() is not (operation == DELETE and allowed)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("service", list(SERVICE_CASES))
+def test_api_stranger_gets_404_for_draft_event(api_for, service):
+    segment, factory, _payload = SERVICE_CASES[service]
+    event = EventFactory()
+    obj = factory(event=event)
+    api = api_for(UserFactory())
+    assert api.get(f"/api/v1/events/{event.pk}/{segment}/").status_code == 404
+    assert api.get(f"/api/v1/events/{event.pk}/{segment}/{obj.pk}/").status_code == 404
+    assert api.patch(f"/api/v1/events/{event.pk}/{segment}/{obj.pk}/", {}, format="json").status_code == 404
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("service", list(SERVICE_CASES))
+def test_api_anonymous_reads_published_event_but_cannot_write(api_for, service):
+    segment, factory, payload = SERVICE_CASES[service]
+    event = EventFactory(state=Event.PUBLISHED)
+    obj = factory(event=event)
+    api = api_for(None)
+    assert api.get(f"/api/v1/events/{event.pk}/{segment}/").status_code == 200
+    assert api.get(f"/api/v1/events/{event.pk}/{segment}/{obj.pk}/").status_code == 200
+    assert api.post(f"/api/v1/events/{event.pk}/{segment}/", payload(event), format="json").status_code == 401
+    assert api.delete(f"/api/v1/events/{event.pk}/{segment}/{obj.pk}/").status_code == 401
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("service", list(SERVICE_CASES))
+def test_api_object_of_event_a_is_not_reachable_through_event_b(api_for, service):
+    segment, factory, _payload = SERVICE_CASES[service]
+    organizer = UserFactory()
+    event_a, event_b = EventFactory(created_by=organizer), EventFactory(created_by=organizer)
+    obj = factory(event=event_a)
+    api = api_for(organizer)
+    assert api.get(f"/api/v1/events/{event_b.pk}/{segment}/{obj.pk}/").status_code == 404
+    assert api.patch(f"/api/v1/events/{event_b.pk}/{segment}/{obj.pk}/", {}, format="json").status_code == 404
+    assert api.delete(f"/api/v1/events/{event_b.pk}/{segment}/{obj.pk}/").status_code == 404
+    assert type(obj).objects.filter(pk=obj.pk).exists() is True
+
+
+@pytest.mark.django_db
+def test_api_matrix_edit_takes_effect_on_next_request(api_for):
+    _segment, _factory, payload = SERVICE_CASES["sponsor"]
+    event = EventFactory()
+    member = UserFactory()
+    EventRoleFactory(user=member, event=event, role=MODERATOR)
+    api = api_for(member)
+    assert api.post(f"/api/v1/events/{event.pk}/sponsors/", payload(event), format="json").status_code == 403
+    RolePermission.objects.filter(role__name=MODERATOR, service__name="sponsor").update(can_create=True)
+    # A new request loads a new user object, as session and token authentication do.
+    api.force_authenticate(type(member).objects.get(pk=member.pk))
+    assert api.post(f"/api/v1/events/{event.pk}/sponsors/", payload(event), format="json").status_code == 201
+
+
+@pytest.mark.django_db
+def test_api_staff_reads_any_event_but_cannot_write(api_for):
+    event = EventFactory()
+    _segment, factory, payload = SERVICE_CASES["track"]
+    factory(event=event)
+    api = api_for(UserFactory(is_staff=True))
+    assert api.get(f"/api/v1/events/{event.pk}/tracks/").status_code == 200
+    assert api.post(f"/api/v1/events/{event.pk}/tracks/", payload(event), format="json").status_code == 403
