@@ -1,0 +1,199 @@
+import asyncio
+import logging
+
+import pytest
+from asgiref.sync import async_to_sync, sync_to_async
+from channels.layers import get_channel_layer
+from django.contrib.auth import get_user_model
+
+from eventsite.tests.factories import UserFactory
+from eventsite.versioning import read_counters
+from notifications.models import Notification
+from notifications.payloads import notification_payload
+from notifications.services import mark_all_read, mark_read, notifications_counter, notify, sanitize, user_group
+
+from .sockets import receive, socket_for
+
+
+def counters(*users):
+    values = read_counters([notifications_counter(user.pk) for user in users])
+    return list(values.values())
+
+
+def test_sanitize_strips_scripts_and_makes_links_safe():
+    html = (
+        '<p onclick="steal()">Hi <script>alert(1)</script><strong>there</strong>, '
+        '<a href="https://example.com/x" target="_self" rel="opener">see</a> '
+        '<a href="javascript:alert(2)">this</a><img src=x onerror=alert(3)></p>'
+    )
+
+    assert sanitize(html) == (
+        "<p>Hi <strong>there</strong>, "
+        '<a href="https://example.com/x" target="_blank" rel="noopener noreferrer nofollow">see</a> '
+        '<a target="_blank" rel="noopener noreferrer nofollow">this</a></p>'
+    )
+
+
+@pytest.mark.django_db
+def test_notify_stores_the_sanitized_message(user):
+    [notification] = notify(
+        user,
+        action=Notification.GENERAL,
+        title="Welcome",
+        message='<script>alert(1)</script><a href="/events/1/">Your event</a>',
+        url="/events/1/",
+    )
+
+    stored = Notification.objects.get(pk=notification.pk)
+    assert stored.message == '<a href="/events/1/" target="_blank" rel="noopener noreferrer nofollow">Your event</a>'
+    assert (stored.user_id, stored.title, stored.action, stored.url, stored.has_read) == (
+        user.pk,
+        "Welcome",
+        "general",
+        "/events/1/",
+        False,
+    )
+
+
+@pytest.mark.django_db
+def test_notify_accepts_users_ids_and_duplicates_once_each():
+    first, second = UserFactory(), UserFactory()
+
+    notifications = notify([first, second.pk, first], action=Notification.GENERAL, title="Hi")
+
+    assert [n.user_id for n in notifications] == [first.pk, second.pk]
+    assert Notification.objects.filter(title="Hi").count() == 2
+
+
+@pytest.mark.django_db
+def test_notify_to_nobody_saves_nothing_and_costs_no_query(django_assert_num_queries):
+    with django_assert_num_queries(0):
+        assert notify([], action=Notification.GENERAL, title="Nobody") == []
+
+
+@pytest.mark.django_db
+def test_notify_refuses_an_unknown_action(user):
+    with pytest.raises(ValueError, match="Unknown notification action 'party'"):
+        notify(user, action="party", title="Hi")
+    assert Notification.objects.count() == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/events/1/", "https://example.com/a?b=c", "http://example.com/", ""])
+def test_notify_accepts_site_paths_and_http_urls(user, url):
+    [notification] = notify(user, action=Notification.GENERAL, title="Hi", url=url)
+    assert Notification.objects.get(pk=notification.pk).url == url
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "url", ["javascript:alert(1)", " javascript:alert(1)", "//evil.example/", "/\\evil.example/", "data:text/html,x"]
+)
+def test_notify_refuses_urls_that_could_run_script_or_leave_unnoticed(user, url):
+    with pytest.raises(ValueError, match="A notification URL must be"):
+        notify(user, action=Notification.GENERAL, title="Hi", url=url)
+    assert Notification.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_notify_to_a_thousand_users_costs_a_constant_number_of_queries(django_assert_num_queries):
+    users = get_user_model().objects.bulk_create(UserFactory.build_batch(1000, password="!"))
+    notify(users[:1], action=Notification.GENERAL, title="Warm-up")  # counters exist from here on, for one user
+
+    # SAVEPOINT, 2 INSERTs of 500 notifications, SAVEPOINT, UPDATE counters,
+    # INSERT the 999 missing counters, RELEASE, RELEASE.
+    with django_assert_num_queries(8) as captured:
+        notify(users, action=Notification.GENERAL, title="Everyone")
+
+    inserts = [q["sql"] for q in captured.captured_queries if q["sql"].startswith('INSERT INTO "notifications_')]
+    assert len(inserts) == 2
+    assert Notification.objects.filter(title="Everyone").count() == 1000
+    assert counters(users[0], users[1], users[999]) == [2, 1, 1]
+
+    # Once every counter exists, one UPDATE bumps them all.
+    with django_assert_num_queries(7):
+        notify(users, action=Notification.GENERAL, title="Again")
+    assert counters(users[0], users[1], users[999]) == [3, 2, 2]
+
+
+@pytest.mark.django_db
+def test_notify_pushes_to_the_users_group_only_after_commit(user, django_capture_on_commit_callbacks):
+    layer = get_channel_layer()
+
+    def notify_and_commit():
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+            notifications = notify(user, action=Notification.GENERAL, title="Hi", message="<p>Hello</p>")
+        return notifications, callbacks
+
+    async def listen_to_the_group():
+        channel = await layer.new_channel()
+        await layer.group_add(user_group(user.pk), channel)
+        # Runs in this (the test's) thread, inside the test's transaction.
+        notifications, callbacks = await sync_to_async(notify_and_commit)()
+        message = await asyncio.wait_for(layer.receive(channel), timeout=3)
+        await layer.group_discard(user_group(user.pk), channel)
+        return notifications, callbacks, message
+
+    [notification], callbacks, message = async_to_sync(listen_to_the_group)()
+
+    # The push is the commit callback, not something notify() did on its own.
+    assert len(callbacks) == 1
+    assert message == {"type": "notification.created", "notification": notification_payload(notification)}
+
+
+@pytest.mark.django_db
+def test_mark_read_marks_only_own_unread_and_bumps_once(user):
+    other = UserFactory()
+    mine = notify(user, action=Notification.GENERAL, title="Mine")[0]
+    foreign = notify(other, action=Notification.GENERAL, title="Foreign")[0]
+
+    assert mark_read(user=user, ids=[mine.pk, foreign.pk]) == 1
+    assert mark_read(user=user, ids=[mine.pk]) == 0
+
+    mine.refresh_from_db()
+    foreign.refresh_from_db()
+    assert (mine.has_read, mine.read_at is not None) == (True, True)
+    assert (foreign.has_read, foreign.read_at) == (False, None)
+    assert counters(user, other) == [2, 1]
+
+
+@pytest.mark.django_db
+def test_mark_all_read_marks_only_own_and_bumps_only_on_change(user):
+    other = UserFactory()
+    for title in ("One", "Two"):
+        notify([user, other], action=Notification.GENERAL, title=title)
+
+    assert mark_all_read(user=user) == 2
+    assert mark_all_read(user=user) == 0
+
+    assert list(Notification.objects.filter(has_read=False).values_list("user_id", flat=True)) == [other.pk] * 2
+    assert counters(user, other) == [3, 2]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    "backend", ["channels_redis.pubsub.RedisPubSubChannelLayer", "channels_redis.core.RedisChannelLayer"]
+)
+def test_notify_with_the_channel_layer_down_saves_warns_once_and_shows_on_next_connect(
+    backend, settings, caplog, fresh_channel_layer, user
+):
+    # Nothing listens on port 1: every connection attempt is refused.
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": backend, "CONFIG": {"hosts": ["redis://127.0.0.1:1/0"]}}}
+    with caplog.at_level(logging.WARNING):
+        [notification] = notify(user, action=Notification.GENERAL, title="While down")
+
+    assert Notification.objects.filter(pk=notification.pk, has_read=False).count() == 1
+    assert [(r.name, r.levelname) for r in caplog.records] == [("notifications.services", "WARNING")]
+    assert caplog.records[0].getMessage().startswith("Could not push 1 message(s) to the channel layer: ")
+
+    settings.CHANNEL_LAYERS = {"default": fresh_channel_layer}  # the layer is back
+
+    async def snapshot():
+        async with socket_for(user) as socket:
+            return await receive(socket)
+
+    assert async_to_sync(snapshot)() == {
+        "type": "snapshot",
+        "unread_count": 1,
+        "notifications": [notification_payload(notification)],
+    }
