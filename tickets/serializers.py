@@ -1,0 +1,41 @@
+from rest_framework import serializers
+
+from events.serializers import EventOwnedSerializer
+
+from .models import Ticket
+
+
+class TicketSerializer(EventOwnedSerializer):
+    price_label = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Ticket
+        fields = [
+            "id",
+            "type",
+            "name",
+            "description",
+            "price",
+            "min_price",
+            "price_label",
+            "quantity",
+            "sales_starts_at",
+            "sales_ends_at",
+            "min_order",
+            "max_order",
+            "hidden",
+            "position",
+            "version",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["version", "created_at", "updated_at"]
+
+    def validate_name(self, value):
+        """Names are unique in the event, ignoring case (the database holds the same rule)."""
+        others = Ticket.objects.filter(event_id=self.context["event_id"], name__iexact=value)
+        if self.instance is not None:
+            others = others.exclude(pk=self.instance.pk)
+        if others.exists():
+            raise serializers.ValidationError("Another ticket of this event has this name.")
+        return value
