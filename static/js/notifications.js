@@ -1,1 +1,137 @@
-// Live notification badge: filled in by the notifications work.
+// Live notifications: keep the navbar badge in step with the server and toast
+// each new notification. Loaded (deferred) on every page of a signed-in user;
+// the socket path comes from the script tag's data-ws-path.
+(() => {
+  "use strict";
+
+  const script =
+    document.currentScript || document.querySelector("script[data-ws-path]");
+  const path = (script && script.dataset.wsPath) || "/ws/notifications/";
+  const MIN_DELAY = 1000;
+  const MAX_DELAY = 30000;
+  const TOAST_DELAY = 8000;
+
+  let delay = MIN_DELAY;
+  let retryTimer = null;
+
+  function socketUrl() {
+    const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
+    return `${scheme}//${window.location.host}${path}`;
+  }
+
+  function setCount(count) {
+    const badge = document.getElementById("notification-badge");
+    if (!badge || !Number.isInteger(count) || count < 0) return;
+    badge.textContent = String(count);
+    badge.dataset.count = String(count);
+    badge.classList.toggle("d-none", count === 0);
+  }
+
+  // Only same-site paths and http(s) addresses become links.
+  function safeHref(url) {
+    if (typeof url !== "string" || url === "") return null;
+    try {
+      const parsed = new URL(url, window.location.href);
+      return parsed.protocol === "http:" || parsed.protocol === "https:"
+        ? parsed.href
+        : null;
+    } catch {
+      return null;
+    }
+  }
+
+  function showToast(notification) {
+    const container = document.getElementById("toasts");
+    if (!container || !window.bootstrap) return;
+
+    const toast = document.createElement("div");
+    toast.className = "toast";
+    toast.setAttribute("role", "status");
+    toast.setAttribute("aria-live", "polite");
+    toast.setAttribute("aria-atomic", "true");
+    toast.dataset.notificationId = String(notification.id);
+
+    const header = document.createElement("div");
+    header.className = "toast-header";
+    const title = document.createElement("strong");
+    title.className = "me-auto text-truncate";
+    title.textContent = notification.title || "New notification";
+    const close = document.createElement("button");
+    close.type = "button";
+    close.className = "btn-close";
+    close.dataset.bsDismiss = "toast";
+    close.setAttribute("aria-label", "Close");
+    header.append(title, close);
+    toast.append(header);
+
+    const href = safeHref(notification.url);
+    if (href) {
+      const body = document.createElement("div");
+      body.className = "toast-body";
+      const link = document.createElement("a");
+      link.href = href;
+      link.textContent = "Open";
+      body.append(link);
+      toast.append(body);
+    }
+
+    container.append(toast);
+    toast.addEventListener("hidden.bs.toast", () => toast.remove());
+    new window.bootstrap.Toast(toast, { delay: TOAST_DELAY }).show();
+  }
+
+  function handle(message) {
+    switch (message.type) {
+      case "snapshot":
+      case "unread_count":
+        setCount(message.unread_count);
+        break;
+      case "notification":
+        setCount(message.unread_count);
+        if (message.notification) showToast(message.notification);
+        break;
+      case "error":
+        console.warn("notifications:", message.error);
+        break;
+      default:
+        break;
+    }
+  }
+
+  function scheduleReconnect() {
+    if (retryTimer !== null) return;
+    const wait = delay;
+    delay = Math.min(delay * 2, MAX_DELAY);
+    retryTimer = window.setTimeout(() => {
+      retryTimer = null;
+      connect();
+    }, wait);
+  }
+
+  function connect() {
+    let socket;
+    try {
+      socket = new WebSocket(socketUrl());
+    } catch (error) {
+      console.warn("notifications: cannot open the socket", error);
+      scheduleReconnect();
+      return;
+    }
+    socket.addEventListener("open", () => {
+      delay = MIN_DELAY;
+    });
+    socket.addEventListener("message", (event) => {
+      let message;
+      try {
+        message = JSON.parse(event.data);
+      } catch {
+        return;
+      }
+      if (message && typeof message === "object") handle(message);
+    });
+    // A refused or dropped socket fires "close" (after "error"); retry from there.
+    socket.addEventListener("close", scheduleReconnect);
+  }
+
+  connect();
+})();
