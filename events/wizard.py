@@ -19,6 +19,8 @@ from .services import create_event, publish_event
 
 class Step:
     identifier = label = template_name = None
+    # An optional step never holds up resuming (the organizer may do it later).
+    optional = False
 
     def is_completed(self, event):
         raise NotImplementedError
@@ -57,6 +59,7 @@ class BackgroundStep(Step):
     """A placeholder until the image upload is built: the image can be added later."""
 
     identifier, label, template_name = "background", "Background image", "events/wizard/background.html"
+    optional = True
 
     def is_completed(self, event):
         return bool(event.background)
@@ -145,5 +148,5 @@ def neighbour(step, offset):
 
 
 def first_incomplete(event):
-    """Return the step to resume at: the first not done, or the last."""
-    return next((step for step in STEPS if not step.is_completed(event)), STEPS[-1])
+    """Return the step to resume at: the first required one not done, or the last."""
+    return next((step for step in STEPS if not step.optional and not step.is_completed(event)), STEPS[-1])
