@@ -57,6 +57,15 @@ def test_notifications_list_filters_on_unread(api_for, user, flag, expected_titl
     assert [item["title"] for item in response.json()["results"]] == expected_titles
 
 
+def test_notifications_list_filters_on_action(api_for, user):
+    notify(user, action=Notification.ROLE_INVITE, title="Invited")
+    make(user, title="General")
+
+    response = api_for(user).get(URL, {"action": "role_invite"})
+
+    assert [item["title"] for item in response.json()["results"]] == ["Invited"]
+
+
 def test_notifications_list_is_for_signed_in_users_only(api_for):
     assert api_for(None).get(URL).status_code == 401
 
