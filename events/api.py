@@ -143,13 +143,7 @@ class EventServiceViewSet(ConditionalMixin, EventScopedViewMixin, viewsets.Model
     def get_serializer_context(self):
         if self.for_schema_only:
             return super().get_serializer_context()
-        return {**super().get_serializer_context(), "event_id": self.event_id, "event": self.event}
-
-    @property
-    def event(self):
-        if not hasattr(self, "_event"):
-            self._event = Event.objects.filter(pk=self.event_id).first()
-        return self._event
+        return {**super().get_serializer_context(), "event_id": self.event_id}
 
     def etag_variant(self):
         if self.reads_publicly():

@@ -17,8 +17,8 @@ class ModelCleanMixin:
             candidate = model()
         for key, value in plain.items():
             setattr(candidate, key, value)
-        if hasattr(candidate, "event_id") and "event" in self.context:
-            candidate.event = self.context["event"]
+        if hasattr(candidate, "event_id") and "event_id" in self.context:
+            candidate.event_id = int(self.context["event_id"])  # clean() loads the event if it needs it
         try:
             candidate.clean()
         except DjangoValidationError as error:

@@ -6,10 +6,15 @@ instance ``event.12.tracks``). Reading a list's counter costs one indexed
 query, so a conditional GET can answer 304 without loading the list.
 """
 
+from contextvars import ContextVar
+
 from django.db import models, transaction
 from django.db.models import F
 
 from .models import VersionCounter
+
+# Set while bulk_update runs: its internal update() calls must not bump again.
+_inside_bulk_update = ContextVar("inside_bulk_update", default=False)
 
 
 class StaleObjectError(Exception):
@@ -51,6 +56,8 @@ class VersionedQuerySet(models.QuerySet):
         return model.counter_keys_for(scope_ids)
 
     def update(self, **kwargs):
+        if _inside_bulk_update.get():
+            return super().update(**kwargs)
         kwargs.setdefault("version", F("version") + 1)
         with transaction.atomic(using=self.db):
             keys = self._counter_keys()
@@ -83,9 +90,13 @@ class VersionedQuerySet(models.QuerySet):
         objs = list(objs)
         for obj in objs:
             obj.version += 1
-        with transaction.atomic(using=self.db):
-            rows = super().bulk_update(objs, [*fields, "version"], *args, **kwargs)
-            bump(self._counter_keys(objs), using=self.db)
+        token = _inside_bulk_update.set(True)
+        try:
+            with transaction.atomic(using=self.db):
+                rows = super().bulk_update(objs, [*fields, "version"], *args, **kwargs)
+                bump(self._counter_keys(objs), using=self.db)
+        finally:
+            _inside_bulk_update.reset(token)
         return rows
 
 

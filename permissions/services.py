@@ -1,6 +1,8 @@
 """Verbs on event roles and invites: keyword-only functions that name their side effects."""
 
+import logging
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -16,6 +18,7 @@ from notifications.services import notify
 from .models import EventRole, Role, RoleInvite, hash_token
 from .names import ORGANIZER, ROLE_LABELS, TRACK_SCOPED_ROLES
 
+logger = logging.getLogger(__name__)
 INVITE_LIFETIME = timedelta(days=14)
 
 
@@ -124,8 +127,6 @@ def invite(*, event, email, role_name, invited_by):
     Returns (invite, token); the token is shown once and only its hash is stored.
     Re-inviting the same email to the same role replaces the pending invite.
     """
-    from django.core.mail import send_mail
-
     email = email.strip()
     role = Role.objects.get(name=role_name)
     RoleInvite.objects.filter(event=event, role=role, email__iexact=email, state=RoleInvite.PENDING).update(
@@ -153,18 +154,24 @@ def invite(*, event, email, role_name, invited_by):
             url=respond_url,
         )
     else:
-        signup_url = f"{reverse('signup')}?invite={token}&email={email}"
-        transaction.on_commit(
-            lambda: send_mail(
-                subject=f"Invitation: {ROLE_LABELS[role_name]} of {event.name}",
-                message=f"{invited_by.get_full_name() or invited_by.email} invites you to be "
-                f"{ROLE_LABELS[role_name]} of {event.name}.\n\nCreate your account to accept: {signup_url}\n",
-                from_email=None,
-                recipient_list=[email],
-                fail_silently=True,
-            )
+        signup_url = f"{reverse('signup')}?{urlencode({'invite': token, 'email': email})}"
+        subject = f"Invitation: {ROLE_LABELS[role_name]} of {event.name}"
+        body = (
+            f"{invited_by.get_full_name() or invited_by.email} invites you to be "
+            f"{ROLE_LABELS[role_name]} of {event.name}.\n\nCreate your account to accept: {signup_url}\n"
         )
+        transaction.on_commit(lambda: _send_invite_email(email, subject, body))
     return role_invite, token
+
+
+def _send_invite_email(email, subject, body):
+    """Send the invitation email; a mail server failure is logged, the invite stays valid."""
+    from django.core.mail import send_mail
+
+    try:
+        send_mail(subject=subject, message=body, from_email=None, recipient_list=[email])
+    except OSError as error:
+        logger.warning("Could not send the invitation email to %s: %s", email, error)
 
 
 class InviteError(ValidationError):

@@ -1,0 +1,197 @@
+"""The events API: CRUD of services, validation, filtering, pagination, tokens."""
+
+from datetime import timedelta
+
+import pytest
+from rest_framework.authtoken.models import Token
+
+from events.models import Event, Session
+from events.tests.factories import (
+    EventFactory,
+    MicrolocationFactory,
+    SessionFactory,
+    SpeakerFactory,
+    TrackFactory,
+)
+from eventsite.tests.factories import PASSWORD, UserFactory
+
+
+@pytest.fixture
+def event(db):
+    return EventFactory()
+
+
+@pytest.fixture
+def api(api_for, event):
+    return api_for(event.created_by)
+
+
+def iso(value):
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def test_session_crud_with_track_room_and_speakers(api, event):
+    track, room, speaker = TrackFactory(event=event), MicrolocationFactory(event=event), SpeakerFactory(event=event)
+    url = f"/api/v1/events/{event.pk}/sessions/"
+    payload = {
+        "title": "Keynote",
+        "track": track.pk,
+        "microlocation": room.pk,
+        "speakers": [speaker.pk],
+        "starts_at": iso(event.starts_at + timedelta(hours=1)),
+        "ends_at": iso(event.starts_at + timedelta(hours=2)),
+    }
+    created = api.post(url, payload, format="json")
+    assert created.status_code == 201
+    body = created.json()
+    assert {key: body[key] for key in payload} == payload
+    # Saving the row and then its speakers are two writes.
+    assert body["version"] == 2
+
+    detail = f"{url}{body['id']}/"
+    assert api.patch(detail, {"speakers": []}, format="json").json()["speakers"] == []
+    assert api.delete(detail).status_code == 204
+    assert Session.objects.count() == 0
+
+
+def test_session_outside_event_dates_is_400(api, event):
+    response = api.post(
+        f"/api/v1/events/{event.pk}/sessions/",
+        {
+            "title": "Too early",
+            "starts_at": iso(event.starts_at - timedelta(hours=2)),
+            "ends_at": iso(event.starts_at - timedelta(hours=1)),
+        },
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json() == {"starts_at": ["The session must take place within the event's dates."]}
+    assert Session.objects.count() == 0
+
+
+def test_session_ending_before_start_is_400(api, event):
+    response = api.post(
+        f"/api/v1/events/{event.pk}/sessions/",
+        {"title": "Backwards", "starts_at": iso(event.ends_at), "ends_at": iso(event.starts_at)},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json() == {"ends_at": ["The session must end after it starts."]}
+
+
+def test_session_with_track_or_speaker_of_another_event_is_400(api, event):
+    other = EventFactory()
+    foreign_track, foreign_speaker = TrackFactory(event=other), SpeakerFactory(event=other)
+    response = api.post(
+        f"/api/v1/events/{event.pk}/sessions/",
+        {
+            "title": "Crossed",
+            "track": foreign_track.pk,
+            "speakers": [foreign_speaker.pk],
+            "starts_at": iso(event.starts_at + timedelta(hours=1)),
+            "ends_at": iso(event.starts_at + timedelta(hours=2)),
+        },
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        "track": [f'Invalid pk "{foreign_track.pk}" - object does not exist.'],
+        "speakers": [f'Invalid pk "{foreign_speaker.pk}" - object does not exist.'],
+    }
+
+
+def test_bad_input_gets_400_json_never_500(api, event):
+    url = f"/api/v1/events/{event.pk}/tracks/"
+    assert api.post(url, {"name": "", "color": "blue"}, format="json").json() == {
+        "name": ["This field may not be blank."],
+        "color": ["Enter a colour as #RRGGBB."],
+    }
+    malformed = api.post(url, "{not json", content_type="application/json")
+    assert malformed.status_code == 400
+    assert malformed.json()["detail"].startswith("JSON parse error")
+    assert api.get(f"/api/v1/events/{event.pk}/tracks/abc/").status_code == 404
+    room = api.post(f"/api/v1/events/{event.pk}/microlocations/", {"name": "R", "latitude": "91"}, format="json")
+    assert room.json() == {"latitude": ["Ensure this value is less than or equal to 90."]}
+
+
+def test_session_filters_and_ordering(api, event):
+    track = TrackFactory(event=event)
+    late = SessionFactory(event=event, title="Late", track=track, starts_at=event.starts_at + timedelta(hours=5))
+    SessionFactory(event=event, title="Early", starts_at=event.starts_at + timedelta(hours=1))
+    url = f"/api/v1/events/{event.pk}/sessions/"
+    assert [s["title"] for s in api.get(url).json()["results"]] == ["Early", "Late"]
+    assert [s["title"] for s in api.get(url + "?ordering=-starts_at").json()["results"]] == ["Late", "Early"]
+    assert [s["id"] for s in api.get(f"{url}?track={track.pk}").json()["results"]] == [late.pk]
+    since = iso(event.starts_at + timedelta(hours=3)).replace("+", "%2B")
+    assert [s["title"] for s in api.get(f"{url}?starts_at__gte={since}").json()["results"]] == ["Late"]
+
+
+def test_pagination(api, event):
+    for index in range(3):
+        TrackFactory(event=event, name=f"T{index}")
+    url = f"/api/v1/events/{event.pk}/tracks/"
+    body = api.get(f"{url}?page_size=2&page=2").json()
+    assert (body["count"], [t["name"] for t in body["results"]]) == (3, ["T2"])
+    assert body["next"] is None
+    assert body["previous"] == f"http://testserver{url}?page_size=2"
+    out_of_range = api.get(f"{url}?page=9")
+    assert (out_of_range.status_code, out_of_range.json()) == (404, {"detail": "Invalid page."})
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_session_list_queries_do_not_grow(api, event, count, django_assert_num_queries):
+    for _ in range(count):
+        session = SessionFactory(event=event)
+        session.speakers.add(SpeakerFactory(event=event))
+    # engine, ETag counter, count, page, speakers prefetch
+    with django_assert_num_queries(5):
+        assert api.get(f"/api/v1/events/{event.pk}/sessions/").json()["count"] == count
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_my_events_queries_do_not_grow(api_for, db, count, django_assert_num_queries):
+    user = UserFactory()
+    for _ in range(count):
+        EventFactory(created_by=user)
+    # ETag: roles counter + versions aggregate; list: count, page, roles prefetch
+    with django_assert_num_queries(5):
+        assert api_for(user).get("/api/v1/me/events/").json()["count"] == count
+
+
+def test_event_list_is_for_staff(api_for, event):
+    assert api_for(event.created_by).get("/api/v1/events/").status_code == 403
+    staff = api_for(UserFactory(is_staff=True)).get("/api/v1/events/")
+    assert (staff.status_code, staff.json()["count"]) == (200, 1)
+
+
+def test_token_obtain_and_use(client, db):
+    user = UserFactory(email="tok@example.com")
+    event = EventFactory(created_by=user)
+    response = client.post("/api/v1/auth/token/", {"username": "tok@example.com", "password": PASSWORD})
+    assert response.status_code == 200
+    token = response.json()["token"]
+    assert token == Token.objects.get(user=user).key
+    detail = client.get(f"/api/v1/events/{event.pk}/", HTTP_AUTHORIZATION=f"Token {token}")
+    assert detail.json()["name"] == event.name
+    bad = client.get(f"/api/v1/events/{event.pk}/", HTTP_AUTHORIZATION="Token nope")
+    assert (bad.status_code, bad["WWW-Authenticate"]) == (401, "Token")
+
+
+def test_event_slug_must_be_unique(api, event):
+    other = EventFactory()
+    response = api.patch(f"/api/v1/events/{event.pk}/", {"slug": other.slug}, format="json")
+    assert response.json() == {"slug": ["Another event already uses this slug."]}
+
+
+def test_event_state_is_read_only_through_patch(api, event):
+    api.patch(f"/api/v1/events/{event.pk}/", {"state": "published"}, format="json")
+    assert Event.objects.get(pk=event.pk).state == "draft"
+
+
+def test_schema_and_docs_are_served_locally(client, db):
+    schema = client.get("/api/schema/")
+    assert schema.status_code == 200
+    assert b"/api/v1/events/{event_pk}/sessions/" in schema.content
+    docs = client.get("/api/docs/").content.decode()
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in docs
+    assert "cdn" not in docs.lower()

@@ -1,0 +1,176 @@
+"""ETag / If-None-Match (304) / If-Match (412) and the versions endpoint."""
+
+import pytest
+
+from events.models import Track
+from events.tests.factories import EventFactory, TrackFactory
+from permissions.tests.factories import EventRoleFactory
+
+
+@pytest.fixture
+def organizer_api(api_for, db):
+    event = EventFactory()
+    return event, api_for(event.created_by)
+
+
+def test_list_304_costs_no_list_query(organizer_api, django_assert_num_queries):
+    event, api = organizer_api
+    TrackFactory(event=event)
+    url = f"/api/v1/events/{event.pk}/tracks/"
+    first = api.get(url)
+    etag = first["ETag"]
+    assert first.status_code == 200
+    assert first["Vary"] == "Accept, Cookie, Authorization"
+    # engine (memoised on the user object from the first call) + counter = 1 query
+    with django_assert_num_queries(1):
+        second = api.get(url, HTTP_IF_NONE_MATCH=etag)
+    assert (second.status_code, second.content, second["ETag"]) == (304, b"", etag)
+
+
+def test_list_etag_changes_after_any_write(organizer_api):
+    event, api = organizer_api
+    url = f"/api/v1/events/{event.pk}/tracks/"
+    etag = api.get(url)["ETag"]
+    track = TrackFactory(event=event)
+    after_create = api.get(url, HTTP_IF_NONE_MATCH=etag)
+    assert after_create.status_code == 200
+    Track.objects.filter(pk=track.pk).update(name="Bulk renamed")
+    assert api.get(url, HTTP_IF_NONE_MATCH=after_create["ETag"]).status_code == 200
+
+
+def test_list_etag_differs_by_query_string(organizer_api):
+    event, api = organizer_api
+    url = f"/api/v1/events/{event.pk}/tracks/"
+    assert api.get(url)["ETag"] != api.get(url + "?ordering=-name")["ETag"]
+
+
+def test_list_etag_differs_between_member_and_public_reader(api_for, db):
+    event = EventFactory(state="published")
+    TrackFactory(event=event)
+    url = f"/api/v1/events/{event.pk}/tracks/"
+    assert api_for(event.created_by).get(url)["ETag"] != api_for(None).get(url)["ETag"]
+
+
+def test_list_etag_differs_for_track_limited_member(api_for, db):
+    event = EventFactory()
+    track = TrackFactory(event=event)
+    limited = EventRoleFactory(event=event, role="moderator", tracks=[track]).user
+    url = f"/api/v1/events/{event.pk}/tracks/"
+    assert api_for(event.created_by).get(url)["ETag"] != api_for(limited).get(url)["ETag"]
+
+
+def test_detail_304_and_weak_match(organizer_api):
+    event, api = organizer_api
+    track = TrackFactory(event=event)
+    url = f"/api/v1/events/{event.pk}/tracks/{track.pk}/"
+    etag = api.get(url)["ETag"]
+    assert api.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 304
+    assert api.get(url, HTTP_IF_NONE_MATCH=f"W/{etag}").status_code == 304
+    assert api.get(url, HTTP_IF_NONE_MATCH=f'"other", {etag}').status_code == 304
+    assert api.get(url, HTTP_IF_NONE_MATCH='"other"').status_code == 200
+
+
+def test_if_match_current_etag_updates_and_returns_new_etag(organizer_api):
+    event, api = organizer_api
+    track = TrackFactory(event=event)
+    url = f"/api/v1/events/{event.pk}/tracks/{track.pk}/"
+    etag = api.get(url)["ETag"]
+    response = api.patch(url, {"name": "Renamed"}, format="json", HTTP_IF_MATCH=etag)
+    assert response.status_code == 200
+    assert response.json()["version"] == 2
+    assert response["ETag"] != etag
+    assert api.get(url, HTTP_IF_NONE_MATCH=response["ETag"]).status_code == 304
+
+
+def test_if_match_stale_etag_is_412_and_changes_nothing(organizer_api):
+    event, api = organizer_api
+    track = TrackFactory(event=event, name="Original")
+    url = f"/api/v1/events/{event.pk}/tracks/{track.pk}/"
+    stale = api.get(url)["ETag"]
+    api.patch(url, {"name": "First"}, format="json")
+    response = api.patch(url, {"name": "Second"}, format="json", HTTP_IF_MATCH=stale)
+    assert response.status_code == 412
+    assert response.json() == {"detail": "The resource has changed since you last read it (If-Match does not match)."}
+    assert Track.objects.get(pk=track.pk).name == "First"
+    assert api.delete(url, HTTP_IF_MATCH=stale).status_code == 412
+    assert Track.objects.filter(pk=track.pk).count() == 1
+
+
+def test_if_match_weak_etag_never_matches(organizer_api):
+    event, api = organizer_api
+    track = TrackFactory(event=event)
+    url = f"/api/v1/events/{event.pk}/tracks/{track.pk}/"
+    etag = api.get(url)["ETag"]
+    assert api.patch(url, {"name": "x"}, format="json", HTTP_IF_MATCH=f"W/{etag}").status_code == 412
+
+
+def test_if_match_star_and_absent_header_proceed(organizer_api):
+    event, api = organizer_api
+    track = TrackFactory(event=event)
+    url = f"/api/v1/events/{event.pk}/tracks/{track.pk}/"
+    assert api.patch(url, {"name": "Star"}, format="json", HTTP_IF_MATCH="*").status_code == 200
+    assert api.patch(url, {"name": "None"}, format="json").status_code == 200
+    assert api.delete(url, HTTP_IF_MATCH="*").status_code == 204
+    # * on a missing resource: there is no current representation.
+    assert api.patch(url, {"name": "Gone"}, format="json", HTTP_IF_MATCH="*").status_code == 404
+
+
+def test_event_detail_etag_moves_on_change(organizer_api):
+    event, api = organizer_api
+    url = f"/api/v1/events/{event.pk}/"
+    etag = api.get(url)["ETag"]
+    assert api.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 304
+    updated = api.patch(url, {"description": "Now with words"}, format="json", HTTP_IF_MATCH=etag)
+    assert updated.status_code == 200
+    assert api.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 200
+
+
+def test_versions_endpoint_reports_counters_with_etag(organizer_api):
+    event, api = organizer_api
+    url = f"/api/v1/events/{event.pk}/versions/"
+    first = api.get(url)
+    assert first.json() == {
+        "event": 1,
+        "tickets": 1,
+        "tracks": 1,
+        "sessions": 1,
+        "speakers": 1,
+        "sponsors": 1,
+        "microlocations": 1,
+        "roles": 2,
+    }
+    assert api.get(url, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+    api.post(f"/api/v1/events/{event.pk}/tracks/", {"name": "Main"}, format="json")
+    second = api.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert second.status_code == 200
+    assert second.json()["tracks"] == 2
+
+
+def test_versions_endpoint_hides_draft_from_strangers(api_for, user):
+    event = EventFactory()
+    assert api_for(user).get(f"/api/v1/events/{event.pk}/versions/").status_code == 404
+
+
+def test_staff_event_list_etag(api_for, db):
+    from eventsite.tests.factories import UserFactory
+
+    staff = UserFactory(is_staff=True)
+    api = api_for(staff)
+    etag = api.get("/api/v1/events/")["ETag"]
+    assert api.get("/api/v1/events/", HTTP_IF_NONE_MATCH=etag).status_code == 304
+    EventFactory()
+    assert api.get("/api/v1/events/", HTTP_IF_NONE_MATCH=etag).status_code == 200
+
+
+def test_my_events_etag_moves_when_a_role_changes(api_for, user):
+    event = EventFactory()
+    role = EventRoleFactory(user=user, event=event, role="moderator")
+    api = api_for(user)
+    etag = api.get("/api/v1/me/events/")["ETag"]
+    assert api.get("/api/v1/me/events/", HTTP_IF_NONE_MATCH=etag).status_code == 304
+    from permissions.services import change_role
+
+    change_role(event_role=role, role_name="coorganizer", changed_by=event.created_by)
+    response = api.get("/api/v1/me/events/", HTTP_IF_NONE_MATCH=etag)
+    assert response.status_code == 200
+    assert response.json()["results"][0]["roles"] == ["coorganizer"]

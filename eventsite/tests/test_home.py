@@ -1,0 +1,46 @@
+import pytest
+
+from events.models import Event
+from events.tests.factories import EventFactory
+from permissions.tests.factories import EventRoleFactory
+
+
+@pytest.mark.django_db
+def test_home_lists_published_events_only(client):
+    EventFactory(name="Public one", state=Event.PUBLISHED)
+    EventFactory(name="Secret draft")
+    response = client.get("/")
+    assert [event.name for event in response.context["published"]] == ["Public one"]
+    assert "mine" not in response.context
+    assert b"Secret draft" not in response.content
+
+
+@pytest.mark.django_db
+def test_home_lists_my_events_with_roles(client, user):
+    mine = EventFactory(name="Mine", created_by=user)
+    theirs = EventFactory(name="Theirs")
+    EventRoleFactory(user=user, event=theirs, role="moderator")
+    EventFactory(name="Not mine")
+    client.force_login(user)
+    response = client.get("/")
+    assert [(event.name, [r.role.name for r in event.my_roles]) for event in response.context["mine"]] == [
+        (mine.name, ["organizer"]),
+        (theirs.name, ["moderator"]),
+    ]
+
+
+@pytest.mark.django_db
+def test_home_queries_are_constant(client, user, django_assert_num_queries):
+    for _ in range(3):
+        EventFactory(created_by=user, state=Event.PUBLISHED)
+    client.force_login(user)
+    # session, user, published list, my events, my roles prefetch, unread badge count
+    with django_assert_num_queries(6):
+        assert client.get("/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_base_page_uses_local_bootstrap(client):
+    content = client.get("/").content.decode()
+    assert "/static/vendor/bootstrap-5.3.9/bootstrap.min.css" in content
+    assert "cdn" not in content.lower()

@@ -1,0 +1,117 @@
+"""Every write path moves the version counters; none bypasses them."""
+
+import pytest
+
+from events.models import Session, Speaker, Track
+from events.tests.factories import EventFactory, SessionFactory, SpeakerFactory, TrackFactory
+from eventsite.versioning import StaleObjectError, read_counters
+
+
+def tracks_counter(event):
+    key = f"event.{event.pk}.tracks"
+    return read_counters([key])[key]
+
+
+def sessions_counter(event):
+    key = f"event.{event.pk}.sessions"
+    return read_counters([key])[key]
+
+
+@pytest.mark.django_db
+def test_create_event_starts_every_counter_at_one():
+    event = EventFactory()
+    keys = [f"event.{event.pk}.{name}" for name in ("event", "tickets", "tracks", "sessions", "roles")]
+    # "roles" is 2: created, then the organizer role was granted.
+    assert read_counters(keys) == dict(zip(keys, [1, 1, 1, 1, 2], strict=False))
+
+
+@pytest.mark.django_db
+def test_save_bumps_row_version_and_list_counter():
+    event = EventFactory()
+    track = TrackFactory(event=event)
+    assert (track.version, tracks_counter(event)) == (1, 2)
+    track.name = "Renamed"
+    track.save()
+    assert (Track.objects.get(pk=track.pk).version, tracks_counter(event)) == (2, 3)
+
+
+@pytest.mark.django_db
+def test_stale_instance_cannot_overwrite_a_newer_row():
+    track = TrackFactory()
+    first, second = Track.objects.get(pk=track.pk), Track.objects.get(pk=track.pk)
+    first.name = "First"
+    first.save()
+    second.name = "Second"
+    with pytest.raises(StaleObjectError):
+        second.save()
+    assert Track.objects.get(pk=track.pk).name == "First"
+
+
+@pytest.mark.django_db
+def test_queryset_update_bumps_versions_and_counter():
+    event = EventFactory()
+    TrackFactory(event=event)
+    TrackFactory(event=event)
+    before = tracks_counter(event)
+    assert Track.objects.filter(event=event).update(location="Hall B") == 2
+    assert list(Track.objects.filter(event=event).values_list("version", flat=True)) == [2, 2]
+    assert tracks_counter(event) == before + 1
+
+
+@pytest.mark.django_db
+def test_queryset_delete_bumps_counter():
+    event = EventFactory()
+    TrackFactory(event=event)
+    before = tracks_counter(event)
+    Track.objects.filter(event=event).delete()
+    assert tracks_counter(event) == before + 1
+
+
+@pytest.mark.django_db
+def test_bulk_create_and_bulk_update_bump_counter():
+    event = EventFactory()
+    before = tracks_counter(event)
+    tracks = Track.objects.bulk_create([Track(event=event, name=f"T{i}") for i in range(3)])
+    assert tracks_counter(event) == before + 1
+    for track in tracks:
+        track.location = "Annex"
+    Track.objects.bulk_update(tracks, ["location"])
+    assert sorted(Track.objects.filter(event=event).values_list("version", flat=True)) == [2, 2, 2]
+    assert tracks_counter(event) == before + 2
+
+
+@pytest.mark.django_db
+def test_deleting_a_track_bumps_the_sessions_that_lose_it():
+    event = EventFactory()
+    track = TrackFactory(event=event)
+    session = SessionFactory(event=event, track=track)
+    before = sessions_counter(event)
+    track.delete()
+    session.refresh_from_db()
+    assert (session.track_id, session.version, sessions_counter(event)) == (None, 2, before + 1)
+
+
+@pytest.mark.django_db
+def test_many_to_many_changes_bump_both_directions():
+    event = EventFactory()
+    session = SessionFactory(event=event)
+    speaker = SpeakerFactory(event=event)
+    before = sessions_counter(event)
+    session.speakers.add(speaker)
+    assert (Session.objects.get(pk=session.pk).version, sessions_counter(event)) == (2, before + 1)
+    speaker.sessions.remove(session)
+    assert (Session.objects.get(pk=session.pk).version, sessions_counter(event)) == (3, before + 2)
+    speaker.sessions.add(session)
+    Speaker.objects.get(pk=speaker.pk).sessions.clear()
+    assert (Session.objects.get(pk=session.pk).version, sessions_counter(event)) == (5, before + 4)
+
+
+@pytest.mark.django_db
+def test_deleting_a_speaker_bumps_their_sessions():
+    event = EventFactory()
+    session = SessionFactory(event=event)
+    speaker = SpeakerFactory(event=event)
+    session.speakers.add(speaker)
+    version = Session.objects.get(pk=session.pk).version
+    speaker.delete()
+    assert Session.objects.get(pk=session.pk).version == version + 1

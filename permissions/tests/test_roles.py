@@ -1,0 +1,287 @@
+"""Managing the team: roles API, team page, invites, the last organizer rule."""
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from events.tests.factories import EventFactory, TrackFactory
+from eventsite.tests.factories import UserFactory
+from notifications.models import Notification
+from permissions.models import EventRole, RoleInvite
+from permissions.names import COORGANIZER, MODERATOR, ORGANIZER, TRACK_ORGANIZER
+from permissions.services import accept_invite, invite
+from permissions.tests.factories import EventRoleFactory
+
+
+def roles_url(event, pk=None):
+    return f"/api/v1/events/{event.pk}/roles/" + (f"{pk}/" if pk else "")
+
+
+@pytest.mark.django_db
+def test_create_event_makes_creator_organizer():
+    event = EventFactory()
+    assert list(EventRole.objects.filter(event=event).values_list("user_id", "role__name")) == [
+        (event.created_by_id, ORGANIZER)
+    ]
+
+
+@pytest.mark.django_db
+def test_api_create_event_by_any_user_makes_them_organizer(api_for):
+    creator = UserFactory()
+    response = api_for(creator).post(
+        "/api/v1/events/",
+        {"name": "PyCon", "starts_at": "2030-05-01T09:00:00Z", "ends_at": "2030-05-03T18:00:00Z"},
+        format="json",
+    )
+    assert response.status_code == 201
+    assert response.json()["slug"] == "pycon"
+    assert response.json()["state"] == "draft"
+    assert EventRole.objects.get(event_id=response.json()["id"]).role.name == ORGANIZER
+
+
+@pytest.mark.django_db
+def test_api_create_event_with_end_before_start_is_400_and_saves_nothing(api_for):
+    response = api_for(UserFactory()).post(
+        "/api/v1/events/",
+        {"name": "Backwards", "starts_at": "2030-05-03T09:00:00Z", "ends_at": "2030-05-01T18:00:00Z"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json() == {"ends_at": ["The event must end after it starts."]}
+    assert EventRole.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_api_organizer_adds_changes_and_removes_a_role(api_for):
+    event = EventFactory()
+    member = UserFactory(email="Member@Example.com")
+    track = TrackFactory(event=event)
+    api = api_for(event.created_by)
+
+    created = api.post(roles_url(event), {"email": "member@example.com", "role": MODERATOR}, format="json")
+    assert created.status_code == 201
+    assert created.json()["role"] == MODERATOR
+    assert created.json()["user"] == member.pk
+
+    changed = api.patch(
+        roles_url(event, created.json()["id"]), {"role": TRACK_ORGANIZER, "tracks": [track.pk]}, format="json"
+    )
+    assert changed.status_code == 200
+    assert (changed.json()["role"], changed.json()["tracks"]) == (TRACK_ORGANIZER, [track.pk])
+
+    assert api.delete(roles_url(event, created.json()["id"])).status_code == 204
+    assert EventRole.objects.filter(event=event, user=member).count() == 0
+    assert list(Notification.objects.filter(user=member).values_list("action", flat=True)) == [
+        "role_removed",
+        "role_changed",
+        "role_changed",
+    ]
+
+
+@pytest.mark.django_db
+def test_api_add_unknown_email_is_400(api_for):
+    event = EventFactory()
+    response = api_for(event.created_by).post(
+        roles_url(event), {"email": "nobody@example.com", "role": MODERATOR}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json() == {"email": ["No account uses this email; invite the person from the event's team page."]}
+
+
+@pytest.mark.django_db
+def test_api_tracks_of_another_event_are_refused(api_for):
+    event, other = EventFactory(), EventFactory()
+    foreign_track = TrackFactory(event=other)
+    member = UserFactory()
+    response = api_for(event.created_by).post(
+        roles_url(event), {"email": member.email, "role": MODERATOR, "tracks": [foreign_track.pk]}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json() == {"tracks": [f'Invalid pk "{foreign_track.pk}" - object does not exist.']}
+
+
+@pytest.mark.django_db
+def test_api_only_organizer_manages_roles(api_for):
+    event = EventFactory()
+    coorganizer = UserFactory()
+    EventRoleFactory(user=coorganizer, event=event, role=COORGANIZER)
+    api = api_for(coorganizer)
+    assert api.get(roles_url(event)).status_code == 200
+    assert (
+        api.post(roles_url(event), {"email": UserFactory().email, "role": MODERATOR}, format="json").status_code == 403
+    )
+    organizer_role = EventRole.objects.get(event=event, role__name=ORGANIZER)
+    assert api.delete(roles_url(event, organizer_role.pk)).status_code == 403
+
+
+@pytest.mark.django_db
+def test_api_last_organizer_cannot_be_removed_or_demoted(api_for):
+    event = EventFactory()
+    organizer_role = EventRole.objects.get(event=event, role__name=ORGANIZER)
+    api = api_for(event.created_by)
+    expected = {"non_field_errors": ["An event needs at least one organizer: add another organizer first."]}
+
+    removed = api.delete(roles_url(event, organizer_role.pk))
+    assert (removed.status_code, removed.json()) == (400, expected)
+    demoted = api.patch(roles_url(event, organizer_role.pk), {"role": MODERATOR}, format="json")
+    assert (demoted.status_code, demoted.json()) == (400, expected)
+    assert EventRole.objects.get(pk=organizer_role.pk).role.name == ORGANIZER
+
+
+@pytest.mark.django_db
+def test_api_second_organizer_allows_removing_the_first(api_for):
+    event = EventFactory()
+    second = UserFactory()
+    EventRoleFactory(user=second, event=event, role=ORGANIZER)
+    first_role = EventRole.objects.get(event=event, user=event.created_by)
+    assert api_for(second).delete(roles_url(event, first_role.pk)).status_code == 204
+
+
+@pytest.mark.django_db
+def test_api_roles_list_queries_are_constant(api_for, django_assert_num_queries):
+    event = EventFactory()
+    api = api_for(event.created_by)
+    # engine (1) + ETag counter (1) + count (1) + page (1) + tracks prefetch (1)
+    with django_assert_num_queries(5):
+        assert api.get(roles_url(event)).json()["count"] == 1
+    for _ in range(2):
+        EventRoleFactory(event=event, role=MODERATOR)
+    api = api_for(type(event.created_by).objects.get(pk=event.created_by_id))
+    with django_assert_num_queries(5):
+        assert api.get(roles_url(event)).json()["count"] == 3
+
+
+@pytest.mark.django_db
+def test_invite_existing_user_notifies_and_accept_grants(client, django_capture_on_commit_callbacks):
+    event = EventFactory()
+    invitee = UserFactory(email="guest@example.com")
+    with django_capture_on_commit_callbacks(execute=True):
+        role_invite, token = invite(
+            event=event, email="GUEST@example.com", role_name=COORGANIZER, invited_by=event.created_by
+        )
+    notification = Notification.objects.get(user=invitee)
+    assert notification.action == "role_invite"
+    assert notification.url == f"/roles/invites/{token}/"
+    assert mail.outbox == []
+
+    client.force_login(invitee)
+    page = client.get(notification.url)
+    assert page.status_code == 200
+    assert b"Accept" in page.content
+    response = client.post(notification.url, {"answer": "accept"})
+    assert response.status_code == 302
+    assert response["Location"] == f"/events/{event.pk}/"
+    assert EventRole.objects.get(event=event, user=invitee).role.name == COORGANIZER
+    assert RoleInvite.objects.get(pk=role_invite.pk).state == RoleInvite.ACCEPTED
+    # Single use.
+    assert client.post(notification.url, {"answer": "accept"}).status_code == 400
+
+
+@pytest.mark.django_db
+def test_invite_token_is_stored_hashed(django_capture_on_commit_callbacks):
+    event = EventFactory()
+    role_invite, token = invite(event=event, email="x@example.com", role_name=MODERATOR, invited_by=event.created_by)
+    assert token not in role_invite.token_hash
+    assert len(role_invite.token_hash) == 64
+
+
+@pytest.mark.django_db
+def test_invite_unknown_email_sends_signup_link_and_signup_grants_role(client, django_capture_on_commit_callbacks):
+    event = EventFactory(name="Summit")
+    with django_capture_on_commit_callbacks(execute=True):
+        invite(event=event, email="new@example.com", role_name=MODERATOR, invited_by=event.created_by)
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["new@example.com"]
+    assert mail.outbox[0].subject == "Invitation: Moderator of Summit"
+    link = next(line for line in mail.outbox[0].body.splitlines() if "/accounts/signup/" in line).split(": ", 1)[1]
+    token = link.split("invite=")[1].split("&")[0]
+
+    response = client.post(
+        link,
+        {
+            "email": "new@example.com",
+            "first_name": "New",
+            "last_name": "Person",
+            "password1": "a-long-unique-passphrase",
+            "password2": "a-long-unique-passphrase",
+            "invite": token,
+        },
+    )
+    assert response.status_code == 302
+    assert response["Location"] == f"/roles/invites/{token}/"
+    assert client.post(response["Location"], {"answer": "accept"}).status_code == 302
+    assert EventRole.objects.get(event=event, user__email="new@example.com").role.name == MODERATOR
+
+
+@pytest.mark.django_db
+def test_invite_for_someone_else_is_refused(client):
+    event = EventFactory()
+    _, token = invite(event=event, email="a@example.com", role_name=MODERATOR, invited_by=event.created_by)
+    client.force_login(UserFactory(email="b@example.com"))
+    page = client.get(f"/roles/invites/{token}/")
+    assert page.context["wrong_user"] is True
+    response = client.post(f"/roles/invites/{token}/", {"answer": "accept"})
+    assert response.status_code == 400
+    assert response.context["error"] == "This invitation was sent to another email address."
+    assert EventRole.objects.filter(event=event, role__name=MODERATOR).count() == 0
+
+
+@pytest.mark.django_db
+def test_expired_invite_is_refused():
+    event = EventFactory()
+    user = UserFactory(email="late@example.com")
+    role_invite, token = invite(event=event, email=user.email, role_name=MODERATOR, invited_by=event.created_by)
+    RoleInvite.objects.filter(pk=role_invite.pk).update(expires_at=timezone.now())
+    with pytest.raises(Exception, match="This invitation has expired"):
+        accept_invite(token=token, user=user)
+
+
+@pytest.mark.django_db
+def test_decline_marks_invite_and_grants_nothing(client):
+    event = EventFactory()
+    user = UserFactory(email="no@example.com")
+    role_invite, token = invite(event=event, email=user.email, role_name=MODERATOR, invited_by=event.created_by)
+    client.force_login(user)
+    assert client.post(f"/roles/invites/{token}/", {"answer": "decline"}).status_code == 302
+    assert RoleInvite.objects.get(pk=role_invite.pk).state == RoleInvite.DECLINED
+    assert EventRole.objects.filter(event=event, user=user).count() == 0
+
+
+@pytest.mark.django_db
+def test_team_page_invite_change_remove(client):
+    event = EventFactory()
+    member = UserFactory()
+    role = EventRoleFactory(user=member, event=event, role=MODERATOR)
+    client.force_login(event.created_by)
+    url = f"/roles/events/{event.pk}/team/"
+
+    assert client.get(url).status_code == 200
+    assert (
+        client.post(url, {"action": "invite", "email": "someone@example.com", "role": COORGANIZER}).status_code == 302
+    )
+    assert RoleInvite.objects.get(event=event).email == "someone@example.com"
+
+    client.post(url, {"action": "change", "role_id": role.pk, f"role-{role.pk}-role": COORGANIZER})
+    assert EventRole.objects.get(pk=role.pk).role.name == COORGANIZER
+
+    client.post(url, {"action": "remove", "role_id": role.pk})
+    assert EventRole.objects.filter(pk=role.pk).count() == 0
+
+    own = EventRole.objects.get(event=event, user=event.created_by)
+    response = client.post(url, {"action": "remove", "role_id": own.pk}, follow=True)
+    assert [str(m) for m in response.context["messages"]][-1] == (
+        "An event needs at least one organizer: add another organizer first."
+    )
+    assert EventRole.objects.filter(pk=own.pk).count() == 1
+
+
+@pytest.mark.django_db
+def test_team_page_refuses_changes_from_moderator(client):
+    event = EventFactory()
+    moderator = UserFactory()
+    EventRoleFactory(user=moderator, event=event, role=MODERATOR)
+    client.force_login(moderator)
+    url = f"/roles/events/{event.pk}/team/"
+    assert client.get(url).status_code == 200
+    assert client.post(url, {"action": "invite", "email": "x@example.com", "role": ORGANIZER}).status_code == 403
+    assert RoleInvite.objects.count() == 0
