@@ -40,6 +40,7 @@ run: $(VENV)/.runtime
 	@echo
 	$(PY) -m daphne -b $(HOST) -p $(PORT) eventsite.asgi:application
 
+test: export DJANGO_DEBUG ?= 1
 test: $(VENV)/.dev
 	$(PY) manage.py check
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -52,6 +53,7 @@ format: $(VENV)/.dev
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
 
+migrations-check: export DJANGO_DEBUG ?= 1
 migrations-check: $(VENV)/.dev
 	$(PY) manage.py makemigrations --check --dry-run
 

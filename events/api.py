@@ -9,7 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from eventsite.conditional import ConditionalMixin, make_etag, none_match
+from eventsite.conditional import ConditionalListMixin, ConditionalMixin, make_etag, none_match
 from eventsite.versioning import counter_key, read_counters
 from permissions.drf import EventScopedViewMixin, EventServicePermission
 from permissions.engine import permissions_for
@@ -95,7 +95,7 @@ class EventPermission(permissions.BasePermission):
         return True
 
 
-class MyEventsViewSet(ConditionalMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+class MyEventsViewSet(ConditionalListMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """The events you hold a role in, with your roles."""
 
     serializer_class = serializers.MyEventSerializer

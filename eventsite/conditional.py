@@ -54,8 +54,8 @@ def check_if_match(request, current_etag):
         raise PreconditionFailed()
 
 
-class ConditionalMixin:
-    """Add ETag / If-None-Match / If-Match handling to a DRF generic viewset."""
+class ConditionalBase:
+    """The ETag helpers shared by the conditional mixins below."""
 
     vary_on = ("Cookie", "Authorization")
 
@@ -85,13 +85,26 @@ class ConditionalMixin:
         patch_vary_headers(response, self.vary_on)
         return response
 
+
+class ConditionalListMixin(ConditionalBase):
+    """GET on a list: 304 before the list is loaded."""
+
     def list(self, request, *args, **kwargs):
-        return self._conditional(self.list_etag(), lambda: super(ConditionalMixin, self).list(request, *args, **kwargs))
+        produce = lambda: super(ConditionalListMixin, self).list(request, *args, **kwargs)  # noqa: E731
+        return self._conditional(self.list_etag(), produce)
+
+
+class ConditionalRetrieveMixin(ConditionalBase):
+    """GET on one object: 304 before it is serialized."""
 
     def retrieve(self, request, *args, **kwargs):
         instance = self.get_object()
         serialize = lambda: Response(self.get_serializer(instance).data)  # noqa: E731
         return self._conditional(self.object_etag(instance), serialize)
+
+
+class ConditionalWriteMixin(ConditionalBase):
+    """POST answers with the new object's ETag; PUT, PATCH and DELETE honour If-Match (412)."""
 
     def create(self, request, *args, **kwargs):
         response = super().create(request, *args, **kwargs)
@@ -133,3 +146,7 @@ class ConditionalMixin:
                     raise PreconditionFailed()
             self.perform_destroy(instance)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ConditionalMixin(ConditionalListMixin, ConditionalRetrieveMixin, ConditionalWriteMixin):
+    """All of the above, for a ModelViewSet."""

@@ -121,7 +121,12 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": os.environ.get("CHANNELS_PREFIX", "eventsite")},
+            "CONFIG": {
+                # Bounded timeouts: a Redis that stops answering must not hang
+                # the after-commit push of a request (notify() logs and moves on).
+                "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 2, "socket_timeout": 5}],
+                "prefix": os.environ.get("CHANNELS_PREFIX", "eventsite"),
+            },
         }
     }
 else:

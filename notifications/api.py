@@ -7,7 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.response import Response
 
-from eventsite.conditional import ConditionalMixin, make_etag
+from eventsite.conditional import ConditionalListMixin, ConditionalRetrieveMixin, make_etag
 from eventsite.versioning import read_counters
 
 from . import services
@@ -27,12 +27,11 @@ class NotificationFilter(filters.FilterSet):
         return queryset.filter(has_read=not value)
 
 
-class NotificationViewSet(ConditionalMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+class NotificationViewSet(
+    ConditionalListMixin, ConditionalRetrieveMixin, mixins.ListModelMixin, viewsets.GenericViewSet
+):
     """Your notifications, newest first. Someone else's notification is a 404."""
 
-    # ConditionalMixin also defines create/update/destroy, which the router
-    # would route; notifications are only created by the server.
-    http_method_names = ["get", "post", "head", "options"]
     serializer_class = NotificationSerializer
     permission_classes = [permissions.IsAuthenticated]
     filterset_class = NotificationFilter

@@ -158,6 +158,10 @@ def test_my_events_queries_do_not_grow(api_for, db, count, django_assert_num_que
         assert api_for(user).get("/api/v1/me/events/").json()["count"] == count
 
 
+def test_my_events_is_read_only(api_for, event):
+    assert api_for(event.created_by).post("/api/v1/me/events/", {}, format="json").status_code == 405
+
+
 def test_event_list_is_for_staff(api_for, event):
     assert api_for(event.created_by).get("/api/v1/events/").status_code == 403
     staff = api_for(UserFactory(is_staff=True)).get("/api/v1/events/")
