@@ -48,6 +48,8 @@ class TicketForm(forms.ModelForm):
             "hidden": forms.CheckboxInput(attrs={"class": "form-check-input", "role": "switch"}),
         }
         labels = {"hidden": "Hide this ticket from the public page"}
+        # The placeholder says it in the row; the model's help text would crowd it.
+        help_texts = {"min_price": ""}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,3 +1,5 @@
+from datetime import UTC, datetime
+
 import pytest
 
 from events.models import Event
@@ -172,8 +174,8 @@ def test_tickets_api_list_queries_do_not_grow_with_the_list(api_for, django_asse
     for index in range(count):
         TicketFactory(event=event, name=f"T{index}")
     api = api_for(event.created_by)
-    # permissions, counter (ETag), event (serializer context), count, page.
-    with django_assert_num_queries(5):
+    # permissions, counter (ETag), count, page.
+    with django_assert_num_queries(4):
         response = api.get(tickets_url(event))
     assert len(response.json()["results"]) == count
 
@@ -192,6 +194,16 @@ def test_tickets_api_validation_errors_name_the_field(api_for):
     assert (too_many.status_code, too_many.json()) == (
         400,
         {"max_order": ["The maximum per order cannot exceed the quantity (2)."]},
+    )
+
+
+def test_tickets_api_sales_must_end_with_the_event(api_for):
+    event = EventFactory(starts_at=datetime(2030, 5, 1, 9, tzinfo=UTC), ends_at=datetime(2030, 5, 2, 18, tzinfo=UTC))
+    late = {**NEW_TICKET, "sales_ends_at": "2030-05-03T09:00:00Z"}
+    response = api_for(event.created_by).post(tickets_url(event), late, format="json")
+    assert (response.status_code, response.json()) == (
+        400,
+        {"sales_ends_at": ["Sales must end no later than the event ends (May 2, 2030, 6 p.m.)."]},
     )
 
 
