@@ -73,9 +73,9 @@ class Ticket(VersionedModel):
             ),
             models.CheckConstraint(condition=Q(type__in=["free", "paid", "donation"]), name="ticket_type_known"),
             models.CheckConstraint(condition=Q(price__gte=0), name="ticket_price_not_negative"),
-            # Paid tickets cost something; free and donation tickets carry no fixed price.
+            # Paid tickets cost something; the others carry no fixed price.
             models.CheckConstraint(
-                condition=Q(type="paid", price__gt=0) | (Q(type__in=["free", "donation"]) & Q(price=0)),
+                condition=Q(type="paid", price__gt=0) | (~Q(type="paid") & Q(price=0)),
                 name="ticket_price_matches_type",
             ),
             models.CheckConstraint(
