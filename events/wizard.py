@@ -33,7 +33,7 @@ class Step:
         return None
 
     def save(self, form, *, event, user):
-        """Save the valid form; return the event (a new one for the first step)."""
+        """Save the valid form through one atomic service call; return the event (a new one for step one)."""
         return event
 
     def get_context(self, *, event, perms):

@@ -6,7 +6,7 @@ submit re-renders the step with what was entered and the errors.
 """
 
 from django.contrib import messages
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views import View
@@ -111,8 +111,8 @@ class WizardStepView(EventPermissionMixin, View):
             return render_step(request, self.step, event=event, form=form, perms=perms)
         if form is None or form.is_valid():
             try:
-                with transaction.atomic():
-                    event = self.step.save(form, event=event, user=request.user)
+                # Each step's save is one service call, atomic by itself.
+                event = self.step.save(form, event=event, user=request.user)
             except StaleObjectError:
                 self.add_error(form, STALE_MESSAGE)
             except IntegrityError:

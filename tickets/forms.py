@@ -147,7 +147,7 @@ class BaseTicketFormSet(forms.BaseInlineFormSet):
     def _check_unique_names(self):
         """Add an error to each row whose name another kept row (or a ticket not shown) already uses."""
         shown = [form.instance.pk for form in self.initial_forms if form.instance.pk]
-        names = self.instance.tickets.exclude(pk__in=shown).values_list("name", flat=True)
+        names = self.instance.tickets.exclude(pk__in=shown).order_by().values_list("name", flat=True)
         taken = {name.casefold() for name in names}
         for form in self.kept_forms():
             name = getattr(form, "cleaned_data", {}).get("name")
