@@ -122,6 +122,11 @@ class BaseTicketFormSet(forms.BaseInlineFormSet):
         management = self.management_form
         return not management.is_valid() or management.cleaned_data["TOTAL_FORMS"] > self.absolute_max
 
+    @property
+    def rows_with_errors(self):
+        """Return how many rows have errors (for a summary above a long table)."""
+        return sum(1 for form in self.forms if form.is_bound and form.errors) if self.is_bound else 0
+
     def kept_forms(self):
         """Return the rows that stay: existing rows not marked for deletion and new rows someone filled in."""
         return [

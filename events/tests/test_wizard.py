@@ -161,6 +161,7 @@ def test_wizard_tickets_step_error_is_shown_on_its_row(organizer, event):
     assert 'name="tickets-1-name" value="Broken"' in second_row
     assert "A paid ticket needs a price above 0." in second_row
     assert "A paid ticket needs a price above 0." not in first_row
+    assert "Nothing was saved: 1 ticket needs a correction (marked below)." in html
     assert event.tickets.count() == 0
 
 
