@@ -7,9 +7,11 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from . import views
 from .forms import EmailAuthenticationForm
+from .health import healthz
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("healthz", healthz, name="healthz"),
     path("accounts/signup/", views.signup, name="signup"),
     path(
         "accounts/login/",

@@ -1,0 +1,286 @@
+"""nginx in front of two daphne processes on PostgreSQL + Redis, for real.
+
+Runs when DATABASE_URL points at PostgreSQL, REDIS_URL is set and nginx is
+installed (.ci/run's second pass); skipped otherwise, with the reason.
+"""
+
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from http.cookies import SimpleCookie
+from pathlib import Path
+
+import pytest
+from django.conf import global_settings
+from websockets.sync.client import connect
+
+from events.tests.factories import EventFactory
+from eventsite.tests.factories import UserFactory
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "deploy"
+PASSWORD = "through-nginx-passphrase-42"
+
+pytestmark = [
+    pytest.mark.nginx,
+    pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed (.ci/run installs it)"),
+    pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL: daphne processes share Redis"),
+    pytest.mark.skipif(
+        not os.environ.get("DATABASE_URL", "").startswith("postgres"), reason="needs DATABASE_URL on PostgreSQL"
+    ),
+]
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port, process, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"process on port {port} exited with {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"nothing listens on port {port}")
+
+
+def read_access_log(stack, until, timeout=5):
+    """Return nginx's access log once it holds ``until`` (nginx writes the line after the response)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        text = (stack["logs"] / "access.log").read_text()
+        if until in text or time.monotonic() > deadline:
+            return text
+        time.sleep(0.05)
+
+
+class Browser:
+    """A minimal HTTP client that keeps cookies (Secure ones too: this is plain HTTP on loopback)."""
+
+    def __init__(self, port):
+        self.port = port
+        self.cookies = {}
+
+    def request(self, method, path, body=None, headers=None):
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        headers = dict(headers or {})
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        content = response.read()
+        for header in response.headers.get_all("Set-Cookie") or []:
+            for name, morsel in SimpleCookie(header).items():
+                self.cookies[name] = morsel.value
+        connection.close()
+        return response, content
+
+    def login(self, email, password):
+        response, page = self.request("GET", "/accounts/login/")
+        assert response.status == 200
+        token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1).decode()
+        form = f"csrfmiddlewaretoken={token}&username={email}&password={password}"
+        response, _ = self.request(
+            "POST", "/accounts/login/", form, {"Content-Type": "application/x-www-form-urlencoded"}
+        )
+        assert response.status == 302, "login through nginx failed"
+        assert "sessionid" in self.cookies
+
+
+@pytest.fixture
+def stack(transactional_db, settings, tmp_path):
+    """Start two daphne processes (A, B) and nginx with three ports: the pool, A only, B only."""
+    database = settings.DATABASES["default"]
+    database_url = (
+        f"postgres://{database['USER']}:{database['PASSWORD']}@{database['HOST'] or '127.0.0.1'}:"
+        f"{database['PORT'] or 5432}/{database['NAME']}"
+    )
+    prefix = f"nginxtest{os.getpid()}"
+    env = {
+        "PATH": os.environ["PATH"],
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": "nginx-test-secret-key-with-enough-length-0123456789abcdefghijkl",
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DJANGO_SECURE_SSL_REDIRECT": "0",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": os.environ["REDIS_URL"],
+        "CHANNELS_PREFIX": prefix,
+        "DJANGO_STATIC_ROOT": str(tmp_path / "static"),
+        "DJANGO_MEDIA_ROOT": str(tmp_path / "media"),
+    }
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
+    )
+    (tmp_path / "media").mkdir()
+
+    processes, logs = [], []
+    ports = {"a": free_port(), "b": free_port()}
+    for name, port in ports.items():
+        log = open(tmp_path / f"daphne-{name}.log", "w")  # noqa: SIM115 - closed after the process ends
+        logs.append(log)
+        processes.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "daphne",
+                    "--proxy-headers",
+                    "-b",
+                    "127.0.0.1",
+                    "-p",
+                    str(port),
+                    "eventsite.asgi:application",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        )
+    front = {"pool": free_port(), "a": free_port(), "b": free_port()}
+    include_dir = tmp_path / "nginx"
+    include_dir.mkdir()
+    for part in ("openevent-http.conf", "openevent-locations.conf"):
+        text = (DEPLOY / "nginx" / part).read_text()
+        text = text.replace("@STATIC_ROOT@", str(tmp_path / "static")).replace("@MEDIA_ROOT@", str(tmp_path / "media"))
+        (include_dir / part).write_text(text)
+    servers = []
+    for name, port in front.items():
+        upstream = "openevent_daphne" if name == "pool" else f"openevent_{name}"
+        servers.append(
+            f"server {{ listen 127.0.0.1:{port}; access_log {tmp_path}/access.log openevent;"
+            f" set $openevent_upstream {upstream}; include {include_dir}/openevent-locations.conf; }}"
+        )
+    (tmp_path / "nginx.conf").write_text(
+        f"""
+user root;
+daemon off;
+worker_processes 1;
+pid {tmp_path}/nginx.pid;
+error_log {tmp_path}/error.log warn;
+events {{ worker_connections 256; }}
+http {{
+    include /etc/nginx/mime.types;
+    client_body_temp_path {tmp_path}/body; proxy_temp_path {tmp_path}/proxy;
+    fastcgi_temp_path {tmp_path}/fastcgi; uwsgi_temp_path {tmp_path}/uwsgi; scgi_temp_path {tmp_path}/scgi;
+    include {include_dir}/openevent-http.conf;
+    upstream openevent_daphne {{ server 127.0.0.1:{ports["a"]}; server 127.0.0.1:{ports["b"]}; }}
+    upstream openevent_a {{ server 127.0.0.1:{ports["a"]}; }}
+    upstream openevent_b {{ server 127.0.0.1:{ports["b"]}; }}
+    {chr(10).join(servers)}
+}}
+"""
+    )
+    nginx = subprocess.Popen(
+        ["nginx", "-c", str(tmp_path / "nginx.conf"), "-e", str(tmp_path / "error.log")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    processes.append(nginx)
+    try:
+        for port, process in zip(ports.values(), processes[:2], strict=True):
+            wait_for_port(port, process)
+        for port in front.values():
+            wait_for_port(port, nginx)
+        yield {"front": front, "logs": tmp_path}
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=5)
+        for log in logs:
+            log.close()
+
+
+def test_socket_on_a_receives_notification_caused_on_b(stack, settings):
+    # The daphne processes check passwords with the production hashers.
+    settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
+    UserFactory(email="invitee@example.com", password=PASSWORD)
+    organizer = UserFactory(email="organizer@example.com", password=PASSWORD)
+    event = EventFactory(created_by=organizer, name="Nginx Conf")
+    front = stack["front"]
+
+    browser = Browser(front["pool"])
+    browser.login("invitee@example.com", PASSWORD)
+    cookie = "; ".join(f"{k}={v}" for k, v in browser.cookies.items())
+    with connect(
+        f"ws://127.0.0.1:{front['a']}/ws/notifications/",
+        additional_headers={"Cookie": cookie, "Origin": f"http://127.0.0.1:{front['a']}"},
+        open_timeout=10,
+    ) as socket_on_a:
+        snapshot = json.loads(socket_on_a.recv(timeout=10))
+        assert (snapshot["type"], snapshot["unread_count"]) == ("snapshot", 0)
+
+        api_on_b = Browser(front["b"])
+        response, body = api_on_b.request(
+            "POST",
+            "/api/v1/auth/token/",
+            "username=organizer@example.com&password=" + PASSWORD,
+            {"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        token = json.loads(body)["token"]
+        response, body = api_on_b.request(
+            "POST",
+            f"/api/v1/events/{event.pk}/roles/",
+            json.dumps({"email": "invitee@example.com", "role": "coorganizer"}),
+            {"Content-Type": "application/json", "Authorization": f"Token {token}"},
+        )
+        assert response.status == 201, body
+
+        pushed = json.loads(socket_on_a.recv(timeout=10))
+        assert pushed["type"] == "notification"
+        assert pushed["unread_count"] == 1
+        assert pushed["notification"]["title"] == "You are now Co-organizer of Nginx Conf"
+
+    access = read_access_log(stack, until=f"/api/v1/events/{event.pk}/roles/")
+    assert f'POST /api/v1/events/{event.pk}/roles/ HTTP/1.1" 201' in access
+
+
+def test_static_files_come_from_nginx(stack):
+    response, body = Browser(stack["front"]["pool"]).request("GET", "/static/css/site.css")
+    assert response.status == 200
+    assert response.headers["X-Served-By"] == "nginx"
+    assert response.headers.get_all("Cache-Control") == ["public, max-age=2592000, immutable"]
+    assert body == (ROOT / "static" / "css" / "site.css").read_bytes()
+
+
+def test_oversized_upload_gets_json_413(stack):
+    event = EventFactory()
+    response, body = Browser(stack["front"]["pool"]).request(
+        "POST",
+        f"/events/{event.pk}/background/",
+        b"x" * (9 * 1024 * 1024),
+        {"Content-Type": "application/octet-stream"},
+    )
+    assert response.status == 413
+    assert response.headers["Content-Type"] == "application/json"
+    assert json.loads(body) == {"status": "error", "error": "The upload is too large (nginx limit: 8 MiB)."}
+
+
+def test_healthz_through_nginx_and_request_ids(stack):
+    response, body = Browser(stack["front"]["pool"]).request("GET", "/healthz")
+    assert response.status == 200
+    assert json.loads(body) == {"status": "ok", "database": "ok", "channel_layer": "ok"}
+    request_id = response.headers["X-Request-ID"]
+    assert re.fullmatch(r"[0-9a-f]{32}", request_id)
+    assert f"rid={request_id}" in read_access_log(stack, until=f"rid={request_id}")

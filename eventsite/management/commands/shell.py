@@ -1,0 +1,32 @@
+"""`manage.py shell` with every model imported (Django's auto-import) plus a few helpers.
+
+- ``su``: the first super admin (None if there is none)
+- ``notify``: notifications.services.notify
+- ``permissions_for``: permissions.engine.permissions_for
+- ``create_event``, ``publish_event``: events.services
+"""
+
+from django.contrib.auth import get_user_model
+from django.core.management.commands import shell
+
+
+class Command(shell.Command):
+    help = shell.Command.help + " Adds su (first super admin), notify, permissions_for, create_event, publish_event."
+
+    def get_auto_imports(self):
+        return [
+            *super().get_auto_imports(),
+            "notifications.services.notify",
+            "permissions.engine.permissions_for",
+            "events.services.create_event",
+            "events.services.publish_event",
+        ]
+
+    def get_namespace(self, **options):
+        namespace = super().get_namespace(**options)
+        if options.get("no_imports"):
+            return namespace
+        namespace["su"] = get_user_model().objects.filter(is_superuser=True).order_by("pk").first()
+        if options.get("verbosity", 0) >= 1:
+            self.stdout.write("Also: su = the first super admin.", ending="\n\n")
+        return namespace
