@@ -1,6 +1,7 @@
 """Verbs on events: each a keyword-only function whose docstring names its side effects."""
 
 import uuid
+from functools import partial
 
 from django.db import transaction
 from django.utils.text import slugify
@@ -9,6 +10,7 @@ from eventsite.versioning import bump, counter_key
 from permissions.names import ORGANIZER
 from permissions.services import grant_role
 
+from . import background
 from .models import RESOURCES, Event
 
 
@@ -54,3 +56,42 @@ def publish_event(*, event, by):
             url=event.get_absolute_url(),
         )
     return event
+
+
+def set_background(*, event, upload, by):
+    """Store the upload, re-encoded, as the background; writes a file and Event, deletes the old file on commit."""
+    # Raises BackgroundError before writing anything for an unacceptable
+    # image. The file is written before the transaction (storage may be S3)
+    # and removed again if the row cannot be saved; call this outside any
+    # transaction, since a rollback of an outer one would leave the file behind.
+    content = background.reencode(upload)
+    storage = event.background.storage
+    name = storage.save(event.background.field.generate_filename(event, content.name), content)
+    try:
+        _point_background_at(event, name)
+    except BaseException:
+        storage.delete(name)
+        raise
+    return event
+
+
+def remove_background(*, event, by):
+    """Clear the event's background; writes Event, deletes the file on commit."""
+    if event.background:
+        _point_background_at(event, "")
+    return event
+
+
+def _point_background_at(event, name):
+    """Save the event with the background file ``name`` (bumps its version); on failure leave the instance as it was."""
+    storage, old_name, old_version = event.background.storage, event.background.name, event.version
+    try:
+        with transaction.atomic():
+            event.background = name
+            event.save(update_fields=["background", "updated_at", "version"])
+            if old_name:
+                # Only once the new name is committed: a rollback still finds its file.
+                transaction.on_commit(partial(storage.delete, old_name), robust=True)
+    except BaseException:
+        event.background, event.version = old_name, old_version
+        raise

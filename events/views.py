@@ -2,20 +2,34 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views import generic
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+from rest_framework.authentication import CSRFCheck
 
 from eventsite.versioning import StaleObjectError
+from permissions.engine import permissions_for
 from permissions.mixins import EventPermissionMixin
 from permissions.names import CREATE, DELETE, READ, SERVICES, TRACK_SCOPED_SERVICES, UPDATE
 
 from . import forms, wizard_views
+from .background import (
+    BODY_ERRORS,
+    CHANGED_MEANWHILE,
+    BackgroundError,
+    refusal_of_body,
+    refuse_oversized_body,
+    upload_from,
+)
 from .models import Event, Microlocation, Session, Speaker, Sponsor, Track
 from .queries import published_events
+from .services import remove_background, set_background
 
 
 @login_required
@@ -37,6 +51,39 @@ def public_event(request, slug):
             "tickets": event.tickets.on_sale(),
         },
     )
+
+
+# The CSRF check is made by hand, after the size check: the middleware would
+# read (and Django refuse with an HTML page) an oversized body first.
+@csrf_exempt
+@require_http_methods(["POST", "DELETE"])
+def event_background(request, event_id):
+    """Upload (POST a file or data: URL) or remove (DELETE) the event's background; answers JSON."""
+    try:
+        refuse_oversized_body(request)
+        perms = permissions_for(request.user, event_id)
+        if not perms.can(UPDATE, "event"):
+            if not request.user.is_authenticated and perms.exists:
+                return redirect_to_login(request.get_full_path())
+            if not perms.can_see_event:
+                raise BackgroundError("No such event.", status=404)
+            raise BackgroundError("You may not change this event.", status=403)
+        try:
+            csrf_failure = CSRFCheck(lambda request: None).process_view(request, None, (), {})
+            if csrf_failure:
+                raise BackgroundError(f"CSRF check failed: {csrf_failure}", status=403)
+            event = get_object_or_404(Event, pk=event_id)
+            if request.method == "DELETE":
+                remove_background(event=event, by=request.user)
+            else:
+                set_background(event=event, upload=upload_from(request.POST, request.FILES), by=request.user)
+        except BODY_ERRORS as error:
+            raise refusal_of_body(error) from error
+        except StaleObjectError as error:
+            raise BackgroundError(CHANGED_MEANWHILE, status=409) from error
+    except BackgroundError as error:
+        return JsonResponse(error.as_json(), status=error.status)
+    return JsonResponse({"status": "ok", "background_url": event.background.url if event.background else None})
 
 
 class DashboardView(EventPermissionMixin, generic.DetailView):

@@ -5,6 +5,7 @@ from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from events import api as events_api
+from events.api_background import EventBackgroundView
 from notifications import api as notifications_api
 from permissions import api as permissions_api
 from tickets import api as tickets_api
@@ -24,5 +25,6 @@ router.register("notifications", notifications_api.NotificationViewSet, basename
 
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),
+    path("events/<int:pk>/background/", EventBackgroundView.as_view(), name="event-background"),
     *router.urls,
 ]
