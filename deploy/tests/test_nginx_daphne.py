@@ -9,10 +9,7 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
-import sys
 import time
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -23,6 +20,15 @@ from websockets.sync.client import connect
 
 from events.tests.factories import EventFactory
 from eventsite.tests.factories import UserFactory
+from eventsite.tests.processes import (
+    Daphne,
+    collected_static,
+    database_url,
+    free_port,
+    production_env,
+    stop_process,
+    wait_for_port,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -36,25 +42,6 @@ pytestmark = [
         not os.environ.get("DATABASE_URL", "").startswith("postgres"), reason="needs DATABASE_URL on PostgreSQL"
     ),
 ]
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_port(port, process, timeout=30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"process on port {port} exited with {process.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise TimeoutError(f"nothing listens on port {port}")
 
 
 def read_access_log(stack, until, timeout=5):
@@ -103,60 +90,25 @@ class Browser:
 @pytest.fixture
 def stack(transactional_db, settings, tmp_path):
     """Start two daphne processes (A, B) and nginx with three ports: the pool, A only, B only."""
-    database = settings.DATABASES["default"]
-    database_url = (
-        f"postgres://{database['USER']}:{database['PASSWORD']}@{database['HOST'] or '127.0.0.1'}:"
-        f"{database['PORT'] or 5432}/{database['NAME']}"
+    static_root, media_root = collected_static(), tmp_path / "media"
+    media_root.mkdir()
+    env = production_env(
+        database_url=database_url(settings.DATABASES["default"]),
+        redis_url=os.environ["REDIS_URL"],
+        static_root=static_root,
+        media_root=media_root,
+        CHANNELS_PREFIX=f"nginxtest{os.getpid()}",
     )
-    prefix = f"nginxtest{os.getpid()}"
-    env = {
-        "PATH": os.environ["PATH"],
-        "DJANGO_DEBUG": "0",
-        "DJANGO_SECRET_KEY": "nginx-test-secret-key-with-enough-length-0123456789abcdefghijkl",
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "DJANGO_SECURE_SSL_REDIRECT": "0",
-        "DATABASE_URL": database_url,
-        "REDIS_URL": os.environ["REDIS_URL"],
-        "CHANNELS_PREFIX": prefix,
-        "DJANGO_STATIC_ROOT": str(tmp_path / "static"),
-        "DJANGO_MEDIA_ROOT": str(tmp_path / "media"),
+    daphnes = {
+        name: Daphne(env=env, log_path=tmp_path / f"daphne-{name}.log", proxy_headers=True) for name in ("a", "b")
     }
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
-    )
-    (tmp_path / "media").mkdir()
-
-    processes, logs = [], []
-    ports = {"a": free_port(), "b": free_port()}
-    for name, port in ports.items():
-        log = open(tmp_path / f"daphne-{name}.log", "w")  # noqa: SIM115 - closed after the process ends
-        logs.append(log)
-        processes.append(
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "daphne",
-                    "--proxy-headers",
-                    "-b",
-                    "127.0.0.1",
-                    "-p",
-                    str(port),
-                    "eventsite.asgi:application",
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        )
+    ports = {name: daphne.port for name, daphne in daphnes.items()}
     front = {"pool": free_port(), "a": free_port(), "b": free_port()}
     include_dir = tmp_path / "nginx"
     include_dir.mkdir()
     for part in ("openevent-http.conf", "openevent-locations.conf"):
         text = (DEPLOY / "nginx" / part).read_text()
-        text = text.replace("@STATIC_ROOT@", str(tmp_path / "static")).replace("@MEDIA_ROOT@", str(tmp_path / "media"))
+        text = text.replace("@STATIC_ROOT@", str(static_root)).replace("@MEDIA_ROOT@", str(media_root))
         (include_dir / part).write_text(text)
     servers = []
     for name, port in front.items():
@@ -191,25 +143,16 @@ http {{
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    processes.append(nginx)
     try:
-        for port, process in zip(ports.values(), processes[:2], strict=True):
-            wait_for_port(port, process)
+        for daphne in daphnes.values():
+            daphne.start()
         for port in front.values():
             wait_for_port(port, nginx)
         yield {"front": front, "logs": tmp_path}
     finally:
-        for process in processes:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=5)
-        for log in logs:
-            log.close()
+        stop_process(nginx)
+        for daphne in daphnes.values():
+            daphne.stop()
 
 
 def test_socket_on_a_receives_notification_caused_on_b(stack, settings):

@@ -1,0 +1,211 @@
+"""Real server processes for tests and benchmarks: daphne and redis-server on free loopback ports.
+
+Every process starts in a session of its own and is stopped with its whole
+process group, so nothing outlives the test or benchmark that started it.
+Used by deploy/tests (nginx in front of two daphne), the fault and fuzz tests
+and benchmarks/.
+"""
+
+import atexit
+import contextlib
+import functools
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SECRET_KEY = "real-process-test-secret-key-with-enough-length-0123456789abcdefghijkl"
+
+
+def free_port():
+    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port, process, timeout=30):
+    """Wait until something accepts connections on the port; raise if the process died first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"process on port {port} exited with {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on port {port}")
+
+
+def stop_process(process, timeout=10):
+    """Stop the process and its group: SIGTERM, then SIGKILL after ``timeout`` seconds."""
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=5)
+
+
+def database_url(database):
+    """Return a DATABASE_URL for a settings.DATABASES entry (e.g. the test database)."""
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        return f"sqlite:///{database['NAME']}"
+    return (
+        f"postgres://{database['USER']}:{database['PASSWORD']}@{database['HOST'] or '127.0.0.1'}:"
+        f"{database['PORT'] or 5432}/{database['NAME']}"
+    )
+
+
+def production_env(*, database_url, redis_url="", static_root=None, media_root=None, **extra):
+    """Return the environment of a production-like process (DEBUG off, plain HTTP on loopback)."""
+    env = {
+        "PATH": os.environ["PATH"],
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": SECRET_KEY,
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DJANGO_SECURE_SSL_REDIRECT": "0",
+        "DATABASE_URL": database_url,
+        "DJANGO_STATIC_ROOT": str(static_root or collected_static()),
+    }
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    if media_root:
+        env["DJANGO_MEDIA_ROOT"] = str(media_root)
+    env.update({key: str(value) for key, value in extra.items()})
+    return env
+
+
+@functools.cache
+def collected_static():
+    """Run collectstatic once per process into a temporary folder (DEBUG off needs the manifest)."""
+    directory = Path(tempfile.mkdtemp(prefix="openevent-static-"))
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
+    env = production_env(database_url="sqlite:///:memory:", static_root=directory)
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        timeout=120,
+    )
+    return directory
+
+
+class Process:
+    """A server process on a loopback port, logging to a file; use as a context manager."""
+
+    def __init__(self, *, log_path, port=None, env=None):
+        self.port = port or free_port()
+        self.log_path = Path(log_path)
+        self.env = env
+        self.process = None
+
+    def command(self):
+        raise NotImplementedError
+
+    def start(self, timeout=30):
+        with open(self.log_path, "a") as log:
+            self.process = subprocess.Popen(
+                self.command(),
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        try:
+            wait_for_port(self.port, self.process, timeout=timeout)
+        except Exception:
+            self.stop()
+            raise
+        return self
+
+    def stop(self):
+        if self.process is not None:
+            stop_process(self.process)
+
+    @property
+    def pid(self):
+        return self.process.pid
+
+    def log_text(self):
+        return self.log_path.read_text() if self.log_path.exists() else ""
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc_info):
+        self.stop()
+
+
+class Daphne(Process):
+    """``python -m daphne eventsite.asgi:application`` (HTTP and WebSockets) with the given environment."""
+
+    def __init__(self, *, env, log_path, port=None, proxy_headers=False):
+        super().__init__(log_path=log_path, port=port, env=env)
+        self.proxy_headers = proxy_headers
+
+    def command(self):
+        flags = ["--proxy-headers"] if self.proxy_headers else []
+        return [
+            sys.executable,
+            "-m",
+            "daphne",
+            *flags,
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "eventsite.asgi:application",
+        ]
+
+    def url(self, path="/"):
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def ws_url(self, path="/ws/notifications/"):
+        return f"ws://127.0.0.1:{self.port}{path}"
+
+    @property
+    def origin(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def rss_kib(self):
+        """Return the resident memory of the daphne process in KiB (VmRSS of /proc/<pid>/status)."""
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        raise RuntimeError("no VmRSS line")
+
+
+class RedisServer(Process):
+    """A private, non-persistent redis-server; ``stop()`` then ``start()`` restarts it on the same port."""
+
+    def __init__(self, *, log_path, port=None):
+        super().__init__(log_path=log_path, port=port, env={"PATH": os.environ["PATH"]})
+
+    def command(self):
+        return [
+            shutil.which("redis-server") or "redis-server",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ]
+
+    @property
+    def url(self):
+        return f"redis://127.0.0.1:{self.port}/0"
