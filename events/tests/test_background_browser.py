@@ -1,0 +1,57 @@
+"""The background step in a real browser: choose a file, crop, Done uploads it; Remove deletes it."""
+
+import pytest
+from django.core.files.storage import default_storage
+from django.urls import reverse
+from PIL import Image
+from playwright.sync_api import expect
+
+from events.models import Event
+from events.tests.factories import EventFactory
+from events.tests.test_background import STORED_NAME, image_bytes
+
+# The live server runs in another thread: it only sees committed data.
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SCREENSHOT = "/tmp/background-modal.png"
+
+
+def test_background_step_in_the_browser(signed_in, live_server, tmp_path):
+    event = EventFactory()
+    page = signed_in(event.created_by)
+    page.on("dialog", lambda dialog: dialog.accept())
+    picture = tmp_path / "holiday.png"
+    picture.write_bytes(image_bytes("PNG", (1200, 800)))
+    page.goto(live_server.url + reverse("events:wizard", args=[event.pk, "background"]))
+    expect(page.get_by_text("No image yet")).to_be_visible()
+
+    page.get_by_role("button", name="Choose image…").click()
+    modal = page.get_by_role("dialog", name="Background image")
+    expect(modal).to_be_visible()
+    modal.get_by_label("Image file").set_input_files(picture)
+    done = modal.get_by_role("button", name="Done")
+    expect(done).to_be_enabled()
+    expect(modal.get_by_label("Zoom")).to_be_visible()
+    # Bootstrap fades the modal and its backdrop in; photograph them once they are opaque.
+    page.wait_for_function(
+        "() => getComputedStyle(document.querySelector('#background-modal')).opacity === '1'"
+        " && getComputedStyle(document.querySelector('.modal-backdrop')).opacity === '0.5'"
+    )
+    page.screenshot(path=SCREENSHOT)
+    done.click()
+
+    preview = page.locator("#background-preview")
+    expect(preview).to_be_visible()
+    expect(modal).to_be_hidden()
+    name = Event.objects.get(pk=event.pk).background.name
+    assert STORED_NAME.fullmatch(name)
+    assert preview.get_attribute("src") == f"/media/{name}"
+    with default_storage.open(name) as stored, Image.open(stored) as image:
+        assert (image.format, image.size) == ("WEBP", (1960, 980))
+    expect(page.get_by_role("status")).to_have_text("Background image saved.")
+
+    page.get_by_role("button", name="Remove").click()
+    expect(page.get_by_text("No image yet")).to_be_visible()
+    expect(preview).to_be_hidden()
+    assert Event.objects.get(pk=event.pk).background.name == ""
+    assert not default_storage.exists(name)

@@ -1,0 +1,39 @@
+"""The upload area on the wizard's background step and on the edit page."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from events.tests.factories import EventFactory
+from events.tests.test_background import image_bytes
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def organizer_and_event(client_for):
+    event = EventFactory()
+    return client_for(event.created_by), event
+
+
+@pytest.mark.parametrize("page", ["wizard/background/", "edit/"])
+def test_background_area_without_an_image(organizer_and_event, page):
+    client, event = organizer_and_event
+    html = client.get(f"/events/{event.pk}/{page}").content.decode()
+    assert html.count(f'data-url="/events/{event.pk}/background/"') == 1
+    assert 'accept="image/jpeg,image/png,image/webp"' in html
+    assert "No image yet" in html
+    assert "data-background-remove hidden" in html
+    assert html.count('src="/static/js/background.js"') == 1
+
+
+@pytest.mark.parametrize("page", ["wizard/background/", "edit/"])
+def test_background_area_shows_the_stored_image(organizer_and_event, page):
+    client, event = organizer_and_event
+    picture = SimpleUploadedFile("background.png", image_bytes("PNG"), content_type="image/png")
+    url = client.post(f"/events/{event.pk}/background/", {"background": picture}).json()["background_url"]
+
+    html = client.get(f"/events/{event.pk}/{page}").content.decode()
+
+    assert f'src="{url}"' in html
+    assert "data-background-remove>" in html
+    assert "Change image…" in html
