@@ -54,24 +54,20 @@ def fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-def _flushes_database(request):
-    marker = request.node.get_closest_marker("django_db")
-    transactional_marker = bool(marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))
-    return transactional_marker or {"transactional_db", "live_server"} & set(request.fixturenames)
-
-
 @pytest.fixture(autouse=True)
-def reseed_matrix_after_flush(request, django_db_blocker):
-    """Put the seeded roles, services and matrix back after a transactional test flushed them.
+def seeded_matrix_present(request):
+    """Make sure the roles, services and matrix seeded by a data migration are there.
 
     Transactional tests (live server, real sockets, daphne subprocesses) end
-    with a flush that also removes rows written by data migrations; every
-    later test needs the matrix those migrations seeded.
+    with a flush that also removes rows written by data migrations; the tests
+    after them need the matrix back. One cheap query when it is present.
     """
-    yield
-    if _flushes_database(request):
-        from django.apps import apps
+    if "_django_db_helper" not in request.fixturenames:
+        return
+    request.getfixturevalue("_django_db_helper")
+    from django.apps import apps
 
-        seed = importlib.import_module("permissions.migrations.0002_seed_matrix").seed
-        with django_db_blocker.unblock():
-            seed(apps, None)
+    from permissions.models import RolePermission
+
+    if not RolePermission.objects.exists():
+        importlib.import_module("permissions.migrations.0002_seed_matrix").seed(apps, None)
