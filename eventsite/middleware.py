@@ -1,0 +1,35 @@
+"""A lost database answers 503 (JSON under /api/, a short page elsewhere), never a 500 traceback."""
+
+import logging
+
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse, JsonResponse
+from django.template.loader import render_to_string
+from django.utils.deprecation import MiddlewareMixin
+
+logger = logging.getLogger(__name__)
+
+# Seconds a client should wait before retrying; a restarted PostgreSQL is back within that.
+RETRY_AFTER = 5
+API_DETAIL = "The database is unavailable; nothing was saved. Try again in a few seconds."
+
+
+class DatabaseUnavailableMiddleware(MiddlewareMixin):
+    """Answer 503 when a view loses its database connection (OperationalError, InterfaceError).
+
+    The failed transaction is rolled back by the database, so a 503 means
+    nothing of the request was written. The error is logged with its traceback.
+    """
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, (OperationalError, InterfaceError)):
+            return None
+        logger.error("Database unavailable during %s %s", request.method, request.path, exc_info=exception)
+        if request.path.startswith("/api/"):
+            response = JsonResponse({"detail": API_DETAIL}, status=503)
+        else:
+            # A page of its own, with no context processors: they would query the database again.
+            response = HttpResponse(render_to_string("503.html"), status=503)
+        response["Retry-After"] = str(RETRY_AFTER)
+        response["Cache-Control"] = "no-store"
+        return response
