@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SCREENSHOT = "/tmp/background-modal.png"
 
 
-def test_background_step_in_the_browser(signed_in, live_server, tmp_path):
+def test_background_step_in_the_browser(signed_in, live_server, tmp_path, settings):
     event = EventFactory()
     page = signed_in(event.created_by)
     page.on("dialog", lambda dialog: dialog.accept())
@@ -38,6 +38,16 @@ def test_background_step_in_the_browser(signed_in, live_server, tmp_path):
         " && getComputedStyle(document.querySelector('.modal-backdrop')).opacity === '0.5'"
     )
     page.screenshot(path=SCREENSHOT)
+
+    # A refusal is shown in the modal and changes nothing.
+    settings.BACKGROUND_MAX_BYTES = 1024
+    done.click()
+    expect(modal.get_by_role("alert")).to_have_text("The image is too large: at most 1 KiB are accepted.")
+    expect(page.get_by_text("No image yet")).to_be_visible()
+    assert Event.objects.get(pk=event.pk).background.name == ""
+
+    settings.BACKGROUND_MAX_BYTES = 5 * 1024 * 1024
+    expect(done).to_be_enabled()
     done.click()
 
     preview = page.locator("#background-preview")
