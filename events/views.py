@@ -103,6 +103,8 @@ class DashboardView(EventPermissionMixin, generic.DetailView):
             if perms.can(READ, service, anywhere=True)
         ]
         context["can_edit_event"] = perms.can(UPDATE, "event")
+        context["can_read_tickets"] = perms.can(READ, "ticket", anywhere=True)
+        context["ticket_operations"] = perms.operations("ticket")
         return context
 
 

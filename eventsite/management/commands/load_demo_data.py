@@ -1,6 +1,7 @@
 """Load demo accounts and events; running it again changes nothing."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
@@ -12,6 +13,7 @@ from events.services import create_event
 from permissions.models import EventRole
 from permissions.names import COORGANIZER, MODERATOR, TRACK_ORGANIZER
 from permissions.services import grant_role
+from tickets.models import Ticket
 
 PASSWORD = "demo-password-1"
 PEOPLE = [
@@ -83,6 +85,16 @@ class Command(BaseCommand):
                 ends_at=start + timedelta(hours=2),
             )
             session.speakers.add(speaker)
+        if not Ticket.objects.filter(event=conference).exists():
+            Ticket.objects.bulk_create(
+                [
+                    Ticket(event=conference, type=Ticket.FREE, name="Community", quantity=200, position=0),
+                    Ticket(event=conference, type=Ticket.PAID, name="Supporter", price=Decimal("49.00"), position=1),
+                    Ticket(
+                        event=conference, type=Ticket.DONATION, name="Donation", min_price=Decimal("5.00"), position=2
+                    ),
+                ]
+            )
         main = Track.objects.filter(event=conference, name="Main track").first()
         self._role(users["bob"], conference, COORGANIZER, users["alice"])
         self._role(users["carol"], conference, MODERATOR, users["alice"])
