@@ -1,6 +1,14 @@
-"""Fixtures shared by every app's tests."""
+"""Fixtures shared by every app's tests, and the browser test set-up.
+
+Browser tests (marker ``browser``) drive the distribution's Chromium with
+Playwright against live_server: ``playwright install`` cannot download
+browsers on these machines (``apt-get install -y chromium``, which .ci/run
+does); without one they are skipped with that hint.
+"""
 
 import importlib
+import shutil
+import uuid
 
 import pytest
 from rest_framework.test import APIClient
@@ -71,3 +79,75 @@ def seeded_matrix_present(request):
 
     if not RolePermission.objects.exists():
         importlib.import_module("permissions.migrations.0002_seed_matrix").seed(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def fresh_channel_layer(settings):
+    """Give every test a new channel layer; on Redis, with a prefix of its own.
+
+    The prefix keeps concurrent runs on one Redis (CI, a colleague's run)
+    from delivering to each other's ``user.<id>`` groups, whose ids repeat.
+    """
+    layer = dict(settings.CHANNEL_LAYERS["default"])
+    if layer["BACKEND"].startswith("channels_redis."):
+        layer["CONFIG"] = {**layer.get("CONFIG", {}), "prefix": f"test-{uuid.uuid4().hex[:12]}"}
+    # Assigning the setting resets channels' layer cache (setting_changed).
+    settings.CHANNEL_LAYERS = {"default": layer}
+    return layer
+
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """Run browser tests last: once Playwright's sync API has run, later pytest-asyncio tests
+    fail with "Runner.run() cannot be called from a running event loop" (see STACK.md)."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Launch the system Chromium instead of a Playwright download."""
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    if executable is None:
+        pytest.skip("No chromium on PATH: run `apt-get install -y chromium` to run the browser tests.")
+    return {**browser_type_launch_args, "executable_path": executable, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def playwright(django_db_setup, playwright):
+    """Playwright (browser tests only), started after the test database exists.
+
+    Playwright's sync API keeps an event loop running in this thread for as
+    long as it lives, and Django refuses database calls made under a running
+    loop. So, exactly for that lifetime, DJANGO_ALLOW_ASYNC_UNSAFE is set:
+    the test's own queries and pytest-django's flush after a transactional
+    test need it, and browser tests run last (see the hook above), so no
+    other test runs under it. The database is created before the loop
+    starts and destroyed after it stops.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        yield playwright
+
+
+@pytest.fixture
+def signed_in(page, live_server, client):
+    """Return a function that gives the browser page a session of the user (no login form)."""
+    from django.conf import settings
+
+    def sign_in(user):
+        client.force_login(user)
+        cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+        page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}])
+        return page
+
+    return sign_in

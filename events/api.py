@@ -16,8 +16,8 @@ from permissions.engine import permissions_for
 from permissions.names import CREATE, READ, TRACK_SCOPED_SERVICES
 
 from . import serializers
-from .models import RESOURCES, Event, Microlocation, Session, Speaker, Sponsor, Track
-from .queries import events_of_user
+from .models import Event, Microlocation, Session, Speaker, Sponsor, Track
+from .queries import event_versions, events_of_user
 from .services import create_event
 
 
@@ -70,9 +70,7 @@ class EventViewSet(ConditionalMixin, viewsets.ModelViewSet):
         perms = permissions_for(request.user, pk)
         if not perms.can_see_event:
             raise Http404("No such event.")
-        keys = [counter_key("event", perms.event_id, resource) for resource in RESOURCES]
-        values = read_counters(keys)
-        body = {resource: values[key] for resource, key in zip(RESOURCES, keys, strict=False)}
+        body = event_versions(perms.event_id)
         etag = make_etag("versions", perms.event_id, tuple(body.values()))
         response = Response(status=304) if none_match(request, etag) else Response(body)
         response["ETag"] = etag

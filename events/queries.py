@@ -2,9 +2,17 @@
 
 from django.db.models import Prefetch
 
+from eventsite.versioning import counter_key, read_counters
 from permissions.models import EventRole
 
-from .models import Event
+from .models import RESOURCES, Event
+
+
+def event_versions(event_id):
+    """Return {resource: counter} for every resource list of the event; one query."""
+    keys = [counter_key("event", event_id, resource) for resource in RESOURCES]
+    values = read_counters(keys)
+    return {resource: values[key] for resource, key in zip(RESOURCES, keys, strict=True)}
 
 
 def published_events():

@@ -11,6 +11,7 @@ from contextvars import ContextVar
 from django.db import models, transaction
 from django.db.models import F
 
+from .broadcast import push_after_commit
 from .models import VersionCounter
 
 # Set while bulk_update runs: its internal update() calls must not bump again.
@@ -26,7 +27,11 @@ def counter_key(scope, scope_id, resource):
 
 
 def bump(keys, *, using="default"):
-    """Increment the named counters by one, creating missing ones; joins the caller's transaction."""
+    """Increment the named counters by one, creating missing ones; joins the caller's transaction.
+
+    After commit, the sockets watching each event whose counters moved are
+    told which resource lists changed (group ``event.<id>``).
+    """
     keys = sorted(set(keys))  # a fixed order keeps concurrent writers from deadlocking
     if not keys:
         return
@@ -36,6 +41,29 @@ def bump(keys, *, using="default"):
             VersionCounter.objects.using(using).bulk_create(
                 [VersionCounter(key=key, value=1) for key in keys], ignore_conflicts=True
             )
+        changes = _changed_resources_by_event(keys)
+        if changes:
+            push_after_commit(
+                [
+                    (event_group(event_id), {"type": "versions.changed", "resources": sorted(resources)})
+                    for event_id, resources in changes.items()
+                ],
+                using=using,
+            )
+
+
+def event_group(event_id):
+    """Return the channel-layer group of the sockets watching one event's changes."""
+    return f"event.{event_id}"
+
+
+def _changed_resources_by_event(keys):
+    changes = {}
+    for key in keys:
+        scope, scope_id, resource = key.split(".", 2)
+        if scope == "event":
+            changes.setdefault(scope_id, set()).add(resource)
+    return changes
 
 
 def read_counters(keys, *, using="default"):

@@ -9,11 +9,10 @@ import logging
 from urllib.parse import urlsplit
 
 import nh3
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import transaction
 from django.utils import timezone
 
+from eventsite.broadcast import push_to_groups
 from eventsite.versioning import bump, counter_key
 
 from .models import Notification
@@ -128,19 +127,3 @@ def push_notifications(notifications):
             for n in notifications
         ]
     )
-
-
-def push_to_groups(messages):
-    """Send (group, message) pairs on the channel layer; log one warning and carry on if it fails."""
-    layer = get_channel_layer()
-    if layer is None or not messages:
-        return
-    try:
-        async_to_sync(_send_all)(layer, messages)
-    except Exception as error:  # the layer is an optional fast path; the rows are the truth
-        logger.warning("Could not push %d message(s) to the channel layer: %s", len(messages), error)
-
-
-async def _send_all(layer, messages):
-    for group, message in messages:
-        await layer.group_send(group, message)

@@ -18,14 +18,14 @@ async def session_cookie(user):
     return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
 
 
-async def communicator_for(user=None, *, origin=ORIGIN):
-    """Return an unconnected communicator, signed in as the user (anonymous for None)."""
+async def communicator_for(user=None, *, origin=ORIGIN, path=PATH):
+    """Return an unconnected communicator to the path, signed in as the user (anonymous for None)."""
     from eventsite.asgi import application
 
     headers = [(b"host", b"localhost"), (b"origin", origin.encode())]
     if user is not None:
         headers.append((b"cookie", (await session_cookie(user)).encode()))
-    return WebsocketCommunicator(application, PATH, headers=headers)
+    return WebsocketCommunicator(application, path, headers=headers)
 
 
 @contextlib.asynccontextmanager

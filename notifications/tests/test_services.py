@@ -183,7 +183,7 @@ def test_notify_with_the_channel_layer_down_saves_warns_once_and_shows_on_next_c
         [notification] = notify(user, action=Notification.GENERAL, title="While down")
 
     assert Notification.objects.filter(pk=notification.pk, has_read=False).count() == 1
-    assert [(r.name, r.levelname) for r in caplog.records] == [("notifications.services", "WARNING")]
+    assert [(r.name, r.levelname) for r in caplog.records] == [("eventsite.broadcast", "WARNING")]
     assert caplog.records[0].getMessage().startswith("Could not push 1 message(s) to the channel layer: ")
 
     settings.CHANNEL_LAYERS = {"default": fresh_channel_layer}  # the layer is back
