@@ -193,28 +193,28 @@ def find_invite(token, *, lock=False):
     return role_invite
 
 
-@transaction.atomic
-def accept_invite(*, token, user):
-    """Accept an invite addressed to the user's email: grants the role, marks the invite used."""
+def _answer_invite(token, user, state):
+    """Mark the user's own pending invite answered with ``state``; call inside a transaction."""
     role_invite = find_invite(token, lock=True)
     if role_invite.email.lower() != (user.email or "").lower():
         raise InviteError("This invitation was sent to another email address.", code="wrong_user")
-    role_invite.state = RoleInvite.ACCEPTED
+    role_invite.state = state
     role_invite.responded_at = timezone.now()
     role_invite.save(update_fields=["state", "responded_at"])
+    return role_invite
+
+
+@transaction.atomic
+def accept_invite(*, token, user):
+    """Accept an invite addressed to the user's email: grants the role, marks the invite used."""
+    role_invite = _answer_invite(token, user, RoleInvite.ACCEPTED)
     return grant_role(user=user, event=role_invite.event, role_name=role_invite.role.name, granted_by=None)
 
 
 @transaction.atomic
 def decline_invite(*, token, user):
     """Decline an invite addressed to the user's email; marks it used."""
-    role_invite = find_invite(token, lock=True)
-    if role_invite.email.lower() != (user.email or "").lower():
-        raise InviteError("This invitation was sent to another email address.", code="wrong_user")
-    role_invite.state = RoleInvite.DECLINED
-    role_invite.responded_at = timezone.now()
-    role_invite.save(update_fields=["state", "responded_at"])
-    return role_invite
+    return _answer_invite(token, user, RoleInvite.DECLINED)
 
 
 def _dashboard(event):
