@@ -2,8 +2,8 @@
 
 Each step is a small class naming its identifier, label, template, what
 permission it needs, when it counts as done, and how it builds and saves its
-form. The views in wizard_views.py walk ``STEPS``; a step can be replaced
-(the background image step is a placeholder) without touching them.
+form. The views in wizard_views.py walk ``STEPS``; a step can be added or
+replaced without touching them.
 """
 
 from django import forms
@@ -56,7 +56,7 @@ class DetailsStep(Step):
 
 
 class BackgroundStep(Step):
-    """A placeholder until the image upload is built: the image can be added later."""
+    """The cropped background image, uploaded at once by the page's script (no form to save here)."""
 
     identifier, label, template_name = "background", "Background image", "events/wizard/background.html"
     optional = True

@@ -96,7 +96,7 @@ def test_wizard_next_then_back_shows_what_was_saved(organizer, event):
     assert (event.name, event.state) == ("Renamed", Event.DRAFT)
 
 
-def test_wizard_background_step_is_a_placeholder(organizer, event):
+def test_wizard_background_step_is_optional_and_goes_on_to_tickets(organizer, event):
     response = organizer.get(step_url(event, "background"))
     assert response.status_code == 200
     assert "The background image can be added later." in response.content.decode()
