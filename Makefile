@@ -6,10 +6,10 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-# The first interpreter >= 3.12 among the usual names and pyenv's versions;
+# The first interpreter >= 3.12 among the usual names, then pyenv's versions (newest first);
 # PYTHON=/path/to/python overrides.
 PYTHON ?= $(shell for c in python3.14 python3.13 python3.12 python3 python \
-	$$(ls -d $$(pyenv root 2>/dev/null || echo $$HOME/.pyenv)/versions/3.1[2-9]*/bin/python 2>/dev/null); do \
+	$$(ls -d $$(pyenv root 2>/dev/null || echo $$HOME/.pyenv)/versions/3.1[2-9]*/bin/python 2>/dev/null | sort -rV); do \
 	$$c -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && { command -v $$c; break; }; done)
 
 .PHONY: run test lint format migrations-check bench demo clean
