@@ -72,10 +72,17 @@ def start(request):
     return render_step(request, step, event=None, form=form)
 
 
-def resume(request, event_id):
-    """Send the organizer to the first step not done yet."""
-    event = get_object_or_404(Event, pk=event_id)
-    return redirect(step_url(event, wizard.first_incomplete(event)))
+class ResumeView(EventPermissionMixin, View):
+    """Send the organizer to the first step not done yet; an event the user cannot see is a 404."""
+
+    service = "event"
+
+    def get(self, request, event_id):
+        event = get_object_or_404(Event, pk=event_id)
+        return redirect(step_url(event, wizard.first_incomplete(event)))
+
+
+resume = ResumeView.as_view()
 
 
 class WizardStepView(EventPermissionMixin, View):

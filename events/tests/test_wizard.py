@@ -114,6 +114,17 @@ def test_wizard_resume_goes_to_the_first_required_step_not_done(organizer, event
     assert (before["Location"], after["Location"]) == (step_url(event, "tickets"), step_url(event, "review"))
 
 
+def test_wizard_resume_of_someone_elses_draft_is_404(event, client_for):
+    stranger = client_for(UserFactory())
+    assert stranger.get(reverse("events:wizard-resume", args=[event.pk])).status_code == 404
+
+
+def test_wizard_resume_asks_anonymous_visitors_to_log_in(event, client):
+    response = client.get(reverse("events:wizard-resume", args=[event.pk]))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
 def test_wizard_tickets_step_back_saves_and_goes_back(organizer, event):
     data = ticket_formset_data([{"type": "paid", "name": "Regular", "price": "30"}], go="back")
     response = organizer.post(step_url(event, "tickets"), data)
