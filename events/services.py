@@ -4,6 +4,7 @@ import uuid
 from functools import partial
 
 from django.db import transaction
+from django.utils.html import format_html
 from django.utils.text import slugify
 
 from eventsite.versioning import bump, counter_key
@@ -52,7 +53,7 @@ def publish_event(*, event, by):
             team,
             action="event_published",
             title=f"{event.name} is published",
-            message=f'<p><a href="{event.get_absolute_url()}">{event.name}</a> is now public.</p>',
+            message=format_html('<p><a href="{}">{}</a> is now public.</p>', event.get_absolute_url(), event.name),
             url=event.get_absolute_url(),
         )
     return event

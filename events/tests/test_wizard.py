@@ -251,6 +251,20 @@ def test_wizard_publish_with_a_ticket_publishes_and_notifies_the_team(organizer,
     ]
 
 
+def test_wizard_publish_notification_shows_the_event_name_as_text(organizer, event):
+    event.name = '<a href="https://phish.example/">Verify your account</a>'
+    event.save()
+    TicketFactory(event=event)
+    colleague = UserFactory()
+    EventRoleFactory(user=colleague, event=event, role="coorganizer")
+
+    organizer.post(step_url(event, "review"), {"go": "publish"})
+
+    [message] = Notification.objects.filter(user=colleague).values_list("message", flat=True)
+    assert message.count("<a ") == 1
+    assert "&lt;a href=" in message
+
+
 def test_wizard_review_keep_as_draft_closes(organizer, event):
     response = organizer.post(step_url(event, "review"), {"go": "close"})
     event.refresh_from_db()
