@@ -33,7 +33,8 @@ def test_set_background_replacing_deletes_the_old_file(event, django_capture_on_
         set_background(event=event, upload=png(), by=event.created_by)
 
     second = Event.objects.get(pk=event.pk).background.name
-    assert (len(callbacks), second == first) == (1, False)
+    # After commit: delete the old file, and tell the event's sockets (versions changed).
+    assert (len(callbacks), second == first) == (2, False)
     assert stored_files() == [second.removeprefix("backgrounds/")]
     assert not default_storage.exists(first)
 
