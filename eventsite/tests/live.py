@@ -1,0 +1,73 @@
+"""Helpers for tests that run a real daphne against the test database (fault and fuzz tests).
+
+The daphne gets the test process's SECRET_KEY, so a session made here with
+``session_cookie()`` is valid there, and a channel-layer prefix of its own,
+so concurrent runs on one Redis do not hear each other.
+"""
+
+import os
+import time
+import uuid
+
+import psycopg
+import pytest
+from django.test import Client
+
+from .processes import database_url, production_env
+
+POSTGRES_AND_REDIS = [
+    pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL (.ci/run's PostgreSQL + Redis pass)"),
+    pytest.mark.skipif(
+        not os.environ.get("DATABASE_URL", "").startswith("postgres"),
+        reason="needs DATABASE_URL on PostgreSQL (.ci/run's PostgreSQL + Redis pass)",
+    ),
+]
+
+
+def daphne_env(settings, tmp_path, *, redis_url=None, **extra):
+    """Return the environment of a production-like daphne on the test database."""
+    media = tmp_path / "media"
+    media.mkdir(exist_ok=True)
+    return production_env(
+        database_url=database_url(settings.DATABASES["default"]),
+        redis_url=redis_url if redis_url is not None else os.environ.get("REDIS_URL", ""),
+        media_root=media,
+        DJANGO_SECRET_KEY=settings.SECRET_KEY,
+        CHANNELS_PREFIX=f"live-{uuid.uuid4().hex[:12]}",
+        **extra,
+    )
+
+
+def session_cookie(user):
+    """Return a Cookie header value with a fresh session of the user (stored in the test database)."""
+    client = Client()
+    client.force_login(user)
+    return f"sessionid={client.cookies['sessionid'].value}"
+
+
+def connect_to_test_database(settings):
+    """Open a psycopg connection of its own to the test database (for locks and pg_stat_activity)."""
+    database = settings.DATABASES["default"]
+    return psycopg.connect(
+        host=database["HOST"] or "127.0.0.1",
+        port=database["PORT"] or 5432,
+        user=database["USER"],
+        password=database["PASSWORD"] or None,
+        dbname=database["NAME"],
+    )
+
+
+def backends_waiting_on_locks(admin, settings, *, count, exclude=(), timeout=10):
+    """Wait until ``count`` backends of the test database wait on a lock; return their pids."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with admin.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND wait_event_type = 'Lock' ORDER BY pid",
+                [settings.DATABASES["default"]["NAME"]],
+            )
+            pids = [pid for (pid,) in cursor.fetchall() if pid not in exclude]
+        admin.rollback()
+        if len(pids) >= count or time.monotonic() > deadline:
+            return pids
+        time.sleep(0.05)

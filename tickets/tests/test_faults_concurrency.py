@@ -1,0 +1,77 @@
+"""Two writers change one ticket at the same moment with the same If-Match: one wins, the other gets 412.
+
+Two daphne processes on the PostgreSQL test database, one request to each.
+The test holds the ticket's row lock until both requests have passed their
+If-Match check and wait on it, so they truly overlap; then it lets go.
+"""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+from rest_framework.authtoken.models import Token
+
+from events.tests.factories import EventFactory
+from eventsite.tests.factories import UserFactory
+from eventsite.tests.live import (
+    POSTGRES_AND_REDIS,
+    backends_waiting_on_locks,
+    connect_to_test_database,
+    daphne_env,
+)
+from eventsite.tests.processes import Daphne
+from tickets.models import Ticket
+from tickets.tests.factories import TicketFactory
+
+pytestmark = [pytest.mark.faults, *POSTGRES_AND_REDIS, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def two_daphnes(settings, tmp_path):
+    env = daphne_env(settings, tmp_path)
+    servers = [Daphne(env=env, log_path=tmp_path / f"daphne-{name}.log") for name in ("a", "b")]
+    try:
+        for server in servers:
+            server.start()
+        yield servers
+    finally:
+        for server in servers:
+            server.stop()
+
+
+def test_concurrent_if_match_writes_one_wins_one_gets_412(settings, two_daphnes):
+    organizer = UserFactory()
+    event = EventFactory(created_by=organizer)
+    ticket = TicketFactory(event=event, name="Regular")
+    headers = {"Authorization": f"Token {Token.objects.create(user=organizer).key}"}
+    path = f"/api/v1/events/{event.pk}/tickets/{ticket.pk}/"
+    etag = requests.get(two_daphnes[0].url(path), headers=headers, timeout=10).headers["ETag"]
+
+    def write(server, name):
+        response = requests.patch(
+            server.url(path), json={"name": name}, headers={**headers, "If-Match": etag}, timeout=30
+        )
+        return name, response.status_code, response.json()
+
+    locker, admin = connect_to_test_database(settings), connect_to_test_database(settings)
+    try:
+        with locker.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            [locker_pid] = cursor.fetchone()
+            cursor.execute("SELECT id FROM tickets_ticket WHERE id = %s FOR UPDATE", [ticket.pk])
+        with ThreadPoolExecutor(2) as pool:
+            pending = [pool.submit(write, server, f"Renamed by {n}") for n, server in enumerate(two_daphnes)]
+            waiting = backends_waiting_on_locks(admin, settings, count=2, exclude={locker_pid})
+            locker.rollback()
+            results = sorted((future.result(timeout=30) for future in pending), key=lambda result: result[1])
+    finally:
+        locker.close()
+        admin.close()
+
+    assert len(waiting) == 2, "both writers should have waited on the row at the same time"
+    (winner, won, body), (_loser, lost, refusal) = results
+    assert (won, lost) == (200, 412)
+    assert refusal["detail"] == f"Ticket {ticket.pk} was changed by someone else."
+    stored = Ticket.objects.get(pk=ticket.pk)
+    assert (stored.name, stored.version) == (winner, ticket.version + 1)
+    assert body["version"] == ticket.version + 1
