@@ -231,7 +231,7 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "eventsite.schema.AutoSchema",
     "EXCEPTION_HANDLER": "eventsite.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {

@@ -18,6 +18,8 @@ class TicketViewSet(EventServiceViewSet):
     serializer_class = TicketSerializer
     filterset_fields = ["type", "hidden"]
     ordering_fields = ["position", "name", "price", "id"]
+    # A name taken by a concurrent writer is a 409 (see perform_create); the schema documents it.
+    extra_write_errors = (409,)
 
     def get_queryset(self):
         queryset = super().get_queryset()

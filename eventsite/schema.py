@@ -1,0 +1,72 @@
+"""The OpenAPI schema: drf-spectacular's AutoSchema plus what it leaves out.
+
+drf-spectacular documents the success answer only; clients (and schemathesis)
+also need the errors every operation can give (400, 401, 403, 404, 412, 503,
+409 where a view says so), 304 on conditional GETs, and the If-Match /
+If-None-Match request headers. Answers given explicitly with
+``@extend_schema(responses=...)`` are kept as they are.
+"""
+
+from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
+from rest_framework import serializers
+
+from .conditional import ConditionalBase, ConditionalWriteMixin
+
+DETAIL = inline_serializer("ErrorDetail", {"detail": serializers.CharField()})
+ERRORS = {
+    400: OpenApiResponse(OpenApiTypes.OBJECT, description='Invalid input: {"field": ["message", ...]} or {"detail"}.'),
+    401: OpenApiResponse(DETAIL, description="Not authenticated: send `Authorization: Token <key>` or a session."),
+    403: OpenApiResponse(DETAIL, description="Your role in the event does not allow this."),
+    404: OpenApiResponse(DETAIL, description="No such object, or none you may see (also a page past the end)."),
+    409: OpenApiResponse(DETAIL, description="Conflicts with another object (e.g. a name already in use)."),
+    412: OpenApiResponse(DETAIL, description="If-Match does not name the current ETag: someone changed it."),
+    503: OpenApiResponse(DETAIL, description="The database is unavailable; nothing was saved. Retry later."),
+}
+NOT_MODIFIED = OpenApiResponse(description="If-None-Match names the current ETag; no body.")
+IF_NONE_MATCH = OpenApiParameter(
+    "If-None-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, description="ETags you hold: 304 if one is current."
+)
+IF_MATCH = OpenApiParameter(
+    "If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, description="The ETag you read: 412 unless it is current."
+)
+WRITES = {"POST", "PUT", "PATCH"}
+PRECONDITIONED = {"PUT", "PATCH", "DELETE"}
+
+
+class AutoSchema(SpectacularAutoSchema):
+    def _get_response_bodies(self, direction="response"):
+        # The one place that sees @extend_schema(responses=...) too (the public
+        # get_response_serializers() is replaced by it); drf-spectacular is pinned.
+        bodies = super()._get_response_bodies(direction)
+        if direction != "response":
+            return bodies
+        for code, response in self._errors().items():
+            if str(code) not in bodies:
+                bodies[str(code)] = self._get_response_for_code(response, str(code), direction=direction)
+        return bodies
+
+    def get_override_parameters(self):
+        parameters = list(super().get_override_parameters())
+        if isinstance(self.view, ConditionalBase) and self.method == "GET":
+            parameters.append(IF_NONE_MATCH)
+        elif isinstance(self.view, ConditionalWriteMixin) and self.method in PRECONDITIONED:
+            parameters.append(IF_MATCH)
+        return parameters
+
+    def _errors(self):
+        """Return {status: response} for the errors this operation can answer."""
+        codes = [503]
+        if getattr(self.view, "permission_classes", ()):
+            codes += [401, 403, 404]
+        if self.method in WRITES or getattr(self.view, "action", None) == "list":
+            codes.append(400)  # list filters are validated too
+        if isinstance(self.view, ConditionalWriteMixin) and self.method in PRECONDITIONED:
+            codes.append(412)
+        if self.method in WRITES:
+            codes += getattr(self.view, "extra_write_errors", ())
+        responses = {code: ERRORS[code] for code in sorted(codes)}
+        if isinstance(self.view, ConditionalBase) and self.method == "GET":
+            responses[304] = NOT_MODIFIED
+        return responses
