@@ -42,7 +42,8 @@ class EventViewSet(ConditionalMixin, viewsets.ModelViewSet):
         return Event.objects.all()
 
     def get_permissions(self):
-        if self.action in ("list", "create"):
+        # Without a "pk" (the list URL, any method) there is no event to ask about.
+        if self.action in ("list", "create") or "pk" not in self.kwargs:
             return [IsStaffForList()]
         return [EventPermission()]
 

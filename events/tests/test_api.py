@@ -199,3 +199,11 @@ def test_schema_and_docs_are_served_locally(client, db):
     docs = client.get("/api/docs/").content.decode()
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in docs
     assert "cdn" not in docs.lower()
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE", "TRACE"])
+def test_events_list_answers_405_to_methods_it_does_not_serve(api, method):
+    # These have no "pk": the event permission class must not be asked (it was, and raised KeyError: 500).
+    response = api.generic(method, "/api/v1/events/")
+    assert response.status_code == 405
+    assert response.json() == {"detail": f'Method "{method}" not allowed.'}
