@@ -27,8 +27,12 @@ class PageNumberPagination(pagination.PageNumberPagination):
 
 
 def exception_handler(exc, context):
-    """Turn model validation errors into 400s; leave the rest to DRF."""
+    """Turn model validation errors and out-of-range values into 400s; leave the rest to DRF."""
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         return Response(detail, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, OverflowError):
+        # A number or date the database driver cannot convert (an id beyond 64 bits on SQLite,
+        # a datetime that falls before year 1 in UTC): the client sent it, so it is a 400.
+        return Response({"detail": "A value in the request is out of range."}, status=status.HTTP_400_BAD_REQUEST)
     return drf_exception_handler(exc, context)
