@@ -1,6 +1,11 @@
+import zoneinfo
+
 from django import forms
+from django.utils import timezone
 
 from .models import Event, Microlocation, Session, Speaker, Sponsor, Track
+
+TIMEZONE_CHOICES = [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())]
 
 
 class DateTimeInput(forms.DateTimeInput):
@@ -13,6 +18,10 @@ class DateTimeInput(forms.DateTimeInput):
 
 
 class EventDetailsForm(forms.ModelForm):
+    """The event's details; its dates are read as local times of the time zone chosen here."""
+
+    timezone = forms.ChoiceField(choices=TIMEZONE_CHOICES, initial="UTC")
+
     class Meta:
         model = Event
         fields = ["name", "description", "location", "starts_at", "ends_at", "timezone"]
@@ -21,6 +30,17 @@ class EventDetailsForm(forms.ModelForm):
             "ends_at": DateTimeInput(),
             "description": forms.Textarea(attrs={"rows": 4}),
         }
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("timezone"):
+            # The date fields were parsed in the page's time zone (the event's
+            # current one); read the same wall-clock times in the chosen one.
+            chosen, current = zoneinfo.ZoneInfo(cleaned["timezone"]), timezone.get_current_timezone()
+            for name in ("starts_at", "ends_at"):
+                if cleaned.get(name):
+                    cleaned[name] = timezone.make_aware(timezone.make_naive(cleaned[name], current), chosen)
+        return cleaned
 
 
 class EventScopedForm(forms.ModelForm):

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views import generic
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -15,7 +16,7 @@ from rest_framework.authentication import CSRFCheck
 
 from eventsite.versioning import StaleObjectError
 from permissions.engine import permissions_for
-from permissions.mixins import EventPermissionMixin
+from permissions.mixins import EventPermissionMixin, event_zone
 from permissions.names import CREATE, DELETE, READ, SERVICES, TRACK_SCOPED_SERVICES, UPDATE
 
 from . import forms, wizard_views
@@ -41,16 +42,14 @@ def event_create(request):
 def public_event(request, slug):
     """The public page of a published event."""
     event = get_object_or_404(published_events(), slug=slug)
-    return render(
-        request,
-        "events/public.html",
-        {
-            "event": event,
-            "sessions": event.sessions.select_related("track", "microlocation").prefetch_related("speakers"),
-            "sponsors": event.sponsors.all(),
-            "tickets": event.tickets.on_sale(),
-        },
-    )
+    context = {
+        "event": event,
+        "sessions": event.sessions.select_related("track", "microlocation").prefetch_related("speakers"),
+        "sponsors": event.sponsors.all(),
+        "tickets": event.tickets.on_sale(),
+    }
+    with timezone.override(event_zone(event.timezone)):
+        return render(request, "events/public.html", context)
 
 
 # The CSRF check is made by hand, after the size check: the middleware would

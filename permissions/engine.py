@@ -44,6 +44,8 @@ class EventPermissions:
     grants: dict = field(default_factory=dict)
     is_superuser: bool = False
     is_staff: bool = False
+    # The event's time zone, read by the same query: event pages show and read times in it.
+    timezone: str = "UTC"
 
     def can(self, operation, service, *, track_id=None, anywhere=False):
         """Return whether the operation on the service is allowed.
@@ -114,12 +116,13 @@ def _load(user, event_id):
     authenticated = bool(user and user.is_authenticated)
     queryset = event_model.objects.filter(pk=event_id)
     if not authenticated:
-        states = list(queryset.values_list("state", flat=True))
-        if not states:
+        rows = list(queryset.values_list("state", "timezone"))
+        if not rows:
             return EventPermissions(event_id=event_id, exists=False)
-        return EventPermissions(event_id=event_id, exists=True, is_published=states[0] == PUBLISHED)
+        state, tz_name = rows[0]
+        return EventPermissions(event_id=event_id, exists=True, is_published=state == PUBLISHED, timezone=tz_name)
 
-    columns = ["state", "mine__role__name", "mine__tracks__id", "mine__role__permissions__service__name"]
+    columns = ["state", "timezone", "mine__role__name", "mine__tracks__id", "mine__role__permissions__service__name"]
     columns += [f"mine__role__permissions__can_{op}" for op in OPERATIONS]
     rows = list(
         queryset.annotate(mine=FilteredRelation("roles", condition=Q(roles__user_id=user.pk))).values_list(*columns)
@@ -130,7 +133,7 @@ def _load(user, event_id):
     roles = set()
     role_tracks = {}  # role name -> set of track ids it is limited to (empty: all)
     role_grants = {}  # role name -> set of (service, operation)
-    for _state, role, track_id, service, *flags in rows:
+    for _state, _tz_name, role, track_id, service, *flags in rows:
         if role is None:
             continue
         roles.add(role)
@@ -159,6 +162,7 @@ def _load(user, event_id):
         grants=grants,
         is_superuser=user.is_superuser,
         is_staff=user.is_staff,
+        timezone=rows[0][1],
     )
 
 

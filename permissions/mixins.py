@@ -1,8 +1,11 @@
 """The HTML front door of the permission engine."""
 
+import zoneinfo
+
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.http import Http404
+from django.utils import timezone
 
 from .engine import permissions_for
 from .names import check_operation, check_service
@@ -15,6 +18,9 @@ class EventPermissionMixin:
     is created). An event the user cannot see is a 404; seeing it but lacking
     the operation is a 403, or the log-in page for an anonymous visitor.
     Set ``operation = None`` to check nothing beyond seeing the event.
+
+    The view then runs in the event's time zone, so its forms read and its
+    templates show local times of the event.
     """
 
     service = None
@@ -37,8 +43,12 @@ class EventPermissionMixin:
         if not self.has_permission():
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            raise PermissionDenied(f"You may not {self.operation} {self.service}s of this event.")
-        return super().dispatch(request, *args, **kwargs)
+            raise PermissionDenied("Your role in this event does not allow this.")
+        with timezone.override(event_zone(self.event_permissions.timezone)):
+            response = super().dispatch(request, *args, **kwargs)
+            if getattr(response, "is_rendered", True) is False:
+                response.render()  # a TemplateResponse renders late: do it in the event's zone
+            return response
 
     def has_permission(self):
         if self.operation is None:
@@ -51,3 +61,11 @@ class EventPermissionMixin:
         context = super().get_context_data(**kwargs)
         context["perms_event"] = self.event_permissions
         return context
+
+
+def event_zone(name):
+    """Return the ZoneInfo for an event's time zone name (UTC if the name is unknown)."""
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")

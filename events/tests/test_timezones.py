@@ -1,0 +1,95 @@
+"""Event pages read and show times in the event's own time zone."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from events.models import Event
+from events.tests.factories import EventFactory
+
+DETAILS = {
+    "name": "Berlin Summit",
+    "starts_at": "2030-01-10T09:00",
+    "ends_at": "2030-01-11T18:00",
+    "timezone": "Europe/Berlin",
+}
+
+
+@pytest.mark.django_db
+def test_new_event_dates_are_local_times_of_the_chosen_zone(client, user):
+    client.force_login(user)
+    response = client.post("/events/new/", {**DETAILS, "go": "next"})
+    assert response.status_code == 302
+    event = Event.objects.get(name="Berlin Summit")
+    # 09:00 in Berlin in January is 08:00 UTC.
+    assert (event.starts_at, event.ends_at) == (
+        datetime(2030, 1, 10, 8, 0, tzinfo=UTC),
+        datetime(2030, 1, 11, 17, 0, tzinfo=UTC),
+    )
+
+
+@pytest.mark.django_db
+def test_edit_page_shows_and_keeps_local_times(client):
+    event = EventFactory(
+        timezone="America/New_York",
+        starts_at=datetime(2030, 7, 1, 13, 0, tzinfo=UTC),
+        ends_at=datetime(2030, 7, 1, 22, 0, tzinfo=UTC),
+    )
+    client.force_login(event.created_by)
+    page = client.get(f"/events/{event.pk}/edit/").content.decode()
+    # New York is UTC-4 in July.
+    assert 'value="2030-07-01T09:00"' in page
+    response = client.post(
+        f"/events/{event.pk}/edit/",
+        {
+            "name": event.name,
+            "starts_at": "2030-07-01T09:00",
+            "ends_at": "2030-07-01T18:00",
+            "timezone": "America/New_York",
+        },
+    )
+    assert response.status_code == 302
+    event.refresh_from_db()
+    assert (event.starts_at, event.ends_at) == (
+        datetime(2030, 7, 1, 13, 0, tzinfo=UTC),
+        datetime(2030, 7, 1, 22, 0, tzinfo=UTC),
+    )
+
+
+@pytest.mark.django_db
+def test_changing_the_zone_keeps_the_wall_clock_times(client):
+    event = EventFactory(
+        timezone="UTC",
+        starts_at=datetime(2030, 1, 10, 9, 0, tzinfo=UTC),
+        ends_at=datetime(2030, 1, 10, 17, 0, tzinfo=UTC),
+    )
+    client.force_login(event.created_by)
+    client.post(
+        f"/events/{event.pk}/edit/",
+        {"name": event.name, "starts_at": "2030-01-10T09:00", "ends_at": "2030-01-10T17:00", "timezone": "Asia/Tokyo"},
+    )
+    event.refresh_from_db()
+    assert (event.timezone, event.starts_at) == ("Asia/Tokyo", datetime(2030, 1, 10, 0, 0, tzinfo=UTC))
+
+
+@pytest.mark.django_db
+def test_unknown_zone_is_a_form_error(client, user):
+    client.force_login(user)
+    response = client.post("/events/new/", {**DETAILS, "timezone": "Mars/Olympus"})
+    assert response.status_code == 200
+    assert response.context["form"].errors == {
+        "timezone": ["Select a valid choice. Mars/Olympus is not one of the available choices."]
+    }
+
+
+@pytest.mark.django_db
+def test_public_page_and_dashboard_show_local_times(client):
+    event = EventFactory(
+        state=Event.PUBLISHED,
+        timezone="Asia/Tokyo",
+        starts_at=datetime(2030, 1, 10, 0, 0, tzinfo=UTC),
+        ends_at=datetime(2030, 1, 10, 8, 0, tzinfo=UTC),
+    )
+    assert "10 January 2030, 09:00" in client.get(f"/events/e/{event.slug}/").content.decode()
+    client.force_login(event.created_by)
+    assert "10 Jan 2030, 09:00" in client.get(f"/events/{event.pk}/").content.decode()
