@@ -119,6 +119,11 @@ class ConditionalWriteMixin(ConditionalBase):
         partial = kwargs.pop("partial", False)
         with transaction.atomic():
             instance = self.get_object()
+            if "If-Match" not in request.headers and hasattr(instance, "version"):
+                # No precondition asked: queue behind a concurrent writer (row lock), then read what
+                # it wrote, instead of failing on the version it moved (optimistic locking is for If-Match).
+                list(type(instance)._base_manager.select_for_update().filter(pk=instance.pk).values_list("pk"))
+                instance = self.get_object()
             check_if_match(request, self.object_etag(instance))
             serializer = self.get_serializer(instance, data=request.data, partial=partial)
             serializer.is_valid(raise_exception=True)

@@ -75,3 +75,36 @@ def test_concurrent_if_match_writes_one_wins_one_gets_412(settings, two_daphnes)
     stored = Ticket.objects.get(pk=ticket.pk)
     assert (stored.name, stored.version) == (winner, ticket.version + 1)
     assert body["version"] == ticket.version + 1
+
+
+def test_concurrent_writes_without_if_match_both_succeed_one_after_the_other(settings, two_daphnes):
+    """No If-Match means no precondition: the second writer waits for the first and keeps both changes."""
+    organizer = UserFactory()
+    event = EventFactory(created_by=organizer)
+    ticket = TicketFactory(event=event, name="Regular", description="")
+    headers = {"Authorization": f"Token {Token.objects.create(user=organizer).key}"}
+    path = f"/api/v1/events/{event.pk}/tickets/{ticket.pk}/"
+    changes = [{"name": "Renamed"}, {"description": "Described"}]
+
+    def write(server, change):
+        return requests.patch(server.url(path), json=change, headers=headers, timeout=30).status_code
+
+    locker, admin = connect_to_test_database(settings), connect_to_test_database(settings)
+    try:
+        with locker.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            [locker_pid] = cursor.fetchone()
+            cursor.execute("SELECT id FROM tickets_ticket WHERE id = %s FOR UPDATE", [ticket.pk])
+        with ThreadPoolExecutor(2) as pool:
+            pending = [pool.submit(write, server, change) for server, change in zip(two_daphnes, changes, strict=True)]
+            waiting = backends_waiting_on_locks(admin, settings, count=2, exclude={locker_pid})
+            locker.rollback()
+            statuses = [future.result(timeout=30) for future in pending]
+    finally:
+        locker.close()
+        admin.close()
+
+    assert len(waiting) == 2
+    assert statuses == [200, 200]
+    stored = Ticket.objects.get(pk=ticket.pk)
+    assert (stored.name, stored.description, stored.version) == ("Renamed", "Described", ticket.version + 2)
