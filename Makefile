@@ -53,6 +53,11 @@ format: $(VENV)/.dev
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
 
+# Benchmarks against a daphne on the local PostgreSQL + Redis (BENCH_DATABASE_URL, REDIS_URL
+# override them) with wrk (.ci/run installs it); writes benchmarks/RESULTS.md. About 5 minutes.
+bench: $(VENV)/.dev
+	$(PY) -m benchmarks.run
+
 migrations-check: export DJANGO_DEBUG ?= 1
 migrations-check: $(VENV)/.dev
 	$(PY) manage.py makemigrations --check --dry-run

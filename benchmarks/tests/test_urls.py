@@ -1,0 +1,56 @@
+"""The two baselines of benchmarks/urls.py answer what the benchmarks assume they answer."""
+
+import hashlib
+
+import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from benchmarks.harness import Row
+from benchmarks.run import table
+from events.tests.factories import EventFactory, SessionFactory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("benchmarks.urls")]
+
+
+@pytest.fixture
+def api_and_path():
+    """A client with a token (a fresh user object, so nothing memoised, per request) and a list path."""
+    event = EventFactory()
+    SessionFactory(event=event)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=event.created_by).key}")
+    return api, f"/api/v1/events/{event.pk}/sessions/"
+
+
+def test_bare_view_answers_a_constant_json_object(client):
+    response = client.get("/bench/bare/")
+    assert (response.status_code, response.json()) == (200, {"ok": True})
+
+
+def test_body_hash_baseline_serves_the_api_body_with_its_md5_as_etag(api_and_path):
+    api, path = api_and_path
+    ours = api.get(path)
+    hashed = api.get(f"/bench/hash{path}")
+    assert hashed.status_code == 200
+    assert hashed.content == ours.content
+    assert hashed["ETag"] == f'"{hashlib.md5(hashed.content).hexdigest()}"'
+    assert hashed["ETag"] != ours["ETag"]
+
+
+def test_body_hash_baseline_answers_304_only_after_rendering(api_and_path, django_assert_num_queries):
+    api, path = api_and_path
+    etag = api.get(f"/bench/hash{path}")["ETag"]
+    # token, permissions, count, page, speakers, and the counter the wrapped view reads for its own ETag
+    with django_assert_num_queries(6):
+        assert api.get(f"/bench/hash{path}", headers={"If-None-Match": etag}).status_code == 304
+    ours = api.get(path)["ETag"]
+    with django_assert_num_queries(3):  # token, permissions, the list's counter
+        assert api.get(path, headers={"If-None-Match": ours}).status_code == 304
+
+
+def test_table_shows_each_figure_with_its_baseline_and_ratio():
+    rows = [Row("wizard", "save 50 tickets", 9, "queries", "one by one", 301, "lower")]
+    assert table(rows).splitlines()[-1] == (
+        "| 1 | wizard | save 50 tickets | 9 queries | one by one | 301 queries | 0.03x | lower |"
+    )
