@@ -1,47 +1,56 @@
-"""The notifications socket refuses handshakes from origins outside ALLOWED_HOSTS (cross-site WebSocket hijacking)."""
+"""Every socket refuses handshakes from origins outside ALLOWED_HOSTS (cross-site WebSocket hijacking).
+
+The user is signed in and, on the event socket, organizes the event: only the
+Origin header decides.
+"""
 
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
-from eventsite.tests.factories import UserFactory
+from events.tests.factories import EventFactory
 
-from .sockets import PATH, communicator_for, session_cookie
+from .sockets import ORIGIN, session_cookie
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.security]
 
-
-@pytest.mark.parametrize(
-    "origin",
-    [
-        "https://evil.example",
-        "http://localhost.evil.example",
-        "http://evil.example:80",
-        "http://127.0.0.1.evil.example",
-        "null",
-        "file://",
-    ],
-)
-async def test_signed_in_socket_from_foreign_origin_is_refused(origin):
-    user = await database_sync_to_async(UserFactory)()
-    communicator = await communicator_for(user, origin=origin)
-    connected, _ = await communicator.connect()
-    assert connected is False
+FOREIGN_ORIGINS = [
+    "https://evil.example",
+    "http://localhost.evil.example",
+    "http://evil.example:80",
+    "http://127.0.0.1.evil.example",
+    "null",
+    "file://",
+]
+SOCKETS = ["/ws/notifications/", "/ws/events/{event}/"]
 
 
-async def test_signed_in_socket_without_origin_is_refused():
+async def handshake(path, *, origin):
+    """Connect as an event's organizer with the given Origin (None: no Origin header); return accepted."""
     from eventsite.asgi import application
 
-    user = await database_sync_to_async(UserFactory)()
-    headers = [(b"host", b"localhost"), (b"cookie", (await session_cookie(user)).encode())]
-    connected, _ = await WebsocketCommunicator(application, PATH, headers=headers).connect()
-    assert connected is False
-
-
-async def test_signed_in_socket_from_own_origin_is_accepted():
-    user = await database_sync_to_async(UserFactory)()
-    communicator = await communicator_for(user, origin="http://localhost")
+    event = await database_sync_to_async(EventFactory)()
+    headers = [(b"host", b"localhost"), (b"cookie", (await session_cookie(event.created_by)).encode())]
+    if origin is not None:
+        headers.append((b"origin", origin.encode()))
+    communicator = WebsocketCommunicator(application, path.format(event=event.pk), headers=headers)
     connected, _ = await communicator.connect()
-    assert connected is True
-    assert (await communicator.receive_json_from())["type"] == "snapshot"
-    await communicator.disconnect()
+    if connected:
+        await communicator.disconnect()
+    return connected
+
+
+@pytest.mark.parametrize("path", SOCKETS)
+@pytest.mark.parametrize("origin", FOREIGN_ORIGINS)
+async def test_signed_in_socket_from_foreign_origin_is_refused(path, origin):
+    assert await handshake(path, origin=origin) is False
+
+
+@pytest.mark.parametrize("path", SOCKETS)
+async def test_signed_in_socket_without_origin_is_refused(path):
+    assert await handshake(path, origin=None) is False
+
+
+@pytest.mark.parametrize("path", SOCKETS)
+async def test_signed_in_socket_from_own_origin_is_accepted(path):
+    assert await handshake(path, origin=ORIGIN) is True
