@@ -3,12 +3,16 @@
 from datetime import timedelta
 
 from events.tests.factories import (
+    EventFactory,
     MicrolocationFactory,
     SessionFactory,
     SpeakerFactory,
     SponsorFactory,
     TrackFactory,
 )
+from eventsite.tests.factories import UserFactory
+from permissions.names import OPERATIONS, ROLES, default_grants
+from permissions.tests.factories import EventRoleFactory
 
 
 def session_payload(event):
@@ -27,3 +31,26 @@ SERVICE_CASES = {
     "sponsor": ("sponsors", SponsorFactory, lambda event: {"name": "New sponsor"}),
     "microlocation": ("microlocations", MicrolocationFactory, lambda event: {"name": "New room"}),
 }
+
+
+def member_of(event, role):
+    """Return a new user holding the role in the event."""
+    member = UserFactory()
+    EventRoleFactory(user=member, event=event, role=role)
+    return member
+
+
+def door_case(service, role):
+    """Return (event, object of the service, member with the role) for one cell of the matrix."""
+    factory = SERVICE_CASES[service][1]
+    event = EventFactory()
+    return event, factory(event=event), member_of(event, role)
+
+
+# Every (role, service, operation) cell of the declared matrix with its expected answer.
+MATRIX_CELLS = [
+    (role, service, operation, expected)
+    for role in ROLES
+    for service in SERVICE_CASES
+    for operation, expected in zip(OPERATIONS, default_grants(role, service), strict=True)
+]

@@ -7,17 +7,10 @@ from events.tests.factories import EventFactory
 from eventsite.tests.factories import UserFactory
 from permissions.models import RolePermission
 from permissions.names import CREATE, DELETE, MODERATOR, OPERATIONS, READ, ROLES, UPDATE, default_grants
-from permissions.tests.doors import SERVICE_CASES
+from permissions.tests.doors import MATRIX_CELLS, SERVICE_CASES, door_case
 from permissions.tests.factories import EventRoleFactory
 
 ALLOWED = {READ: 200, CREATE: 201, UPDATE: 200, DELETE: 204}
-
-CASES = [
-    (role, service, operation, expected)
-    for role in ROLES
-    for service in SERVICE_CASES
-    for operation, expected in zip(OPERATIONS, default_grants(role, service), strict=False)
-]
 
 
 def call(api, operation, event, segment, obj, payload):
@@ -32,13 +25,10 @@ def call(api, operation, event, segment, obj, payload):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("role", "service", "operation", "allowed"), CASES)
+@pytest.mark.parametrize(("role", "service", "operation", "allowed"), MATRIX_CELLS)
 def test_api_follows_matrix(api_for, role, service, operation, allowed):
-    segment, factory, payload = SERVICE_CASES[service]
-    event = EventFactory()
-    obj = factory(event=event)
-    member = UserFactory()
-    EventRoleFactory(user=member, event=event, role=role)
+    segment, _factory, payload = SERVICE_CASES[service]
+    event, obj, member = door_case(service, role)
     model = type(obj)
     before = model.objects.count()
 

@@ -5,16 +5,9 @@ import pytest
 from events.models import Event
 from events.tests.factories import EventFactory
 from eventsite.tests.factories import UserFactory
-from permissions.names import CREATE, DELETE, OPERATIONS, READ, ROLES, UPDATE, default_grants
-from permissions.tests.doors import SERVICE_CASES
+from permissions.names import CREATE, DELETE, READ, ROLES, UPDATE, default_grants
+from permissions.tests.doors import MATRIX_CELLS, SERVICE_CASES, door_case
 from permissions.tests.factories import EventRoleFactory
-
-CASES = [
-    (role, service, operation, expected)
-    for role in ROLES
-    for service in SERVICE_CASES
-    for operation, expected in zip(OPERATIONS, default_grants(role, service), strict=False)
-]
 
 
 def page(event, segment, obj, operation):
@@ -28,13 +21,10 @@ def page(event, segment, obj, operation):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("role", "service", "operation", "allowed"), CASES)
+@pytest.mark.parametrize(("role", "service", "operation", "allowed"), MATRIX_CELLS)
 def test_html_page_follows_matrix(client, role, service, operation, allowed):
-    segment, factory, _payload = SERVICE_CASES[service]
-    event = EventFactory()
-    obj = factory(event=event)
-    member = UserFactory()
-    EventRoleFactory(user=member, event=event, role=role)
+    segment = SERVICE_CASES[service][0]
+    event, obj, member = door_case(service, role)
     client.force_login(member)
     assert client.get(page(event, segment, obj, operation)).status_code == (200 if allowed else 403)
 
