@@ -12,7 +12,6 @@ from rest_framework.response import Response
 from eventsite.conditional import ConditionalListMixin, ConditionalMixin, make_etag, none_match
 from eventsite.versioning import counter_key, read_counters
 from permissions.drf import EventScopedViewMixin, EventServicePermission
-from permissions.engine import permissions_for
 from permissions.names import CREATE, READ, TRACK_SCOPED_SERVICES
 
 from . import serializers
@@ -30,8 +29,12 @@ class IsStaffForList(permissions.BasePermission):
         return bool(request.user.is_authenticated)
 
 
-class EventViewSet(ConditionalMixin, viewsets.ModelViewSet):
+class EventViewSet(ConditionalMixin, EventScopedViewMixin, viewsets.ModelViewSet):
     """Events. Listing all is for staff; see /api/v1/me/events/ for your own."""
+
+    # The event itself is the service "event", asked of the engine like every other.
+    service = "event"
+    event_url_kwarg = "pk"
 
     serializer_class = serializers.EventSerializer
     filterset_fields = ["state"]
@@ -45,7 +48,7 @@ class EventViewSet(ConditionalMixin, viewsets.ModelViewSet):
         # Without a "pk" (the list URL, any method) there is no event to ask about.
         if self.action in ("list", "create") or "pk" not in self.kwargs:
             return [IsStaffForList()]
-        return [EventPermission()]
+        return [EventServicePermission()]
 
     def get_object(self):
         event = Event.objects.filter(pk=self.kwargs["pk"]).first()
@@ -68,30 +71,12 @@ class EventViewSet(ConditionalMixin, viewsets.ModelViewSet):
     @action(detail=True, methods=["get"])
     def versions(self, request, pk=None):
         """Return the event's modification counters, one per resource list."""
-        perms = permissions_for(request.user, pk)
-        if not perms.can_see_event:
-            raise Http404("No such event.")
-        body = event_versions(perms.event_id)
-        etag = make_etag("versions", perms.event_id, tuple(body.values()))
+        event_id = self.event_permissions.event_id  # the permission class has let the reader in
+        body = event_versions(event_id)
+        etag = make_etag("versions", event_id, tuple(body.values()))
         response = Response(status=304) if none_match(request, etag) else Response(body)
         response["ETag"] = etag
         return response
-
-
-class EventPermission(permissions.BasePermission):
-    """The event itself is the service ``event``: asked of the engine like every other."""
-
-    def has_permission(self, request, view):
-        perms = permissions_for(request.user, view.kwargs["pk"])
-        if not perms.can_see_event:
-            raise Http404("No such event.")
-        if request.method in permissions.SAFE_METHODS:
-            return True
-        operation = {"PUT": "update", "PATCH": "update", "DELETE": "delete"}.get(request.method, "update")
-        return perms.can(operation, "event")
-
-    def has_object_permission(self, request, view, obj):
-        return True
 
 
 class MyEventsViewSet(ConditionalListMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
