@@ -3,45 +3,13 @@
 -- cap; -d is the time cap) and prints one line "WRK_JSON {...}" that
 -- benchmarks/harness.py reads. An optional WRK_METHOD / WRK_BODY sets the request.
 
-local threads = {}
-
-function setup(thread)
-  table.insert(threads, thread)
-end
+-- Load the shared counting functions from the folder of this script.
+dofile(debug.getinfo(1, "S").source:sub(2):match("(.*/)") .. "counting.lua")
 
 function init(args)
-  statuses = {}
-  responses = 0
-  limit = tonumber(os.getenv("WRK_MAX_REQUESTS") or "0")
+  start_counting()
   if os.getenv("WRK_METHOD") then
     wrk.method = os.getenv("WRK_METHOD")
     wrk.body = os.getenv("WRK_BODY")
   end
-end
-
-function response(status, headers, body)
-  statuses[status] = (statuses[status] or 0) + 1
-  responses = responses + 1
-  if limit > 0 and responses >= limit then
-    wrk.thread:stop()
-  end
-end
-
-function done(summary, latency, requests)
-  local merged = {}
-  for _, thread in ipairs(threads) do
-    for status, count in pairs(thread:get("statuses")) do
-      merged[status] = (merged[status] or 0) + count
-    end
-  end
-  local parts = {}
-  for status, count in pairs(merged) do
-    table.insert(parts, string.format('"%d": %d', status, count))
-  end
-  io.write(string.format(
-    'WRK_JSON {"requests": %d, "duration_us": %d, "p50_us": %d, "p99_us": %d, "max_us": %d, '
-      .. '"connect_errors": %d, "read_errors": %d, "write_errors": %d, "timeouts": %d, "statuses": {%s}}\n',
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), latency.max,
-    summary.errors.connect, summary.errors.read, summary.errors.write, summary.errors.timeout,
-    table.concat(parts, ", ")))
 end
