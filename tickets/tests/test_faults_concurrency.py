@@ -6,6 +6,7 @@ If-Match check and wait on it, so they truly overlap; then it lets go.
 """
 
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 import pytest
 import requests
@@ -39,6 +40,27 @@ def two_daphnes(settings, tmp_path):
             server.stop()
 
 
+def race_behind_row_lock(settings, ticket, writes):
+    """Hold the ticket's row lock, start the writes, wait until both wait on it, let go.
+
+    Returns (how many backends waited together, the writes' results in order).
+    """
+    locker, admin = connect_to_test_database(settings), connect_to_test_database(settings)
+    try:
+        with locker.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            [locker_pid] = cursor.fetchone()
+            cursor.execute("SELECT id FROM tickets_ticket WHERE id = %s FOR UPDATE", [ticket.pk])
+        with ThreadPoolExecutor(len(writes)) as pool:
+            pending = [pool.submit(write) for write in writes]
+            waiting = backends_waiting_on_locks(admin, settings, count=len(writes), exclude={locker_pid})
+            locker.rollback()
+            return len(waiting), [future.result(timeout=30) for future in pending]
+    finally:
+        locker.close()
+        admin.close()
+
+
 def test_concurrent_if_match_writes_one_wins_one_gets_412(settings, two_daphnes):
     organizer = UserFactory()
     event = EventFactory(created_by=organizer)
@@ -53,22 +75,11 @@ def test_concurrent_if_match_writes_one_wins_one_gets_412(settings, two_daphnes)
         )
         return name, response.status_code, response.json()
 
-    locker, admin = connect_to_test_database(settings), connect_to_test_database(settings)
-    try:
-        with locker.cursor() as cursor:
-            cursor.execute("SELECT pg_backend_pid()")
-            [locker_pid] = cursor.fetchone()
-            cursor.execute("SELECT id FROM tickets_ticket WHERE id = %s FOR UPDATE", [ticket.pk])
-        with ThreadPoolExecutor(2) as pool:
-            pending = [pool.submit(write, server, f"Renamed by {n}") for n, server in enumerate(two_daphnes)]
-            waiting = backends_waiting_on_locks(admin, settings, count=2, exclude={locker_pid})
-            locker.rollback()
-            results = sorted((future.result(timeout=30) for future in pending), key=lambda result: result[1])
-    finally:
-        locker.close()
-        admin.close()
+    writes = [partial(write, server, f"Renamed by {n}") for n, server in enumerate(two_daphnes)]
+    waited, results = race_behind_row_lock(settings, ticket, writes)
+    results.sort(key=lambda result: result[1])
 
-    assert len(waiting) == 2, "both writers should have waited on the row at the same time"
+    assert waited == 2, "both writers should have waited on the row at the same time"
     (winner, won, body), (_loser, lost, refusal) = results
     assert (won, lost) == (200, 412)
     assert refusal["detail"] == f"Ticket {ticket.pk} was changed by someone else."
@@ -89,22 +100,10 @@ def test_concurrent_writes_without_if_match_both_succeed_one_after_the_other(set
     def write(server, change):
         return requests.patch(server.url(path), json=change, headers=headers, timeout=30).status_code
 
-    locker, admin = connect_to_test_database(settings), connect_to_test_database(settings)
-    try:
-        with locker.cursor() as cursor:
-            cursor.execute("SELECT pg_backend_pid()")
-            [locker_pid] = cursor.fetchone()
-            cursor.execute("SELECT id FROM tickets_ticket WHERE id = %s FOR UPDATE", [ticket.pk])
-        with ThreadPoolExecutor(2) as pool:
-            pending = [pool.submit(write, server, change) for server, change in zip(two_daphnes, changes, strict=True)]
-            waiting = backends_waiting_on_locks(admin, settings, count=2, exclude={locker_pid})
-            locker.rollback()
-            statuses = [future.result(timeout=30) for future in pending]
-    finally:
-        locker.close()
-        admin.close()
+    writes = [partial(write, server, change) for server, change in zip(two_daphnes, changes, strict=True)]
+    waited, statuses = race_behind_row_lock(settings, ticket, writes)
 
-    assert len(waiting) == 2
+    assert waited == 2
     assert statuses == [200, 200]
     stored = Ticket.objects.get(pk=ticket.pk)
     assert (stored.name, stored.description, stored.version) == ("Renamed", "Described", ticket.version + 2)
