@@ -13,7 +13,7 @@ import uuid
 import pytest
 from rest_framework.test import APIClient
 
-from eventsite.tests.factories import UserFactory
+from core.tests.factories import UserFactory
 
 
 @pytest.fixture
@@ -78,7 +78,8 @@ def seeded_matrix_present(request):
     from permissions.models import RolePermission
 
     if not RolePermission.objects.exists():
-        importlib.import_module("permissions.migrations.0002_seed_matrix").seed(apps, None)
+        for migration in ("0002_seed_matrix", "0004_seed_team_service"):
+            importlib.import_module(f"permissions.migrations.{migration}").seed(apps, None)
 
 
 @pytest.fixture(autouse=True)

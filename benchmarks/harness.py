@@ -54,7 +54,7 @@ class Bench:
 
     def start_daphne(self, name):
         """Start another daphne like the one under test (same database, Redis and settings)."""
-        from eventsite.tests.processes import Daphne
+        from core.tests.processes import Daphne
 
         return Daphne(env=self.env, log_path=self.work / f"daphne-{name}.log").start()
 

@@ -51,7 +51,7 @@ def with_database(server_url, name):
 
 def prepare_environment(database_url, redis_url, work):
     """Set the variables of the run in this process (the daphne gets the same ones); return them."""
-    from eventsite.tests.processes import SECRET_KEY
+    from core.tests.processes import SECRET_KEY
 
     static_root = work / "static"
     static_root.mkdir(exist_ok=True)
@@ -146,7 +146,7 @@ def main(argv=None):
         from django.core.management import call_command
 
         from benchmarks import harness, world
-        from eventsite.tests.processes import Daphne
+        from core.tests.processes import Daphne
 
         print(f"Benchmark database {database}: migrating and seeding…", flush=True)
         call_command("migrate", verbosity=0)

@@ -47,7 +47,6 @@ MISSING = 'No image: send a file in the field "background" or a data: URL in "ba
 NOT_A_DATA_URL = '"background_data" is not a base64 data: URL.'
 BAD_BASE64 = '"background_data" is not valid base64.'
 UNREADABLE_BODY = "The request body could not be read."
-CHANGED_MEANWHILE = "Someone else changed this event meanwhile; nothing was saved. Reload the page and try again."
 
 
 class BackgroundError(Exception):

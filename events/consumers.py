@@ -12,10 +12,8 @@ removed while the socket is open closes it (code 4403).
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from eventsite.versioning import event_group
+from core.versioning import event_group, event_versions
 from permissions.engine import forget_permissions, permissions_for
-
-from .queries import event_versions
 
 FORBIDDEN = 4403
 

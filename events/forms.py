@@ -3,18 +3,11 @@ import zoneinfo
 from django import forms
 from django.utils import timezone
 
+from core.forms import DateTimeInput, EventScopedForm
+
 from .models import Event, Microlocation, Session, Speaker, Sponsor, Track
 
 TIMEZONE_CHOICES = [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())]
-
-
-class DateTimeInput(forms.DateTimeInput):
-    """A native date/time picker."""
-
-    input_type = "datetime-local"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
 
 
 class EventDetailsForm(forms.ModelForm):
@@ -41,17 +34,6 @@ class EventDetailsForm(forms.ModelForm):
                 if cleaned.get(name):
                     cleaned[name] = timezone.make_aware(timezone.make_naive(cleaned[name], current), chosen)
         return cleaned
-
-
-class EventScopedForm(forms.ModelForm):
-    """A form for an event's service: related choices come from the same event only."""
-
-    def __init__(self, *args, event, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.instance.event = event
-        for _name, field in self.fields.items():
-            if isinstance(field, forms.ModelChoiceField):
-                field.queryset = field.queryset.filter(event=event)
 
 
 class TrackForm(EventScopedForm):

@@ -7,10 +7,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 
-from eventsite.versioning import VersionedModel
-
-# The resource lists of an event, each with its own version counter.
-RESOURCES = ("event", "tickets", "tracks", "sessions", "speakers", "sponsors", "microlocations", "roles")
+from core.versioning import VersionedModel
 
 
 def validate_timezone(value):
@@ -38,7 +35,7 @@ class Event(VersionedModel):
     updated_at = models.DateTimeField(auto_now=True)
 
     version_scope_field = "id"
-    version_list = "event"
+    version_list, service = "event", "event"
     version_global_keys = ("site.all.events",)
 
     class Meta:
@@ -80,7 +77,9 @@ class Track(EventService):
     )
     location = models.CharField(max_length=200, blank=True)
 
-    version_list = "tracks"
+    version_list, service = "tracks", "track"
+    # A track-limited role reaches the tracks with these ids.
+    track_attname = "id"
 
     class Meta:
         ordering = ["name", "id"]
@@ -107,7 +106,7 @@ class Microlocation(EventService):
         validators=[MinValueValidator(-180), MaxValueValidator(180)],
     )
 
-    version_list = "microlocations"
+    version_list, service = "microlocations", "microlocation"
 
     class Meta:
         ordering = ["name", "id"]
@@ -122,7 +121,7 @@ class Speaker(EventService):
     bio = models.TextField(blank=True)
     organisation = models.CharField(max_length=200, blank=True)
 
-    version_list = "speakers"
+    version_list, service = "speakers", "speaker"
 
     class Meta:
         ordering = ["name", "id"]
@@ -137,7 +136,7 @@ class Sponsor(EventService):
     level = models.CharField(max_length=50, blank=True, help_text="e.g. Gold, Silver, Bronze")
     logo = models.ImageField(upload_to="sponsors/", blank=True, max_length=200)
 
-    version_list = "sponsors"
+    version_list, service = "sponsors", "sponsor"
 
     class Meta:
         ordering = ["level", "name", "id"]
@@ -157,7 +156,8 @@ class Session(EventService):
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
 
-    version_list = "sessions"
+    version_list, service = "sessions", "session"
+    track_attname = "track_id"
 
     class Meta:
         ordering = ["starts_at", "id"]

@@ -2,17 +2,9 @@
 
 from django.db.models import Prefetch
 
-from eventsite.versioning import counter_key, read_counters
 from permissions.models import EventRole
 
-from .models import RESOURCES, Event
-
-
-def event_versions(event_id):
-    """Return {resource: counter} for every resource list of the event; one query."""
-    keys = [counter_key("event", event_id, resource) for resource in RESOURCES]
-    values = read_counters(keys)
-    return {resource: values[key] for resource, key in zip(RESOURCES, keys, strict=True)}
+from .models import Event
 
 
 def published_events():

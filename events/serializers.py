@@ -1,29 +1,9 @@
-from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
+from core.serializers import EventOwnedSerializer, ModelCleanMixin
+from core.versioning import event_resources
+
 from .models import Event, Microlocation, Session, Speaker, Sponsor, Track
-
-
-class ModelCleanMixin:
-    """Run the model's clean() on the would-be instance so the API and forms share one rule set."""
-
-    def validate(self, attrs):
-        attrs = super().validate(attrs)
-        model = self.Meta.model
-        plain = {key: value for key, value in attrs.items() if not model._meta.get_field(key).many_to_many}
-        if self.instance is not None:
-            candidate = model(**{f.attname: getattr(self.instance, f.attname) for f in model._meta.concrete_fields})
-        else:
-            candidate = model()
-        for key, value in plain.items():
-            setattr(candidate, key, value)
-        if hasattr(candidate, "event_id") and "event_id" in self.context:
-            candidate.event_id = int(self.context["event_id"])  # clean() loads the event if it needs it
-        try:
-            candidate.clean()
-        except DjangoValidationError as error:
-            raise serializers.ValidationError(serializers.as_serializer_error(error)) from error
-        return attrs
 
 
 class EventSerializer(ModelCleanMixin, serializers.ModelSerializer):
@@ -69,20 +49,6 @@ class MyEventSerializer(EventSerializer):
 
     def get_roles(self, event) -> list[str]:
         return sorted(role.role.name for role in event.my_roles)
-
-
-class EventOwnedSerializer(ModelCleanMixin, serializers.ModelSerializer):
-    """Serializer of an event's service: related fields only offer objects of the same event."""
-
-    related_event_fields = ()
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        event_id = self.context.get("event_id")
-        for name in self.related_event_fields:
-            field = self.fields[name]
-            target = field.child_relation if isinstance(field, serializers.ManyRelatedField) else field
-            target.queryset = target.queryset.filter(event_id=event_id)
 
 
 class TrackSerializer(EventOwnedSerializer):
@@ -132,12 +98,9 @@ class SessionSerializer(EventOwnedSerializer):
         read_only_fields = ["version"]
 
 
-class VersionsSerializer(serializers.Serializer):
-    event = serializers.IntegerField()
-    tickets = serializers.IntegerField()
-    tracks = serializers.IntegerField()
-    sessions = serializers.IntegerField()
-    speakers = serializers.IntegerField()
-    sponsors = serializers.IntegerField()
-    microlocations = serializers.IntegerField()
-    roles = serializers.IntegerField()
+# The counters of GET /events/{id}/versions/, one field per resource list of an event.
+VersionsSerializer = type(
+    "VersionsSerializer",
+    (serializers.Serializer,),
+    {name: serializers.IntegerField(min_value=0) for name in event_resources()},
+)

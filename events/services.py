@@ -7,12 +7,12 @@ from django.db import transaction
 from django.utils.html import format_html
 from django.utils.text import slugify
 
-from eventsite.versioning import bump, counter_key
+from core.versioning import bump, event_counter_keys
 from permissions.names import ORGANIZER
 from permissions.services import grant_role
 
 from . import background
-from .models import RESOURCES, Event
+from .models import Event
 
 
 def unique_slug(name, *, exclude_pk=None):
@@ -35,7 +35,7 @@ def create_event(*, user, **fields):
     event.full_clean()
     event.save()
     # Create every counter of the event now so later bumps are single UPDATEs.
-    bump([counter_key("event", event.pk, resource) for resource in RESOURCES if resource != "event"])
+    bump([key for key in event_counter_keys(event.pk) if key not in event.version_counter_keys()])
     grant_role(user=user, event=event, role_name=ORGANIZER, granted_by=None)
     return event
 

@@ -9,10 +9,9 @@ urlpatterns = [
     path("<int:event_id>/edit/", views.EventEditView.as_view(), name="edit"),
     path("<int:event_id>/wizard/", wizard_views.resume, name="wizard-resume"),
     path("<int:event_id>/wizard/<slug:step>/", wizard_views.WizardStepView.as_view(), name="wizard"),
-    path("<int:event_id>/background/", views.event_background, name="background"),
     path("<int:event_id>/<slug:kind>/", views.ServiceListView.as_view(), name="service-list"),
     path("<int:event_id>/<slug:kind>/new/", views.ServiceCreateView.as_view(), name="service-create"),
     path("<int:event_id>/<slug:kind>/<int:pk>/edit/", views.ServiceUpdateView.as_view(), name="service-edit"),
     path("<int:event_id>/<slug:kind>/<int:pk>/delete/", views.ServiceDeleteView.as_view(), name="service-delete"),
-    path("e/<slug:slug>/", views.public_event, name="public"),
+    path("e/<slug:slug>/", views.PublicEventView.as_view(), name="public"),
 ]

@@ -1,36 +1,20 @@
-"""Organizer pages: create an event, its dashboard, and the pages of each service."""
+"""Organizer pages: create an event, its dashboard, and the pages of each service; the public page."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import Http404, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
-from django.utils import timezone
 from django.views import generic
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods
-from rest_framework.authentication import CSRFCheck
 
-from eventsite.versioning import StaleObjectError
-from permissions.engine import permissions_for
-from permissions.mixins import EventPermissionMixin, event_zone
-from permissions.names import CREATE, DELETE, READ, SERVICES, TRACK_SCOPED_SERVICES, UPDATE
+from core.versioning import StaleObjectError
+from permissions.drf import track_of
+from permissions.mixins import EventPermissionMixin
+from permissions.names import CREATE, DELETE, READ, TRACK_SCOPED_SERVICES, UPDATE
 
 from . import forms, wizard_views
-from .background import (
-    BODY_ERRORS,
-    CHANGED_MEANWHILE,
-    BackgroundError,
-    refusal_of_body,
-    refuse_oversized_body,
-    upload_from,
-)
-from .models import Event, Microlocation, Session, Speaker, Sponsor, Track
-from .queries import published_events
-from .services import remove_background, set_background
+from .models import Microlocation, Session, Speaker, Sponsor, Track
 
 
 @login_required
@@ -39,50 +23,20 @@ def event_create(request):
     return wizard_views.start(request)
 
 
-def public_event(request, slug):
-    """The public page of a published event."""
-    event = get_object_or_404(published_events(), slug=slug)
-    context = {
-        "event": event,
-        "sessions": event.sessions.select_related("track", "microlocation").prefetch_related("speakers"),
-        "sponsors": event.sponsors.all(),
-        "tickets": event.tickets.on_sale(),
-    }
-    with timezone.override(event_zone(event.timezone)):
-        return render(request, "events/public.html", context)
+class PublicEventView(EventPermissionMixin, generic.TemplateView):
+    """The public page of a published event (its team also sees a draft here, as a preview)."""
 
+    template_name = "events/public.html"
+    event_slug_kwarg = "slug"
 
-# The CSRF check is made by hand, after the size check: the middleware would
-# read (and Django refuse with an HTML page) an oversized body first.
-@csrf_exempt
-@require_http_methods(["POST", "DELETE"])
-def event_background(request, event_id):
-    """Upload (POST a file or data: URL) or remove (DELETE) the event's background; answers JSON."""
-    try:
-        refuse_oversized_body(request)
-        perms = permissions_for(request.user, event_id)
-        if not perms.can(UPDATE, "event"):
-            if not request.user.is_authenticated and perms.exists:
-                return redirect_to_login(request.get_full_path())
-            if not perms.can_see_event:
-                raise BackgroundError("No such event.", status=404)
-            raise BackgroundError("You may not change this event.", status=403)
-        try:
-            csrf_failure = CSRFCheck(lambda request: None).process_view(request, None, (), {})
-            if csrf_failure:
-                raise BackgroundError(f"CSRF check failed: {csrf_failure}", status=403)
-            event = get_object_or_404(Event, pk=event_id)
-            if request.method == "DELETE":
-                remove_background(event=event, by=request.user)
-            else:
-                set_background(event=event, upload=upload_from(request.POST, request.FILES), by=request.user)
-        except BODY_ERRORS as error:
-            raise refusal_of_body(error) from error
-        except StaleObjectError as error:
-            raise BackgroundError(CHANGED_MEANWHILE, status=409) from error
-    except BackgroundError as error:
-        return JsonResponse(error.as_json(), status=error.status)
-    return JsonResponse({"status": "ok", "background_url": event.background.url if event.background else None})
+    def get_context_data(self, **kwargs):
+        event = self.event
+        return super().get_context_data(
+            sessions=event.sessions.select_related("track", "microlocation").prefetch_related("speakers"),
+            sponsors=event.sponsors.all(),
+            tickets=event.tickets.on_sale(event=event),
+            **kwargs,
+        )
 
 
 class DashboardView(EventPermissionMixin, generic.DetailView):
@@ -91,18 +45,19 @@ class DashboardView(EventPermissionMixin, generic.DetailView):
     context_object_name = "event"
 
     def get_object(self, queryset=None):
-        return get_object_or_404(Event, pk=self.kwargs["event_id"])
+        return self.event
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         perms = self.event_permissions
         context["services"] = [
-            {"kind": kind, "label": SERVICE_PAGES[kind].label, "operations": perms.operations(service)}
-            for kind, service in PAGE_SERVICES.items()
-            if perms.can(READ, service, anywhere=True)
+            {"kind": kind, "label": page.label, "operations": perms.operations(page.service)}
+            for kind, page in SERVICE_PAGES.items()
+            if perms.can(READ, page.service, anywhere=True)
         ]
         context["can_edit_event"] = perms.can(UPDATE, "event")
         context["can_read_tickets"] = perms.can(READ, "ticket", anywhere=True)
+        context["can_read_team"] = perms.can(READ, "team")
         context["ticket_operations"] = perms.operations("ticket")
         return context
 
@@ -113,13 +68,13 @@ class EventEditView(EventPermissionMixin, generic.UpdateView):
     form_class = forms.EventDetailsForm
 
     def get_object(self, queryset=None):
-        return get_object_or_404(Event, pk=self.kwargs["event_id"])
+        return self.event
 
     def form_valid(self, form):
         try:
             return super().form_valid(form)
-        except StaleObjectError:
-            form.add_error(None, "Someone else changed this event meanwhile; reload and try again.")
+        except StaleObjectError as error:
+            form.add_error(None, error.user_message)
             return self.form_invalid(form)
 
     def get_success_url(self):
@@ -127,21 +82,23 @@ class EventEditView(EventPermissionMixin, generic.UpdateView):
 
 
 class ServicePage:
-    """What the generic pages need to know about one kind of service object."""
+    """What the generic pages need to know about one kind of service object; its URL name is the model's list."""
 
     def __init__(self, model, form_class, label, columns):
         self.model, self.form_class, self.label, self.columns = model, form_class, label, columns
+        self.service = model.service
 
 
 SERVICE_PAGES = {
-    "tracks": ServicePage(Track, forms.TrackForm, "Tracks", ["name", "location"]),
-    "sessions": ServicePage(Session, forms.SessionForm, "Sessions", ["title", "track", "starts_at"]),
-    "speakers": ServicePage(Speaker, forms.SpeakerForm, "Speakers", ["name", "organisation"]),
-    "sponsors": ServicePage(Sponsor, forms.SponsorForm, "Sponsors", ["name", "level"]),
-    "microlocations": ServicePage(Microlocation, forms.MicrolocationForm, "Microlocations", ["name", "floor"]),
+    page.model.version_list: page
+    for page in [
+        ServicePage(Track, forms.TrackForm, "Tracks", ["name", "location"]),
+        ServicePage(Session, forms.SessionForm, "Sessions", ["title", "track", "starts_at"]),
+        ServicePage(Speaker, forms.SpeakerForm, "Speakers", ["name", "organisation"]),
+        ServicePage(Sponsor, forms.SponsorForm, "Sponsors", ["name", "level"]),
+        ServicePage(Microlocation, forms.MicrolocationForm, "Microlocations", ["name", "floor"]),
+    ]
 }
-PAGE_SERVICES = {kind: page.model.__name__.lower() for kind, page in SERVICE_PAGES.items()}
-assert set(PAGE_SERVICES.values()) <= set(SERVICES)
 
 
 class ServiceMixin(EventPermissionMixin):
@@ -151,25 +108,20 @@ class ServiceMixin(EventPermissionMixin):
         if kwargs["kind"] not in SERVICE_PAGES:
             raise Http404("No such page.")
         self.page = SERVICE_PAGES[kwargs["kind"]]
-        self.service = PAGE_SERVICES[kwargs["kind"]]
+        self.service = self.page.service
         return super().dispatch(request, *args, **kwargs)
 
-    def track_of(self, obj):
-        if self.service not in TRACK_SCOPED_SERVICES:
-            return None
-        return obj.pk if self.service == "track" else obj.track_id
-
     def get_queryset(self):
-        queryset = self.page.model.objects.filter(event_id=self.kwargs["event_id"])
+        queryset = self.page.model.objects.filter(event=self.event)
         limit = self.event_permissions.track_limit(READ, self.service)
         if limit is not None and self.service in TRACK_SCOPED_SERVICES:
-            queryset = queryset.filter(**{"id__in" if self.service == "track" else "track_id__in": limit})
+            queryset = queryset.filter(**{f"{self.page.model.track_attname}__in": limit})
         return queryset
 
     def get_object(self, queryset=None):
         obj = get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
-        if not self.event_permissions.can(self.operation, self.service, track_id=self.track_of(obj)):
-            raise PermissionDenied(f"Your role does not reach this {self.service}.")
+        self.require(self.operation, track_id=track_of(obj))
+        obj.event = self.event
         return obj
 
     def get_context_data(self, **kwargs):
@@ -177,7 +129,6 @@ class ServiceMixin(EventPermissionMixin):
         context.update(
             page=self.page,
             kind=self.kwargs["kind"],
-            event=get_object_or_404(Event, pk=self.kwargs["event_id"]),
             can_create=self.event_permissions.can(CREATE, self.service, anywhere=True),
             can_update=self.event_permissions.can(UPDATE, self.service, anywhere=True),
             can_delete=self.event_permissions.can(DELETE, self.service, anywhere=True),
@@ -185,7 +136,7 @@ class ServiceMixin(EventPermissionMixin):
         return context
 
     def get_success_url(self):
-        return reverse("events:service-list", args=[self.kwargs["event_id"], self.kwargs["kind"]])
+        return reverse("events:service-list", args=[self.event.pk, self.kwargs["kind"]])
 
 
 class ServiceFormMixin(ServiceMixin):
@@ -195,16 +146,16 @@ class ServiceFormMixin(ServiceMixin):
         return self.page.form_class
 
     def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "event": Event.objects.get(pk=self.kwargs["event_id"])}
+        return {**super().get_form_kwargs(), "event": self.event}
 
     def form_valid(self, form):
         try:
             with transaction.atomic():
                 self.object = form.save()
-                if not self.event_permissions.can(self.operation, self.service, track_id=self.track_of(self.object)):
-                    raise PermissionDenied(f"Your role does not reach this {self.service}.")
-        except StaleObjectError:
-            form.add_error(None, "Someone else changed this meanwhile; reload and try again.")
+                # After the change too: an object moved into a track the role does not reach is refused.
+                self.require(self.operation, track_id=track_of(self.object))
+        except StaleObjectError as error:
+            form.add_error(None, error.user_message)
             return self.form_invalid(form)
         messages.success(self.request, f"Saved {self.object}.")
         return redirect(self.get_success_url())

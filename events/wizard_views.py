@@ -7,18 +7,16 @@ submit re-renders the step with what was entered and the errors.
 
 from django.contrib import messages
 from django.db import IntegrityError
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views import View
 
-from eventsite.versioning import StaleObjectError
+from core.versioning import StaleObjectError
 from permissions.mixins import EventPermissionMixin
 from permissions.names import CREATE, DELETE, UPDATE
 
 from . import wizard
-from .models import Event
 
-STALE_MESSAGE = "Someone else changed this meanwhile; nothing was saved. Reload the page and try again."
 CLASH_MESSAGE = "Another ticket of this event has one of these names (maybe added meanwhile); nothing was saved."
 
 
@@ -75,11 +73,10 @@ def start(request):
 class ResumeView(EventPermissionMixin, View):
     """Send the organizer to the first step not done yet; an event the user cannot see is a 404."""
 
-    service = "event"
+    service, operation = "event", UPDATE
 
     def get(self, request, event_id):
-        event = get_object_or_404(Event, pk=event_id)
-        return redirect(step_url(event, wizard.first_incomplete(event)))
+        return redirect(step_url(self.event, wizard.first_incomplete(self.event)))
 
 
 resume = ResumeView.as_view()
@@ -97,16 +94,13 @@ class WizardStepView(EventPermissionMixin, View):
     def has_permission(self):
         return self.step.has_permission(self.event_permissions)
 
-    def get_event(self):
-        return get_object_or_404(Event, pk=self.kwargs["event_id"])
-
     def get(self, request, event_id, step):
-        event = self.get_event()
+        event = self.event
         form = self.step.get_form(event=event, perms=self.event_permissions)
         return render_step(request, self.step, event=event, form=form, perms=self.event_permissions)
 
     def post(self, request, event_id, step):
-        event = self.get_event()
+        event = self.event
         perms = self.event_permissions
         go = request.POST.get("go", "next")
         form = self.step.get_form(event=event, perms=perms, data=request.POST, files=request.FILES)
@@ -120,8 +114,8 @@ class WizardStepView(EventPermissionMixin, View):
             try:
                 # Each step's save is one service call, atomic by itself.
                 event = self.step.save(form, event=event, user=request.user)
-            except StaleObjectError:
-                self.add_error(form, STALE_MESSAGE)
+            except StaleObjectError as error:
+                self.add_error(form, error.user_message)
             except IntegrityError:
                 self.add_error(form, CLASH_MESSAGE)
             else:

@@ -2,13 +2,7 @@ from django.apps import AppConfig
 
 
 class EventsiteConfig(AppConfig):
+    """The project: accounts (case-insensitive unique emails), demo data and the shell."""
+
     name = "eventsite"
     verbose_name = "Accounts and site"
-
-    def ready(self):
-        from django.db.models.signals import m2m_changed
-
-        from .versioning import record_m2m_change
-
-        # Many-to-many writes bypass save(); this keeps them from bypassing versions.
-        m2m_changed.connect(record_m2m_change, dispatch_uid="versioning-m2m")

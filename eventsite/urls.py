@@ -5,9 +5,10 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from core.health import healthz
+
 from . import views
 from .forms import EmailAuthenticationForm
-from .health import healthz
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -7,8 +7,8 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.response import Response
 
-from eventsite.conditional import ConditionalListMixin, ConditionalRetrieveMixin, make_etag
-from eventsite.versioning import read_counters
+from core.conditional import ConditionalListMixin, ConditionalRetrieveMixin, make_etag
+from core.versioning import read_counters
 
 from . import services
 from .models import Notification

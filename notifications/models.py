@@ -1,8 +1,10 @@
 from django.conf import settings
 from django.db import models
 
+from core.versioning import VersionedModel
 
-class Notification(models.Model):
+
+class Notification(VersionedModel):
     ROLE_INVITE = "role_invite"
     ROLE_CHANGED = "role_changed"
     ROLE_REMOVED = "role_removed"
@@ -26,6 +28,9 @@ class Notification(models.Model):
     received_at = models.DateTimeField(auto_now_add=True, db_index=False)
     has_read = models.BooleanField(default=False)
     read_at = models.DateTimeField(null=True, blank=True)
+
+    # Each user's notifications are one list with its own counter (the API's ETags read it).
+    version_scope, version_scope_field, version_list = "user", "user_id", "notifications"
 
     class Meta:
         ordering = ["-received_at", "-id"]

@@ -1,7 +1,7 @@
 """notify() and marking read: the only ways to change a user's notifications.
 
 Every change bumps the user's ``user.<id>.notifications`` counter in the same
-transaction (the API's ETags read it) and, after commit, tells the user's
+transaction (Notification is a versioned model; the API's ETags read it) and, after commit, tells the user's
 open sockets through the channel-layer group ``user.<id>``.
 """
 
@@ -12,8 +12,8 @@ import nh3
 from django.db import transaction
 from django.utils import timezone
 
-from eventsite.broadcast import push_to_groups
-from eventsite.versioning import bump, counter_key
+from core.broadcast import push_to_groups
+from core.versioning import counter_key
 
 from .models import Notification
 
@@ -59,7 +59,7 @@ def user_group(user_id):
 
 def notifications_counter(user_id):
     """Return the name of the version counter of one user's notifications."""
-    return counter_key("user", user_id, "notifications")
+    return counter_key(Notification.version_scope, user_id, Notification.version_list)
 
 
 def notify(users, *, action, title, message="", url=""):
@@ -83,8 +83,8 @@ def notify(users, *, action, title, message="", url=""):
         for user_id in user_ids
     ]
     with transaction.atomic():
+        # The versioned bulk insert bumps each user's notifications counter.
         Notification.objects.bulk_create(notifications, batch_size=500)
-        bump([notifications_counter(user_id) for user_id in user_ids])
         transaction.on_commit(lambda: push_notifications(notifications))
     return notifications
 
@@ -99,7 +99,7 @@ def mark_read(*, user, ids):
             has_read=True, read_at=timezone.now()
         )
         if changed:
-            _record_reads(user.pk)
+            _push_unread_changed(user.pk)
     return changed
 
 
@@ -108,12 +108,12 @@ def mark_all_read(*, user):
     with transaction.atomic():
         changed = Notification.objects.filter(user=user, has_read=False).update(has_read=True, read_at=timezone.now())
         if changed:
-            _record_reads(user.pk)
+            _push_unread_changed(user.pk)
     return changed
 
 
-def _record_reads(user_id):
-    bump([notifications_counter(user_id)])
+def _push_unread_changed(user_id):
+    # The versioned update() has bumped the counter; the open tabs learn the new count after commit.
     transaction.on_commit(lambda: push_to_groups([(user_group(user_id), {"type": "unread.changed"})]))
 
 

@@ -1,10 +1,24 @@
-"""The API front door of the permission engine: one permission class for every viewset."""
+"""The API front door of the permission engine: one permission class, and the event-scoped viewset base.
 
+Every view under /api/v1/events/ names its ``service``; the permission class
+maps the action (or method) to an operation and asks the engine. The event
+of the URL is loaded once, with the user's permissions, by the view's
+``event`` property; views then use ``self.event``.
+"""
+
+from functools import cached_property
+
+from django.db import transaction
 from django.http import Http404
+from rest_framework import viewsets
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from .engine import permissions_for
-from .names import CREATE, DELETE, READ, UPDATE, check_service
+from core.conditional import ConditionalMixin
+from core.versioning import counter_key, read_counters
+
+from .engine import load_event, permissions_for, site_permissions
+from .names import CREATE, DELETE, READ, TRACK_SCOPED_SERVICES, UPDATE, check_operation, check_service
 
 METHOD_OPERATIONS = {
     "GET": READ,
@@ -23,27 +37,37 @@ ACTION_OPERATIONS = {
     "partial_update": UPDATE,
     "destroy": DELETE,
 }
+TRACK_DENIED = "Your role does not reach this track."
+
+
+def track_of(obj):
+    """Return the track id an object of a track-scoped service sits in (None: in no track)."""
+    attname = getattr(type(obj), "track_attname", None)
+    return getattr(obj, attname) if attname else None
 
 
 class EventScopedViewMixin:
-    """For views under /events/{event_pk}/: resolves ``event_permissions`` once per request.
+    """For views under /events/{event_pk}/ (or /events/{pk}/): the event, loaded once, and its permissions.
 
     The view names its ``service``; ``public_read`` lets anyone read a
-    published event's objects (the public schedule).
+    published event's objects (the public schedule); ``operations`` maps
+    extra actions or methods to the operation they need (e.g. ``{"publish":
+    UPDATE}``). A view without the event in its URL (the events list and
+    create) is asked about the site: staff read, the super admin does
+    everything, anyone signed in creates events.
     """
 
     service = None
     public_read = True
     event_url_kwarg = "event_pk"
+    operations = {}
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if cls.service is not None:
             check_service(cls.service)
-
-    @property
-    def event_id(self):
-        return self.kwargs[self.event_url_kwarg]
+        for operation in cls.operations.values():
+            check_operation(operation)
 
     @property
     def for_schema_only(self):
@@ -51,22 +75,62 @@ class EventScopedViewMixin:
         return getattr(self, "swagger_fake_view", False)
 
     @property
+    def has_event(self):
+        return self.event_url_kwarg in self.kwargs
+
+    @cached_property
+    def event(self):
+        """The event of the URL, read once with the user's permissions; 404 when there is none."""
+        event = load_event(self.request.user, self.kwargs[self.event_url_kwarg])
+        if event is None:
+            raise Http404("No such event.")
+        return event
+
+    @property
     def event_permissions(self):
-        return permissions_for(self.request.user, self.event_id)
+        if not self.has_event:
+            return site_permissions(self.request.user)
+        return permissions_for(self.request.user, self.event)
 
     def operation(self):
         action = getattr(self, "action", None)
-        return ACTION_OPERATIONS.get(action) or METHOD_OPERATIONS.get(self.request.method, READ)
+        method = self.request.method
+        return (
+            self.operations.get(action)
+            or self.operations.get(method)
+            or ACTION_OPERATIONS.get(action)
+            or METHOD_OPERATIONS.get(method, READ)
+        )
 
     def reads_publicly(self):
         """The request reads an object of a published event the user holds no read grant for."""
         perms = self.event_permissions
         return (
-            self.public_read
+            self.has_event
+            and self.public_read
             and self.request.method in SAFE_METHODS
             and perms.is_published
             and not perms.can(READ, self.service, anywhere=True)
         )
+
+    def may_read(self, *, track_id=None):
+        """Whether the user may read the service here: publicly, or through a grant (on that track)."""
+        perms = self.event_permissions
+        if self.public_read and perms.is_published:
+            return True
+        return perms.can(READ, self.service, track_id=track_id, anywhere=track_id is None)
+
+    def names_an_object(self):
+        """Whether the URL names one object of the list (a detail route)."""
+        lookup = getattr(self, "lookup_url_kwarg", None) or getattr(self, "lookup_field", None)
+        return bool(lookup) and lookup in self.kwargs
+
+    def check_track(self, operation, obj):
+        """Refuse (403) an object of a track-scoped service that lies outside the tracks the role reaches."""
+        if self.service in TRACK_SCOPED_SERVICES and not self.event_permissions.can(
+            operation, self.service, track_id=track_of(obj)
+        ):
+            raise PermissionDenied(TRACK_DENIED)
 
 
 class EventServicePermission(BasePermission):
@@ -75,17 +139,81 @@ class EventServicePermission(BasePermission):
     message = "You do not have permission to do this in this event."
 
     def has_permission(self, request, view):
+        if getattr(view, "action_map", None) is not None and view.action is None:
+            return True  # a method the viewset does not route: DRF answers 405 next
         perms = view.event_permissions
-        if not perms.can_see_event:
+        if view.has_event and not perms.can_see_event:
             raise Http404("No such event.")
         if view.reads_publicly():
             return True
         if not request.user.is_authenticated:
             return False
-        return perms.can(view.operation(), view.service, anywhere=True)
+        if perms.can(view.operation(), view.service, anywhere=True):
+            return True
+        if view.names_an_object() and not view.may_read():
+            raise Http404("No such object.")  # an object you may not read does not exist for you
+        return False
 
     def has_object_permission(self, request, view, obj):
         if view.reads_publicly():
             return True
-        track_id = view.track_of(obj) if hasattr(view, "track_of") else None
-        return view.event_permissions.can(view.operation(), view.service, track_id=track_id)
+        perms = view.event_permissions
+        if perms.can(view.operation(), view.service, track_id=track_of(obj)):
+            return True
+        if not view.may_read(track_id=track_of(obj)):
+            raise Http404("No such object.")
+        return False
+
+
+class EventScopedViewSet(ConditionalMixin, EventScopedViewMixin, viewsets.ModelViewSet):
+    """Base of /events/{event_pk}/<list>/: scoped to the event and the role's tracks, permission-checked, versioned.
+
+    A subclass names its ``service`` and ``model``; the list is the model's
+    ``version_list``. Objects of track-scoped services are checked against
+    the role's tracks before a change and after it (an object moved into a
+    track the role does not reach is refused, and nothing is saved).
+    """
+
+    permission_classes = [EventServicePermission]
+    model = None
+
+    def get_queryset(self):
+        if self.for_schema_only:
+            return self.model.objects.none()
+        queryset = self.model.objects.filter(event=self.event)
+        if self.reads_publicly():
+            return queryset
+        limit = self.event_permissions.track_limit(READ, self.service)
+        if limit is not None and self.service in TRACK_SCOPED_SERVICES:
+            queryset = queryset.filter(**{f"{self.model.track_attname}__in": limit})
+        return queryset
+
+    def get_serializer_context(self):
+        if self.for_schema_only:
+            return super().get_serializer_context()
+        return {**super().get_serializer_context(), "event": self.event}
+
+    def etag_variant(self):
+        if self.reads_publicly():
+            return ("public",)
+        limit = self.event_permissions.track_limit(READ, self.service)
+        return ("member", None if limit is None else tuple(sorted(limit)))
+
+    def list_etag_parts(self):
+        key = counter_key("event", self.event.pk, self.model.version_list)
+        return tuple(read_counters([key]).values())
+
+    def perform_create(self, serializer):
+        with transaction.atomic():
+            instance = serializer.save(event=self.event)
+            self.check_track(CREATE, instance)
+        self.created_instance = instance
+
+    def perform_update(self, serializer):
+        with transaction.atomic():
+            instance = serializer.save()
+            self.check_track(UPDATE, instance)
+
+    def perform_destroy(self, instance):
+        self.check_track(DELETE, instance)
+        instance.delete()

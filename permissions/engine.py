@@ -1,21 +1,25 @@
 """The permission engine: what a user may do in an event, asked by every door.
 
-``permissions_for(user, event_id)`` returns an ``EventPermissions`` built
-from one query (the event's state joined with the user's roles and their
-rows of the matrix), memoised on the user object, which lives for one
-request (or one WebSocket message, see notifications.consumers). HTML views,
-the DRF permission class, the admin and the consumer all ask it; none of
-them looks at role names.
+``load_event(user, event_id)`` reads the event row and, in the same query,
+the user's roles with their rows of the matrix and their track limits; it
+returns the event and memoises the user's ``EventPermissions`` for it on
+the user object, which lives for one request (or one WebSocket message, see
+the consumers). ``permissions_for(user, event)`` then answers from that
+memo. HTML views, the DRF permission class, the admin and the consumers all
+ask it; none of them looks at role names.
 """
 
 from dataclasses import dataclass, field
 
 from django.apps import apps
-from django.db.models import FilteredRelation, Q
+from django.db.models import Case, CharField, OuterRef, Subquery, Value, When
+from django.db.models.aggregates import StringAgg
+from django.db.models.functions import Cast, Coalesce, Concat
 
 from .names import (
+    CREATE,
+    LETTERS,
     OPERATIONS,
-    ORGANIZER,
     READ,
     SERVICES,
     TRACK_SCOPED_ROLES,
@@ -27,6 +31,7 @@ from .names import (
 PUBLISHED = "published"
 _CACHE_ATTR = "_event_permissions_cache"
 _ALL_TRACKS = None
+_GRANTS = "_engine_grants"
 
 
 @dataclass(frozen=True)
@@ -34,7 +39,9 @@ class EventPermissions:
     """What one user may do in one event.
 
     ``grants`` maps (service, operation) to None (everywhere in the event) or
-    to the frozenset of track ids a track-limited role reaches.
+    to the frozenset of track ids a track-limited role reaches. Staff read
+    everything and the super admin may do everything: both are answered here,
+    never at call sites.
     """
 
     event_id: int
@@ -44,8 +51,6 @@ class EventPermissions:
     grants: dict = field(default_factory=dict)
     is_superuser: bool = False
     is_staff: bool = False
-    # The event's time zone, read by the same query: event pages show and read times in it.
-    timezone: str = "UTC"
 
     def can(self, operation, service, *, track_id=None, anywhere=False):
         """Return whether the operation on the service is allowed.
@@ -80,69 +85,129 @@ class EventPermissions:
         """The event exists for this user: public, or readable through a role or staff status."""
         return self.exists and (self.is_published or self.can(READ, "event"))
 
-    @property
-    def can_manage_roles(self):
-        """Only organizers and the super admin add, change and remove roles."""
-        return self.exists and (self.is_superuser or ORGANIZER in self.roles)
-
     def operations(self, service):
         """Return the operations allowed somewhere on the service, in declared order."""
         return [op for op in OPERATIONS if self.can(op, service, anywhere=True)]
 
 
-def permissions_for(user, event_id):
-    """Return the user's EventPermissions for the event; at most one query per (user, event)."""
+def _event_model():
+    # The engine knows events by name only: the events app builds on this one.
+    return apps.get_model("events", "Event")
+
+
+def _grants_subquery(user):
+    """One text per event: "role|service|CRUD|track" pieces of the user's roles, joined by ";"."""
+    event_role = apps.get_model("permissions", "EventRole")
+    flags = [
+        Case(When(**{f"role__permissions__can_{op}": True}, then=Value(LETTERS[op])), default=Value(""))
+        for op in OPERATIONS
+    ]
+    piece = Concat(
+        "role__name",
+        Value("|"),
+        Coalesce("role__permissions__service__name", Value("")),
+        Value("|"),
+        *flags,
+        Value("|"),
+        Coalesce(Cast("tracks__id", CharField()), Value("")),
+        output_field=CharField(),
+    )
+    pieces = (
+        event_role.objects.filter(event_id=OuterRef("pk"), user_id=user.pk)
+        .order_by()
+        .values("event_id")
+        .annotate(all=StringAgg(piece, Value(";")))
+        .values("all")
+    )
+    return Subquery(pieces, output_field=CharField())
+
+
+def load_event(user, event_id, *, queryset=None):
+    """Return the event (None if there is none) with the user's permissions in it, in one query.
+
+    ``queryset`` narrows what is looked up (e.g. published events only).
+    """
+    try:
+        event_id = int(event_id)
+    except (TypeError, ValueError):
+        return None
+    if not 0 < event_id < 2**63:  # beyond what an id column holds: no such event
+        return None
+    return _load(user, (_event_model().objects.all() if queryset is None else queryset).filter(pk=event_id))
+
+
+def load_event_by_slug(user, slug, *, queryset=None):
+    """Return the event with this slug as load_event() does, or None."""
+    return _load(user, (_event_model().objects.all() if queryset is None else queryset).filter(slug=slug))
+
+
+def _load(user, queryset):
+    if user is not None and user.is_authenticated:
+        queryset = queryset.annotate(**{_GRANTS: _grants_subquery(user)})
+    event = next(iter(queryset.order_by()[:1]), None)
+    if event is not None:
+        _memo(user)[event.pk] = _resolve(user, event, getattr(event, _GRANTS, None) or "")
+    return event
+
+
+def permissions_for(user, event):
+    """Return the user's EventPermissions in the event (an Event or its id).
+
+    Answers from the memo that load_event() left; otherwise loads the event:
+    at most one query per (user, event).
+    """
+    event_id = getattr(event, "pk", event)
     try:
         event_id = int(event_id)
     except (TypeError, ValueError):
         return EventPermissions(event_id=0, exists=False)
-    cache = getattr(user, _CACHE_ATTR, None)
-    if cache is None:
-        cache = {}
-        setattr(user, _CACHE_ATTR, cache)
-    if event_id not in cache:
-        cache[event_id] = _load(user, event_id)
-    return cache[event_id]
+    memo = _memo(user)
+    if event_id not in memo and load_event(user, event_id) is None:
+        memo[event_id] = EventPermissions(event_id=event_id, exists=False)
+    return memo[event_id]
+
+
+def site_permissions(user):
+    """Return what the user may do outside any event: anyone signed in creates events; staff read all."""
+    authenticated = bool(user and user.is_authenticated)
+    return EventPermissions(
+        event_id=0,
+        exists=True,
+        grants={("event", CREATE): _ALL_TRACKS} if authenticated else {},
+        is_superuser=authenticated and user.is_superuser,
+        is_staff=authenticated and user.is_staff,
+    )
 
 
 def forget_permissions(user):
     """Drop the memoised answers (a long-lived user object, e.g. a WebSocket's)."""
-    if hasattr(user, _CACHE_ATTR):
+    if user is not None and hasattr(user, _CACHE_ATTR):
         delattr(user, _CACHE_ATTR)
 
 
-def _load(user, event_id):
-    event_model = apps.get_model("events", "Event")
+def _memo(user):
+    cache = getattr(user, _CACHE_ATTR, None)
+    if cache is None:
+        cache = {}
+        setattr(user, _CACHE_ATTR, cache)
+    return cache
+
+
+def _resolve(user, event, text):
+    """Build the EventPermissions of the user from the event row and the grants text."""
     authenticated = bool(user and user.is_authenticated)
-    queryset = event_model.objects.filter(pk=event_id)
-    if not authenticated:
-        rows = list(queryset.values_list("state", "timezone"))
-        if not rows:
-            return EventPermissions(event_id=event_id, exists=False)
-        state, tz_name = rows[0]
-        return EventPermissions(event_id=event_id, exists=True, is_published=state == PUBLISHED, timezone=tz_name)
-
-    columns = ["state", "timezone", "mine__role__name", "mine__tracks__id", "mine__role__permissions__service__name"]
-    columns += [f"mine__role__permissions__can_{op}" for op in OPERATIONS]
-    rows = list(
-        queryset.annotate(mine=FilteredRelation("roles", condition=Q(roles__user_id=user.pk))).values_list(*columns)
-    )
-    if not rows:
-        return EventPermissions(event_id=event_id, exists=False)
-
     roles = set()
     role_tracks = {}  # role name -> set of track ids it is limited to (empty: all)
     role_grants = {}  # role name -> set of (service, operation)
-    for _state, _tz_name, role, track_id, service, *flags in rows:
-        if role is None:
-            continue
+    for piece in filter(None, text.split(";")):
+        role, service, letters, track = piece.split("|")
         roles.add(role)
         tracks = role_tracks.setdefault(role, set())
-        if track_id is not None and role in TRACK_SCOPED_ROLES:
-            tracks.add(track_id)
-        if service is not None:
-            granted = role_grants.setdefault(role, set())
-            granted.update((service, op) for op, flag in zip(OPERATIONS, flags, strict=False) if flag)
+        if track and role in TRACK_SCOPED_ROLES:
+            tracks.add(int(track))
+        granted = role_grants.setdefault(role, set())
+        if service in SERVICES:
+            granted.update((service, op) for op in OPERATIONS if LETTERS[op] in letters)
 
     grants = {}
     for role, granted in role_grants.items():
@@ -155,15 +220,23 @@ def _load(user, event_id):
             else:
                 grants[(service, op)] = current | reach
     return EventPermissions(
-        event_id=event_id,
+        event_id=event.pk,
         exists=True,
-        is_published=rows[0][0] == PUBLISHED,
+        is_published=event.state == PUBLISHED,
         roles=frozenset(roles),
         grants=grants,
-        is_superuser=user.is_superuser,
-        is_staff=user.is_staff,
-        timezone=rows[0][1],
+        is_superuser=authenticated and user.is_superuser,
+        is_staff=authenticated and user.is_staff,
     )
 
 
-__all__ = ["OPERATIONS", "SERVICES", "EventPermissions", "forget_permissions", "permissions_for"]
+__all__ = [
+    "OPERATIONS",
+    "SERVICES",
+    "EventPermissions",
+    "forget_permissions",
+    "load_event",
+    "load_event_by_slug",
+    "permissions_for",
+    "site_permissions",
+]

@@ -5,6 +5,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 
+from core.versioning import Counter, VersionedModel
+
 from .names import OPERATIONS, ROLE_LABELS, ROLES, SERVICES
 
 
@@ -47,7 +49,7 @@ class RolePermission(models.Model):
         return f"{self.role} on {self.service}: {letters or '-'}"
 
 
-class EventRole(models.Model):
+class EventRole(VersionedModel):
     """A user's role in an event; track-scoped roles may be limited to some tracks."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="event_roles")
@@ -60,6 +62,10 @@ class EventRole(models.Model):
         help_text="Leave empty for all tracks. Only track organizers and moderators can be limited.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    version_list, service = "roles", "team"
+    # "My events" (/api/v1/me/events/) changes with the user's roles in any event.
+    also_counted_in = (Counter("user", "user_id", "roles"),)
 
     class Meta:
         ordering = ["event_id", "role_id", "id"]
@@ -74,7 +80,7 @@ def hash_token(token):
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class RoleInvite(models.Model):
+class RoleInvite(VersionedModel):
     PENDING, ACCEPTED, DECLINED, CANCELLED = "pending", "accepted", "declined", "cancelled"
     STATES = [(PENDING, "Pending"), (ACCEPTED, "Accepted"), (DECLINED, "Declined"), (CANCELLED, "Cancelled")]
 
@@ -89,6 +95,8 @@ class RoleInvite(models.Model):
     expires_at = models.DateTimeField()
     state = models.CharField(max_length=10, choices=STATES, default=PENDING)
     responded_at = models.DateTimeField(null=True, blank=True)
+
+    version_list, service = "invites", "team"
 
     class Meta:
         ordering = ["-created_at"]

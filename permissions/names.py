@@ -19,7 +19,8 @@ ROLE_LABELS = {
 # Roles that may be limited to some tracks of the event.
 TRACK_SCOPED_ROLES = frozenset({TRACK_ORGANIZER, MODERATOR})
 
-SERVICES = ("event", "ticket", "track", "session", "speaker", "sponsor", "microlocation")
+# "team" is the event's roles and invites: who may see, invite, change and remove team members.
+SERVICES = ("event", "ticket", "track", "session", "speaker", "sponsor", "microlocation", "team")
 # Services whose objects sit inside a track: a track-limited role only
 # reaches the objects of its tracks.
 TRACK_SCOPED_SERVICES = frozenset({"track", "session"})
@@ -38,8 +39,9 @@ DEFAULT_MATRIX = {
         "speaker": "CRUD",
         "sponsor": "CRUD",
         "microlocation": "CRUD",
+        "team": "CRUD",
     },
-    COORGANIZER: dict.fromkeys(SERVICES, "RU"),
+    COORGANIZER: {service: "RU" for service in SERVICES if service != "team"},
     TRACK_ORGANIZER: {"event": "R", "track": "RU"},
     MODERATOR: {"event": "R", "track": "R"},
 }

@@ -21,9 +21,7 @@ class EventRoleSerializer(serializers.ModelSerializer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         track_model = apps.get_model("events", "Track")
-        self.fields["tracks"].child_relation.queryset = track_model.objects.filter(
-            event_id=self.context.get("event_id")
-        )
+        self.fields["tracks"].child_relation.queryset = track_model.objects.filter(event=self.context.get("event"))
 
     def validate(self, attrs):
         if self.instance is None:

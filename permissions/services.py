@@ -1,4 +1,12 @@
-"""Verbs on event roles and invites: keyword-only functions that name their side effects."""
+"""Verbs on event roles and invites: keyword-only functions that name their side effects.
+
+Every door (team page, roles API, admin, shell) changes the team through
+these, so the rules live here once: one role per (person, event, role), at
+least one organizer per event, track limits only for track-scoped roles and
+only with the event's own tracks. EventRole and RoleInvite are versioned
+models: their writes bump the event's "roles" / "invites" counters (and the
+user's "roles" counter) by themselves.
+"""
 
 import logging
 from datetime import timedelta
@@ -11,7 +19,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from eventsite.versioning import bump, counter_key
 from notifications.models import Notification
 from notifications.services import notify
 
@@ -27,8 +34,9 @@ class LastOrganizerError(ValidationError):
         super().__init__("An event needs at least one organizer: add another organizer first.", code="last_organizer")
 
 
-def _touch_roles(event_id, user_id):
-    bump([counter_key("event", event_id, "roles"), counter_key("user", user_id, "roles")])
+class AlreadyHoldsRoleError(ValidationError):
+    def __init__(self):
+        super().__init__({"role": "This person already holds that role in the event."}, code="already_holds_role")
 
 
 def _check_tracks(role_name, tracks, event_id):
@@ -40,15 +48,28 @@ def _check_tracks(role_name, tracks, event_id):
     return tracks
 
 
+def _refuse_if_holding(*, event_id, role, user_id=None, email=None, excluding=None):
+    """Raise AlreadyHoldsRoleError when the person (by user or email) holds the role in the event."""
+    holders = EventRole.objects.filter(event_id=event_id, role=role)
+    holders = holders.filter(user_id=user_id) if user_id is not None else holders.filter(user__email__iexact=email)
+    if excluding is not None:
+        holders = holders.exclude(pk=excluding.pk)
+    if holders.exists():
+        raise AlreadyHoldsRoleError()
+
+
 @transaction.atomic
 def grant_role(*, user, event, role_name, granted_by, tracks=None):
-    """Give the user a role in the event (idempotent); bumps the roles counter and notifies them."""
+    """Give the user a role in the event; writes EventRole (bumping the roles counters) and notifies them.
+
+    Raises AlreadyHoldsRoleError when the user holds that role already.
+    """
     role = Role.objects.get(name=role_name)
     tracks = _check_tracks(role_name, tracks, event.pk)
-    event_role, created = EventRole.objects.get_or_create(user=user, event=event, role=role)
-    if tracks or not created:
+    _refuse_if_holding(event_id=event.pk, role=role, user_id=user.pk)
+    event_role = EventRole.objects.create(user=user, event=event, role=role)
+    if tracks:
         event_role.tracks.set(tracks)
-    _touch_roles(event.pk, user.pk)
     if granted_by is not None and granted_by.pk != user.pk:
         notify(
             user,
@@ -62,37 +83,46 @@ def grant_role(*, user, event, role_name, granted_by, tracks=None):
 
 
 def _organizer_count(event_id, *, excluding=None):
+    """Count the event's organizers, locking their rows so two removals cannot both pass."""
     queryset = EventRole.objects.select_for_update().filter(event_id=event_id, role__name=ORGANIZER)
     if excluding is not None:
         queryset = queryset.exclude(pk=excluding.pk)
     return len(list(queryset.values_list("pk", flat=True)))
 
 
-@transaction.atomic
-def change_role(*, event_role, role_name, changed_by, tracks=None):
-    """Change an EventRole to another role (and track limit); refuses to demote the last organizer."""
+def check_role_change(*, event_role, role_name, tracks=None):
+    """Raise ValidationError unless the role may become ``role_name`` with these tracks; call in a transaction.
+
+    Demoting the last organizer, holding a role twice and foreign or
+    misplaced track limits are refused. change_role() calls it; the admin's
+    form calls it too, to show the refusal on the form.
+    """
     role = Role.objects.get(name=role_name)
     tracks = _check_tracks(role_name, tracks, event_role.event_id)
     demoting = event_role.role.name == ORGANIZER and role_name != ORGANIZER
     if demoting and _organizer_count(event_role.event_id, excluding=event_role) == 0:
         raise LastOrganizerError()
-    if (
-        EventRole.objects.filter(user_id=event_role.user_id, event_id=event_role.event_id, role=role)
-        .exclude(pk=event_role.pk)
-        .exists()
-    ):
-        raise ValidationError({"role": "This person already holds that role in the event."})
+    _refuse_if_holding(event_id=event_role.event_id, role=role, user_id=event_role.user_id, excluding=event_role)
+    return role, tracks
+
+
+@transaction.atomic
+def change_role(*, event_role, role_name, changed_by, tracks=None):
+    """Change an EventRole to another role (and track limit); writes EventRole and notifies the person.
+
+    Refuses to demote the last organizer (LastOrganizerError).
+    """
+    role, tracks = check_role_change(event_role=event_role, role_name=role_name, tracks=tracks)
     old_name = event_role.role.name
     event_role.role = role
-    event_role.save(update_fields=["role"])
+    event_role.save(update_fields=["role", "version"])
     event_role.tracks.set(tracks)
-    _touch_roles(event_role.event_id, event_role.user_id)
     if old_name != role_name and changed_by.pk != event_role.user_id:
         event = event_role.event
         notify(
             event_role.user_id,
             action=Notification.ROLE_CHANGED,
-            title=f"Your role in {event.name} changed",
+            title=f"Your role in {event.name} changed to {ROLE_LABELS[role_name]}",
             message=f"<p>You are now <strong>{ROLE_LABELS[role_name]}</strong> of "
             f'<a href="{_dashboard(event)}">{escape(event.name)}</a> (was {ROLE_LABELS[old_name]}).</p>',
             url=_dashboard(event),
@@ -100,15 +130,19 @@ def change_role(*, event_role, role_name, changed_by, tracks=None):
     return event_role
 
 
-@transaction.atomic
-def remove_role(*, event_role, removed_by):
-    """Delete an EventRole; refuses to remove the last organizer; notifies the person removed."""
+def check_role_removal(*, event_role):
+    """Raise LastOrganizerError when removing the role would leave the event without an organizer."""
     if event_role.role.name == ORGANIZER and _organizer_count(event_role.event_id, excluding=event_role) == 0:
         raise LastOrganizerError()
+
+
+@transaction.atomic
+def remove_role(*, event_role, removed_by):
+    """Delete an EventRole (bumping the roles counters); refuses to remove the last organizer; notifies the person."""
+    check_role_removal(event_role=event_role)
     event = event_role.event
     user_id, role_name = event_role.user_id, event_role.role.name
     event_role.delete()
-    _touch_roles(event.pk, user_id)
     if removed_by.pk != user_id:
         notify(
             user_id,
@@ -124,12 +158,14 @@ def remove_role(*, event_role, removed_by):
 def invite(*, event, email, role_name, invited_by):
     """Create an invite and tell the invitee: a notification if they have an account, else an email.
 
-    Returns (invite, token); the token is shown once and only its hash is stored.
-    Re-inviting the same email to the same role replaces the pending invite.
+    Returns (invite, token); the token is shown once and only its hash is
+    stored. A new invite to the same address replaces its pending one in the
+    event. Raises AlreadyHoldsRoleError when the address holds the role already.
     """
     email = email.strip()
     role = Role.objects.get(name=role_name)
-    RoleInvite.objects.filter(event=event, role=role, email__iexact=email, state=RoleInvite.PENDING).update(
+    _refuse_if_holding(event_id=event.pk, role=role, email=email)
+    RoleInvite.objects.filter(event=event, email__iexact=email, state=RoleInvite.PENDING).update(
         state=RoleInvite.CANCELLED, responded_at=timezone.now()
     )
     token = RoleInvite.new_token()
@@ -162,6 +198,16 @@ def invite(*, event, email, role_name, invited_by):
         )
         transaction.on_commit(lambda: _send_invite_email(email, subject, body))
     return role_invite, token
+
+
+@transaction.atomic
+def cancel_invite(*, role_invite, cancelled_by):
+    """Cancel a pending invite (its link stops working); writes RoleInvite. Returns whether it was pending."""
+    return bool(
+        RoleInvite.objects.filter(pk=role_invite.pk, state=RoleInvite.PENDING).update(
+            state=RoleInvite.CANCELLED, responded_at=timezone.now()
+        )
+    )
 
 
 def _send_invite_email(email, subject, body):
@@ -200,7 +246,7 @@ def _answer_invite(token, user, state):
         raise InviteError("This invitation was sent to another email address.", code="wrong_user")
     role_invite.state = state
     role_invite.responded_at = timezone.now()
-    role_invite.save(update_fields=["state", "responded_at"])
+    role_invite.save(update_fields=["state", "responded_at", "version"])
     return role_invite
 
 

@@ -1,9 +1,8 @@
 """Team pages: the roles of an event, invites, and answering an invite."""
 
-from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
 
@@ -11,91 +10,92 @@ from . import services
 from .forms import ChangeRoleForm, InviteForm
 from .mixins import EventPermissionMixin
 from .models import EventRole, RoleInvite
-from .names import READ
+from .names import CREATE, DELETE, OPERATIONS, READ, UPDATE
+
+# What each button of the team page does, and the operation on "team" it needs.
+ACTIONS = {"invite": CREATE, "change": UPDATE, "remove": DELETE, "cancel-invite": DELETE}
 
 
 class TeamView(EventPermissionMixin, View):
-    """List the team; organizers also invite, change and remove roles here."""
+    """List the team; those who may (the service "team" of the matrix) invite, change and remove roles here."""
 
-    service, operation = "event", READ
-
-    def dispatch(self, request, *args, **kwargs):
-        self.event = get_object_or_404(apps.get_model("events", "Event"), pk=kwargs["event_id"])
-        return super().dispatch(request, *args, **kwargs)
-
-    def has_permission(self):
-        # The public may see a published event, but only its team sees the team.
-        perms = self.event_permissions
-        return self.request.user.is_authenticated and (perms.roles or perms.is_staff or perms.is_superuser)
+    service, operation = "team", READ
 
     def get(self, request, event_id, invite_form=None):
-        roles = EventRole.objects.filter(event=self.event).select_related("user", "role").prefetch_related("tracks")
-        can_manage = self.event_permissions.can_manage_roles
+        event = self.event
+        roles = EventRole.objects.filter(event=event).select_related("user", "role").prefetch_related("tracks")
         return render(
             request,
             "permissions/team.html",
             {
-                "event": self.event,
+                "event": event,
                 "roles": [
                     (
                         role,
                         ChangeRoleForm(
-                            event=self.event,
+                            event=event,
                             initial={"role": role.role.name, "tracks": role.tracks.all()},
                             prefix=f"role-{role.pk}",
                         ),
                     )
                     for role in roles
                 ],
-                "invites": RoleInvite.objects.filter(event=self.event, state=RoleInvite.PENDING).select_related("role"),
-                "can_manage": can_manage,
-                "invite_form": invite_form or InviteForm(event=self.event),
+                "invites": RoleInvite.objects.filter(event=event, state=RoleInvite.PENDING).select_related("role"),
+                "may": {op: self.event_permissions.can(op, "team") for op in OPERATIONS},
+                "invite_form": invite_form or InviteForm(),
             },
         )
 
     def post(self, request, event_id):
-        if not self.event_permissions.can_manage_roles:
-            raise PermissionDenied("Only organizers manage the team.")
         action = request.POST.get("action")
+        if action not in ACTIONS:
+            messages.error(request, "Unknown action.")
+            return redirect("permissions:team", self.event.pk)
+        self.require(ACTIONS[action])
         try:
             if action == "invite":
-                form = InviteForm(request.POST, event=self.event)
+                return self.invite(request)
+            if action == "cancel-invite":
+                role_invite = get_object_or_404(RoleInvite, pk=request.POST.get("invite_id"), event=self.event)
+                if services.cancel_invite(role_invite=role_invite, cancelled_by=request.user):
+                    messages.success(request, f"Invitation to {role_invite.email} cancelled.")
+                return redirect("permissions:team", self.event.pk)
+            event_role = get_object_or_404(EventRole, pk=request.POST.get("role_id"), event=self.event)
+            if action == "remove":
+                services.remove_role(event_role=event_role, removed_by=request.user)
+                messages.success(request, f"Removed {event_role.user.email} as {event_role.role}.")
+            else:
+                form = ChangeRoleForm(request.POST, event=self.event, prefix=f"role-{event_role.pk}")
                 if not form.is_valid():
-                    return self.get(request, event_id, invite_form=form)
+                    messages.error(request, "; ".join(e for errors in form.errors.values() for e in errors))
+                    return redirect("permissions:team", self.event.pk)
+                services.change_role(
+                    event_role=event_role,
+                    role_name=form.cleaned_data["role"],
+                    changed_by=request.user,
+                    tracks=form.cleaned_data["tracks"],
+                )
+                messages.success(request, f"{event_role.user.email} is now {event_role.role}.")
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        return redirect("permissions:team", self.event.pk)
+
+    def invite(self, request):
+        form = InviteForm(request.POST)
+        if form.is_valid():
+            try:
                 services.invite(
                     event=self.event,
                     email=form.cleaned_data["email"],
                     role_name=form.cleaned_data["role"],
                     invited_by=request.user,
                 )
-                messages.success(request, f"Invitation sent to {form.cleaned_data['email']}.")
-            elif action in ("change", "remove"):
-                event_role = get_object_or_404(EventRole, pk=request.POST.get("role_id"), event=self.event)
-                if action == "remove":
-                    services.remove_role(event_role=event_role, removed_by=request.user)
-                    messages.success(request, f"Removed {event_role.user.email} as {event_role.role}.")
-                else:
-                    form = ChangeRoleForm(request.POST, event=self.event, prefix=f"role-{event_role.pk}")
-                    if not form.is_valid():
-                        messages.error(request, "; ".join(e for errors in form.errors.values() for e in errors))
-                        return redirect("permissions:team", self.event.pk)
-                    services.change_role(
-                        event_role=event_role,
-                        role_name=form.cleaned_data["role"],
-                        changed_by=request.user,
-                        tracks=form.cleaned_data["tracks"],
-                    )
-                    messages.success(request, f"{event_role.user.email} is now {event_role.role}.")
-            elif action == "cancel-invite":
-                RoleInvite.objects.filter(
-                    pk=request.POST.get("invite_id"), event=self.event, state=RoleInvite.PENDING
-                ).update(state=RoleInvite.CANCELLED)
-                messages.success(request, "Invitation cancelled.")
+            except ValidationError as error:
+                form.add_error(None, error)
             else:
-                messages.error(request, "Unknown action.")
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        return redirect("permissions:team", self.event.pk)
+                messages.success(request, f"Invitation sent to {form.cleaned_data['email']}.")
+                return redirect("permissions:team", self.event.pk)
+        return self.get(request, self.event.pk, invite_form=form)
 
 
 @login_required

@@ -9,7 +9,7 @@ from .models import Ticket
 
 @admin.register(Ticket)
 class TicketAdmin(ServiceAdmin):
-    service = "ticket"
+    service = Ticket.service
     list_display = ["name", "event", "type", "price", "quantity", "hidden", "sales_starts_at", "sales_ends_at"]
     list_filter = ["type", "hidden"]
     search_fields = ["name", "event__name"]

@@ -3,15 +3,15 @@
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 
-from events.api import EventServiceViewSet
-from eventsite.api import Conflict
+from core.api import Conflict
+from permissions.drf import EventScopedViewSet
 from permissions.names import READ
 
 from .models import Ticket
 from .serializers import TicketSerializer
 
 
-class TicketViewSet(EventServiceViewSet):
+class TicketViewSet(EventScopedViewSet):
     """Tickets of an event. Hidden tickets only reach those who may read the event's tickets."""
 
     service, model = "ticket", Ticket
@@ -37,7 +37,7 @@ class TicketViewSet(EventServiceViewSet):
     def perform_create(self, serializer):
         # New tickets go to the end of the list unless a position is given.
         if "position" not in serializer.validated_data:
-            last = Ticket.objects.filter(event_id=self.event_id).aggregate(last=Max("position"))["last"]
+            last = Ticket.objects.filter(event=self.event).aggregate(last=Max("position"))["last"]
             serializer.validated_data["position"] = 0 if last is None else last + 1
         try:
             with transaction.atomic():

@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import ngettext_lazy
 
-from events.forms import DateTimeInput
+from core.forms import DateTimeInput
 from events.models import Event
 
 from .models import Ticket

@@ -10,7 +10,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from eventsite.versioning import VersionedModel, VersionedQuerySet
+from core.versioning import VersionedModel, VersionedQuerySet
 
 
 class TicketQuerySet(VersionedQuerySet):
@@ -18,12 +18,18 @@ class TicketQuerySet(VersionedQuerySet):
         """Return the tickets anyone may see (not hidden)."""
         return self.filter(hidden=False)
 
-    def on_sale(self, *, now=None):
-        """Return the non-hidden tickets whose sales window is open now (no end: until the event ends)."""
+    def on_sale(self, *, now=None, event=None):
+        """Return the non-hidden tickets whose sales window is open now (no end: until the event ends).
+
+        Pass the tickets' event when it is at hand: its end is then not joined in.
+        """
         now = now or timezone.now()
         started = Q(sales_starts_at__isnull=True) | Q(sales_starts_at__lte=now)
-        not_ended = Q(sales_ends_at__gt=now) | Q(sales_ends_at__isnull=True, event__ends_at__gt=now)
-        return self.public().filter(started & not_ended)
+        if event is None:
+            open_ended = Q(sales_ends_at__isnull=True, event__ends_at__gt=now)
+        else:
+            open_ended = Q(sales_ends_at__isnull=True) if event.ends_at > now else Q(pk__in=[])
+        return self.public().filter(started & (Q(sales_ends_at__gt=now) | open_ended))
 
 
 class Ticket(VersionedModel):
@@ -60,7 +66,7 @@ class Ticket(VersionedModel):
 
     objects = TicketQuerySet.as_manager()
 
-    version_list = "tickets"
+    version_list, service = "tickets", "ticket"
 
     class Meta:
         ordering = ["position", "id"]

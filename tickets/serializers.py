@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from events.serializers import EventOwnedSerializer
+from core.serializers import EventOwnedSerializer
 
 from .models import Ticket
 
@@ -33,7 +33,7 @@ class TicketSerializer(EventOwnedSerializer):
 
     def validate_name(self, value):
         """Names are unique in the event, ignoring case (the database holds the same rule)."""
-        others = Ticket.objects.filter(event_id=self.context["event_id"], name__iexact=value)
+        others = Ticket.objects.filter(event=self.context["event"], name__iexact=value)
         if self.instance is not None:
             others = others.exclude(pk=self.instance.pk)
         if others.exists():

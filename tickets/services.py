@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from eventsite.versioning import StaleObjectError
+from core.versioning import StaleObjectError
 
 from .forms import TicketForm
 from .models import Ticket

@@ -18,9 +18,8 @@ import pytest
 from django.conf import global_settings
 from websockets.sync.client import connect
 
-from events.tests.factories import EventFactory
-from eventsite.tests.factories import UserFactory
-from eventsite.tests.processes import (
+from core.tests.factories import UserFactory
+from core.tests.processes import (
     Daphne,
     collected_static,
     database_url,
@@ -29,6 +28,7 @@ from eventsite.tests.processes import (
     stop_process,
     wait_for_port,
 )
+from events.tests.factories import EventFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"

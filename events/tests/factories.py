@@ -3,9 +3,9 @@ from datetime import timedelta
 import factory
 from django.utils import timezone
 
+from core.tests.factories import UserFactory
 from events.models import Event, Microlocation, Session, Speaker, Sponsor, Track
 from events.services import create_event
-from eventsite.tests.factories import UserFactory
 
 
 def soon():

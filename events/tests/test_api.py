@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from rest_framework.authtoken.models import Token
 
+from core.tests.factories import PASSWORD, UserFactory
 from events.models import Event, Session
 from events.tests.factories import (
     EventFactory,
@@ -13,7 +14,6 @@ from events.tests.factories import (
     SpeakerFactory,
     TrackFactory,
 )
-from eventsite.tests.factories import PASSWORD, UserFactory
 
 
 @pytest.fixture

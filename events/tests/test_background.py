@@ -71,22 +71,23 @@ def event():
     return EventFactory()
 
 
-@pytest.fixture(params=["html", "api"])
+@pytest.fixture(params=["session", "token"])
 def post(request, event, client, api_for):
-    """Return a function that POSTs as the organizer through one door (HTML page or API).
+    """Return a function that POSTs to the one endpoint as the organizer: by session (as the cropper) or token.
 
     It sends a dict as multipart form data, or bytes as they are with the content type given.
     """
-    if request.param == "html":
+    url = f"/api/v1/events/{event.pk}/background/"
+    if request.param == "session":
         client.force_login(event.created_by)
-        sender, url = client, f"/events/{event.pk}/background/"
+        sender = client
     else:
-        sender, url = api_for(event.created_by), f"/api/v1/events/{event.pk}/background/"
+        sender = api_for(event.created_by)
 
     def send(data, content_type=None):
         if isinstance(data, bytes):
             return sender.generic("POST", url, data, content_type=content_type)
-        return sender.post(url, data, format="multipart") if request.param == "api" else sender.post(url, data)
+        return sender.post(url, data, format="multipart") if request.param == "token" else sender.post(url, data)
 
     return send
 
@@ -268,7 +269,7 @@ def test_background_urlencoded_body_django_refuses_is_json_413(client, event, se
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     client.force_login(event.created_by)
     response = client.post(
-        f"/events/{event.pk}/background/",
+        f"/api/v1/events/{event.pk}/background/",
         f"background_data={data_url(image_bytes('PNG'))}",
         content_type="application/x-www-form-urlencoded",
     )

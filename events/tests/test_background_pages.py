@@ -19,7 +19,7 @@ def organizer_and_event(client_for):
 def test_background_area_without_an_image(organizer_and_event, page):
     client, event = organizer_and_event
     html = client.get(f"/events/{event.pk}/{page}").content.decode()
-    assert html.count(f'data-url="/events/{event.pk}/background/"') == 1
+    assert html.count(f'data-url="/api/v1/events/{event.pk}/background/"') == 1
     assert 'accept="image/jpeg,image/png,image/webp"' in html
     assert "No image yet" in html
     assert "data-background-remove hidden" in html
@@ -30,7 +30,7 @@ def test_background_area_without_an_image(organizer_and_event, page):
 def test_background_area_shows_the_stored_image(organizer_and_event, page):
     client, event = organizer_and_event
     picture = SimpleUploadedFile("background.png", image_bytes("PNG"), content_type="image/png")
-    url = client.post(f"/events/{event.pk}/background/", {"background": picture}).json()["background_url"]
+    url = client.post(f"/api/v1/events/{event.pk}/background/", {"background": picture}).json()["background_url"]
 
     html = client.get(f"/events/{event.pk}/{page}").content.decode()
 

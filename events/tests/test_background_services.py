@@ -4,12 +4,12 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
+from core.versioning import StaleObjectError, counter_key, read_counters
 from events.background import BackgroundError
 from events.models import Event
 from events.services import remove_background, set_background
 from events.tests.factories import EventFactory
 from events.tests.test_background import image_bytes, stored_files
-from eventsite.versioning import StaleObjectError, counter_key, read_counters
 
 pytestmark = pytest.mark.django_db
 

@@ -3,9 +3,9 @@
 import pytest
 from channels.db import database_sync_to_async
 
+from core.tests.factories import UserFactory
 from events.models import Event, Track
 from events.tests.factories import EventFactory, TrackFactory
-from eventsite.tests.factories import UserFactory
 from notifications.tests.sockets import TIMEOUT, communicator_for
 from permissions.models import EventRole
 from permissions.services import remove_role

@@ -4,9 +4,9 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from core.tests.factories import UserFactory
 from events.models import Event
 from events.tests.factories import EventFactory
-from eventsite.tests.factories import UserFactory
 from notifications.models import Notification
 from permissions.models import EventRole
 from permissions.tests.factories import EventRoleFactory

@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.db import IntegrityError, transaction
 
-from eventsite.tests.factories import PASSWORD, UserFactory
+from core.tests.factories import PASSWORD, UserFactory
 
 SIGNUP = {
     "email": "Ada@Example.com",

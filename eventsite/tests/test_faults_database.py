@@ -12,15 +12,20 @@ import pytest
 import requests
 from rest_framework.authtoken.models import Token
 
+from core.middleware import API_DETAIL
+from core.models import VersionCounter
+from core.tests.factories import UserFactory
+from core.tests.live import (
+    POSTGRES_AND_REDIS,
+    backends_waiting_on_locks,
+    connect_to_test_database,
+    daphne_env,
+    session_cookie,
+)
+from core.tests.processes import Daphne
 from events.tests.factories import EventFactory, TrackFactory
-from eventsite.middleware import API_DETAIL
-from eventsite.models import VersionCounter
-from eventsite.tests.factories import UserFactory
-from eventsite.tests.processes import Daphne
 from tickets.models import Ticket
 from tickets.tests.factories import TicketFactory
-
-from .live import POSTGRES_AND_REDIS, backends_waiting_on_locks, connect_to_test_database, daphne_env, session_cookie
 
 pytestmark = [pytest.mark.faults, *POSTGRES_AND_REDIS, pytest.mark.django_db(transaction=True)]
 
@@ -49,7 +54,7 @@ def kill_the_writer_holding(settings, counter_key, send):
         with locker.cursor() as cursor:
             cursor.execute("SELECT pg_backend_pid()")
             [locker_pid] = cursor.fetchone()
-            cursor.execute("SELECT value FROM eventsite_versioncounter WHERE key = %s FOR UPDATE", [counter_key])
+            cursor.execute("SELECT value FROM core_versioncounter WHERE key = %s FOR UPDATE", [counter_key])
         with ThreadPoolExecutor(1) as pool:
             pending = pool.submit(send)
             [writer] = backends_waiting_on_locks(admin, settings, count=1, exclude={locker_pid})

@@ -16,6 +16,9 @@ import pytest
 import requests
 from django.conf import global_settings
 
+from core.tests.factories import UserFactory
+from core.tests.live import daphne_env
+from core.tests.processes import Daphne
 from events.models import Event
 from events.tests.factories import (
     EventFactory,
@@ -25,14 +28,10 @@ from events.tests.factories import (
     SponsorFactory,
     TrackFactory,
 )
-from eventsite.tests.factories import UserFactory
-from eventsite.tests.processes import Daphne
 from notifications.models import Notification
 from notifications.services import notify
 from permissions.tests.factories import EventRoleFactory
 from tickets.tests.factories import TicketFactory
-
-from .live import daphne_env
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.django_db(transaction=True)]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from eventsite.tests.factories import UserFactory
+from core.tests.factories import UserFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from eventsite.tests.processes import ROOT, SECRET_KEY, database_url
+from core.tests.processes import ROOT, SECRET_KEY, database_url
 
 pytestmark = pytest.mark.security
 

@@ -15,6 +15,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from core.models import VersionCounter
+from core.tests.factories import UserFactory
 from events.models import Event
 from events.tests.factories import (
     EventFactory,
@@ -25,8 +27,6 @@ from events.tests.factories import (
     TrackFactory,
 )
 from events.wizard import STEPS
-from eventsite.models import VersionCounter
-from eventsite.tests.factories import UserFactory
 from notifications.models import Notification
 from notifications.services import notify
 from permissions.models import EventRole, RoleInvite

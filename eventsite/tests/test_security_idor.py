@@ -9,6 +9,8 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from core.models import VersionCounter
+from core.tests.factories import UserFactory
 from events.models import Event
 from events.tests.factories import (
     EventFactory,
@@ -19,8 +21,6 @@ from events.tests.factories import (
     TrackFactory,
 )
 from events.wizard import STEPS
-from eventsite.models import VersionCounter
-from eventsite.tests.factories import UserFactory
 from notifications.models import Notification
 from notifications.services import notify
 from permissions.models import EventRole
@@ -86,7 +86,6 @@ def html_urls(world):
         reverse("events:dashboard", args=[a.pk]),
         reverse("events:edit", args=[a.pk]),
         reverse("events:wizard-resume", args=[a.pk]),
-        reverse("events:background", args=[a.pk]),
         reverse("events:public", args=[a.slug]),
         reverse("permissions:team", args=[a.pk]),
         *(reverse("events:wizard", args=[a.pk, step.identifier]) for step in STEPS),

@@ -16,9 +16,9 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from core.tests.factories import UserFactory
 from events.models import Event
 from events.services import publish_event
-from eventsite.tests.factories import UserFactory
 from notifications.models import Notification
 from notifications.services import notify
 

@@ -2,6 +2,7 @@
 
 import contextlib
 
+from channels.routing import get_default_application
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import AsyncClient
@@ -20,7 +21,8 @@ async def session_cookie(user):
 
 async def communicator_for(user=None, *, origin=ORIGIN, path=PATH):
     """Return an unconnected communicator to the path, signed in as the user (anonymous for None)."""
-    from eventsite.asgi import application
+    # The project's ASGI application, as settings name it (apps do not import the project package).
+    application = get_default_application()
 
     headers = [(b"host", b"localhost"), (b"origin", origin.encode())]
     if user is not None:

@@ -1,7 +1,7 @@
 import pytest
 
-from eventsite.tests.factories import UserFactory
-from eventsite.versioning import read_counters
+from core.tests.factories import UserFactory
+from core.versioning import read_counters
 from notifications.models import Notification
 from notifications.services import notifications_counter, notify
 

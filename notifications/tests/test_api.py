@@ -1,7 +1,7 @@
 import pytest
 from rest_framework.fields import DateTimeField
 
-from eventsite.tests.factories import UserFactory
+from core.tests.factories import UserFactory
 from notifications.models import Notification
 from notifications.services import mark_read, notify
 

@@ -6,7 +6,7 @@ These run on the in-memory layer, and on Redis when REDIS_URL is set.
 import pytest
 from channels.db import database_sync_to_async
 
-from eventsite.tests.factories import UserFactory
+from core.tests.factories import UserFactory
 from notifications.models import Notification
 from notifications.payloads import notification_payload
 from notifications.services import notify

@@ -14,10 +14,10 @@ from rest_framework.authtoken.models import Token
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
+from core.tests.factories import UserFactory
+from core.tests.live import POSTGRES_AND_REDIS, daphne_env, session_cookie
+from core.tests.processes import Daphne, RedisServer
 from events.tests.factories import EventFactory
-from eventsite.tests.factories import UserFactory
-from eventsite.tests.live import POSTGRES_AND_REDIS, daphne_env, session_cookie
-from eventsite.tests.processes import Daphne, RedisServer
 from notifications.models import Notification
 from notifications.services import notify
 

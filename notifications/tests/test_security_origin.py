@@ -6,6 +6,7 @@ Origin header decides.
 
 import pytest
 from channels.db import database_sync_to_async
+from channels.routing import get_default_application
 from channels.testing import WebsocketCommunicator
 
 from events.tests.factories import EventFactory
@@ -27,7 +28,8 @@ SOCKETS = ["/ws/notifications/", "/ws/events/{event}/"]
 
 async def handshake(path, *, origin):
     """Connect as an event's organizer with the given Origin (None: no Origin header); return accepted."""
-    from eventsite.asgi import application
+    # The project's ASGI application, as settings name it (apps do not import the project package).
+    application = get_default_application()
 
     event = await database_sync_to_async(EventFactory)()
     headers = [(b"host", b"localhost"), (b"cookie", (await session_cookie(event.created_by)).encode())]

@@ -5,7 +5,7 @@ import re
 import pytest
 from django.test import Client
 
-from eventsite.tests.factories import UserFactory
+from core.tests.factories import UserFactory
 from notifications.models import Notification
 from notifications.services import mark_read, notify
 

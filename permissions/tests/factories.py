@@ -1,7 +1,7 @@
 import factory
 
+from core.tests.factories import UserFactory
 from events.tests.factories import EventFactory
-from eventsite.tests.factories import UserFactory
 from permissions.models import EventRole
 from permissions.names import MODERATOR
 from permissions.services import grant_role

@@ -2,9 +2,9 @@
 
 import pytest
 
+from core.tests.factories import UserFactory
 from events.models import Event
 from events.tests.factories import EventFactory
-from eventsite.tests.factories import UserFactory
 from permissions.names import CREATE, DELETE, READ, ROLES, UPDATE, default_grants
 from permissions.tests.doors import MATRIX_CELLS, SERVICE_CASES, door_case
 from permissions.tests.factories import EventRoleFactory

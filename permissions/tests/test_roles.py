@@ -4,10 +4,10 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from core.tests.factories import UserFactory
 from events.tests.factories import EventFactory, TrackFactory
-from eventsite.tests.factories import UserFactory
 from notifications.models import Notification
-from permissions.models import EventRole, RoleInvite
+from permissions.models import EventRole, RoleInvite, RolePermission
 from permissions.names import COORGANIZER, MODERATOR, ORGANIZER, TRACK_ORGANIZER
 from permissions.services import accept_invite, invite
 from permissions.tests.factories import EventRoleFactory
@@ -106,12 +106,31 @@ def test_api_only_organizer_manages_roles(api_for):
     coorganizer = UserFactory()
     EventRoleFactory(user=coorganizer, event=event, role=COORGANIZER)
     api = api_for(coorganizer)
-    assert api.get(roles_url(event)).status_code == 200
-    assert (
-        api.post(roles_url(event), {"email": UserFactory().email, "role": MODERATOR}, format="json").status_code == 403
-    )
+    organizer_role = EventRole.objects.get(event=event, role__name=ORGANIZER)
+    # The seeded matrix gives the service "team" to organizers only.
+    assert api.get(roles_url(event)).status_code == 403
+    new_member = UserFactory()
+    assert api.post(roles_url(event), {"email": new_member.email, "role": MODERATOR}, format="json").status_code == 403
+    # A role one may not even read is a 404, like a missing one.
+    assert api.delete(roles_url(event, organizer_role.pk)).status_code == 404
+    assert sorted(EventRole.objects.filter(event=event).values_list("role__name", flat=True)) == [
+        COORGANIZER,
+        ORGANIZER,
+    ]
+
+
+@pytest.mark.django_db
+def test_api_team_follows_the_matrix_when_the_super_admin_widens_it(api_for):
+    event = EventFactory()
+    coorganizer = UserFactory()
+    EventRoleFactory(user=coorganizer, event=event, role=COORGANIZER)
+    RolePermission.objects.filter(role__name=COORGANIZER, service__name="team").update(can_read=True)
+    api = api_for(coorganizer)
+    listed = api.get(roles_url(event))
+    assert (listed.status_code, listed.json()["count"]) == (200, 2)
     organizer_role = EventRole.objects.get(event=event, role__name=ORGANIZER)
     assert api.delete(roles_url(event, organizer_role.pk)).status_code == 403
+    assert EventRole.objects.filter(pk=organizer_role.pk).count() == 1
 
 
 @pytest.mark.django_db
@@ -282,6 +301,6 @@ def test_team_page_refuses_changes_from_moderator(client):
     EventRoleFactory(user=moderator, event=event, role=MODERATOR)
     client.force_login(moderator)
     url = f"/roles/events/{event.pk}/team/"
-    assert client.get(url).status_code == 200
+    assert client.get(url).status_code == 403
     assert client.post(url, {"action": "invite", "email": "x@example.com", "role": ORGANIZER}).status_code == 403
     assert RoleInvite.objects.count() == 0

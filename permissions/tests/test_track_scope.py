@@ -2,9 +2,9 @@
 
 import pytest
 
+from core.tests.factories import UserFactory
 from events.models import Track
 from events.tests.factories import EventFactory, TrackFactory
-from eventsite.tests.factories import UserFactory
 from permissions.names import TRACK_ORGANIZER
 from permissions.tests.factories import EventRoleFactory
 

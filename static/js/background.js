@@ -3,8 +3,9 @@
 // templates/events/includes/background_modal.html; needs Bootstrap's bundle
 // and croppie.min.js (no jQuery).
 //
-// The endpoint (data-url) takes POST multipart "background" and DELETE, with
-// the CSRF token in X-CSRFToken, and answers JSON: {"status": "ok",
+// The endpoint (data-url: the API's /api/v1/events/<id>/background/, with the
+// session) takes POST multipart "background" and DELETE, with the CSRF token
+// in X-CSRFToken, and answers JSON: {"status": "ok",
 // "background_url": ...} or {"status": "error", "error": "..."}. XMLHttpRequest
 // rather than fetch: only it reports upload progress. The preview changes only
 // once the server said ok; any failure leaves the previous image in place.

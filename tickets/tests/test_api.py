@@ -2,10 +2,11 @@ from datetime import UTC, datetime
 
 import pytest
 
+from core.tests.factories import UserFactory
 from events.models import Event
 from events.tests.factories import EventFactory
-from eventsite.tests.factories import UserFactory
-from permissions.names import CREATE, DEFAULT_MATRIX, DELETE, LETTERS, OPERATIONS, READ, ROLES, UPDATE
+from permissions.names import CREATE, DELETE, OPERATIONS, READ, ROLES, UPDATE
+from permissions.tests.doors import README_GRANTS, denial_status
 from permissions.tests.factories import EventRoleFactory
 from tickets.models import Ticket
 
@@ -43,11 +44,20 @@ def call(api, operation, event, ticket):
 def test_tickets_api_follows_the_matrix(api_for, role, operation):
     event = EventFactory()  # a draft: nothing is readable publicly
     ticket = TicketFactory(event=event, name="Existing", quantity=80)
-    allowed = LETTERS[operation] in DEFAULT_MATRIX[role].get("ticket", "")
+    allowed = README_GRANTS[(role, "ticket", operation)]
 
     response = call(api_for(member(event, role)), operation, event, ticket)
 
-    assert response.status_code == (ALLOWED_STATUS[operation] if allowed else 403)
+    refused = denial_status(role, "ticket", operation, on_object=operation != CREATE)
+    assert response.status_code == (ALLOWED_STATUS[operation] if allowed else refused)
+    rows = list(Ticket.objects.filter(event=event).values_list("name", "quantity"))
+    expected_rows = {
+        CREATE: [("Existing", 80), ("Regular", 50)] if allowed else [("Existing", 80)],
+        READ: [("Existing", 80)],
+        UPDATE: [("Existing", 70)] if allowed else [("Existing", 80)],
+        DELETE: [] if allowed else [("Existing", 80)],
+    }[operation]
+    assert sorted(rows) == expected_rows
 
 
 def test_tickets_api_organizer_crud_round_trip(api_for):

@@ -12,15 +12,15 @@ import pytest
 import requests
 from rest_framework.authtoken.models import Token
 
-from events.tests.factories import EventFactory
-from eventsite.tests.factories import UserFactory
-from eventsite.tests.live import (
+from core.tests.factories import UserFactory
+from core.tests.live import (
     POSTGRES_AND_REDIS,
     backends_waiting_on_locks,
     connect_to_test_database,
     daphne_env,
 )
-from eventsite.tests.processes import Daphne
+from core.tests.processes import Daphne
+from events.tests.factories import EventFactory
 from tickets.models import Ticket
 from tickets.tests.factories import TicketFactory
 
@@ -82,7 +82,7 @@ def test_concurrent_if_match_writes_one_wins_one_gets_412(settings, two_daphnes)
     assert waited == 2, "both writers should have waited on the row at the same time"
     (winner, won, body), (_loser, lost, refusal) = results
     assert (won, lost) == (200, 412)
-    assert refusal["detail"] == f"Ticket {ticket.pk} was changed by someone else."
+    assert refusal["detail"] == "The resource has changed since you last read it (If-Match does not match)."
     stored = Ticket.objects.get(pk=ticket.pk)
     assert (stored.name, stored.version) == (winner, ticket.version + 1)
     assert body["version"] == ticket.version + 1

@@ -6,8 +6,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.versioning import read_counters
 from events.tests.factories import EventFactory
-from eventsite.versioning import read_counters
 from tickets.models import Ticket
 
 from .factories import TicketFactory

@@ -123,14 +123,14 @@ class ConditionalWriteMixin(ConditionalBase):
                 # No precondition asked: queue behind a concurrent writer (row lock), then read what
                 # it wrote, instead of failing on the version it moved (optimistic locking is for If-Match).
                 list(type(instance)._base_manager.select_for_update().filter(pk=instance.pk).values_list("pk"))
-                instance = self.get_object()
+                instance.refresh_from_db()
             check_if_match(request, self.object_etag(instance))
             serializer = self.get_serializer(instance, data=request.data, partial=partial)
             serializer.is_valid(raise_exception=True)
             try:
                 self.perform_update(serializer)
             except StaleObjectError as error:
-                raise PreconditionFailed(str(error)) from error
+                raise PreconditionFailed() from error  # the API's one wording of a lost race
             instance = serializer.instance
         response = Response(self.get_serializer(instance).data)
         response["ETag"] = self.object_etag(instance)

@@ -1,13 +1,21 @@
 """Version counters: the one mechanism behind ETags, 304 and 412.
 
 Every write path bumps, in the same transaction, the ``version`` column of
-the rows it changes and the named counter of the list they belong to (for
+the rows it changes and the named counters of the lists they belong to (for
 instance ``event.12.tracks``). Reading a list's counter costs one indexed
 query, so a conditional GET can answer 304 without loading the list.
+
+A model declares its counters once, on the class (``version_list`` and the
+scope it lives in); the registry of an event's resource lists
+(``event_resources()``) is read from those declarations, and the versions
+endpoint, the event socket and new events' counters are derived from it.
 """
 
+import functools
 from contextvars import ContextVar
+from dataclasses import dataclass
 
+from django.apps import apps
 from django.db import models, transaction
 from django.db.models import F
 
@@ -17,13 +25,41 @@ from .models import VersionCounter
 # Set while bulk_update runs: its internal update() calls must not bump again.
 _inside_bulk_update = ContextVar("inside_bulk_update", default=False)
 
+EVENT_SCOPE = "event"
+# The writes below join the caller's transaction without a savepoint of their own (one round trip
+# less each): a failure inside rolls back the whole transaction, which is what every caller wants.
+STALE_MESSAGE = "Someone else changed this meanwhile; nothing was saved. Reload the page and try again."
+
 
 class StaleObjectError(Exception):
-    """The row changed between reading and writing it (optimistic locking)."""
+    """The row changed between reading and writing it (optimistic locking).
+
+    ``user_message`` is what every door shows for it (a form error, a 412's detail).
+    """
+
+    user_message = STALE_MESSAGE
 
 
 def counter_key(scope, scope_id, resource):
     return f"{scope}.{scope_id}.{resource}"
+
+
+@dataclass(frozen=True)
+class Counter:
+    """A list counter rows belong to: ``<scope>.<id>.<name>``, the id read from the row's ``field``."""
+
+    scope: str
+    field: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One resource list of an event: its counter and URL name, the matrix service guarding it, its model."""
+
+    name: str
+    service: str
+    model: type
 
 
 def bump(keys, *, using="default"):
@@ -35,7 +71,7 @@ def bump(keys, *, using="default"):
     keys = sorted(set(keys))  # a fixed order keeps concurrent writers from deadlocking
     if not keys:
         return
-    with transaction.atomic(using=using):
+    with transaction.atomic(using=using, savepoint=False):
         updated = VersionCounter.objects.using(using).filter(key__in=keys).update(value=F("value") + 1)
         if updated < len(keys):
             VersionCounter.objects.using(using).bulk_create(
@@ -61,7 +97,7 @@ def _changed_resources_by_event(keys):
     changes = {}
     for key in keys:
         scope, scope_id, resource = key.split(".", 2)
-        if scope == "event":
+        if scope == EVENT_SCOPE:
             changes.setdefault(scope_id, set()).add(resource)
     return changes
 
@@ -72,22 +108,50 @@ def read_counters(keys, *, using="default"):
     return {key: found.get(key, 0) for key in keys}
 
 
+@functools.cache
+def event_resources():
+    """Return {list name: Resource} for every resource list of an event, "event" first, then by name.
+
+    Read from the models' own declarations once the apps are loaded.
+    """
+    found = [
+        Resource(name=model.version_list, service=model.service, model=model)
+        for model in apps.get_models()
+        if issubclass(model, VersionedModel) and model.version_scope == EVENT_SCOPE and model.version_list
+    ]
+    found.sort(key=lambda resource: (resource.name != EVENT_SCOPE, resource.name))
+    return {resource.name: resource for resource in found}
+
+
+def event_counter_keys(event_id):
+    """Return the counter key of every resource list of the event, in event_resources() order."""
+    return [counter_key(EVENT_SCOPE, event_id, name) for name in event_resources()]
+
+
+def event_versions(event_id):
+    """Return {list name: counter} for every resource list of the event; one query."""
+    keys = event_counter_keys(event_id)
+    values = read_counters(keys)
+    return {name: values[key] for name, key in zip(event_resources(), keys, strict=True)}
+
+
 class VersionedQuerySet(models.QuerySet):
     """Queryset whose bulk writes bump versions and list counters like single saves do."""
 
     def _counter_keys(self, objs=None):
         model = self.model
+        fields = model.counter_fields()
         if objs is not None:
-            scope_ids = {getattr(obj, model.version_scope_field) for obj in objs}
+            rows = {tuple(getattr(obj, field) for field in fields) for obj in objs}
         else:
-            scope_ids = set(self.order_by().values_list(model.version_scope_field, flat=True).distinct())
-        return model.counter_keys_for(scope_ids)
+            rows = set(self.order_by().values_list(*fields).distinct())
+        return model.counter_keys_for(rows)
 
     def update(self, **kwargs):
         if _inside_bulk_update.get():
             return super().update(**kwargs)
         kwargs.setdefault("version", F("version") + 1)
-        with transaction.atomic(using=self.db):
+        with transaction.atomic(using=self.db, savepoint=False):
             keys = self._counter_keys()
             rows = super().update(**kwargs)
             if rows:
@@ -97,7 +161,7 @@ class VersionedQuerySet(models.QuerySet):
     update.alters_data = True
 
     def delete(self):
-        with transaction.atomic(using=self.db):
+        with transaction.atomic(using=self.db, savepoint=False):
             keys = self._counter_keys()
             pks = list(self.order_by().values_list("pk", flat=True))
             self.model._touch_dependents(pks, using=self.db)
@@ -109,7 +173,7 @@ class VersionedQuerySet(models.QuerySet):
 
     def bulk_create(self, objs, *args, **kwargs):
         objs = list(objs)
-        with transaction.atomic(using=self.db):
+        with transaction.atomic(using=self.db, savepoint=False):
             created = super().bulk_create(objs, *args, **kwargs)
             bump(self._counter_keys(objs), using=self.db)
         return created
@@ -120,7 +184,7 @@ class VersionedQuerySet(models.QuerySet):
             obj.version += 1
         token = _inside_bulk_update.set(True)
         try:
-            with transaction.atomic(using=self.db):
+            with transaction.atomic(using=self.db, savepoint=False):
                 rows = super().bulk_update(objs, [*fields, "version"], *args, **kwargs)
                 bump(self._counter_keys(objs), using=self.db)
         finally:
@@ -129,20 +193,27 @@ class VersionedQuerySet(models.QuerySet):
 
 
 class VersionedModel(models.Model):
-    """A row with a version that moves on every write, inside a list counter.
+    """A row with a version that moves on every write, inside one or more list counters.
 
-    Subclasses name the counter they belong to with ``version_scope`` (e.g.
-    "event"), ``version_scope_field`` (the attribute holding the scope id)
-    and ``version_list`` (e.g. "tracks").
+    Subclasses declare, once:
+
+    - ``version_list``: the list they belong to in their scope (e.g. "tracks");
+    - ``version_scope`` and ``version_scope_field``: the scope ("event") and the
+      attribute holding its id ("event_id");
+    - ``service``: the matrix service that guards the list (e.g. "track");
+    - ``also_counted_in``: further ``Counter`` lists a row belongs to (e.g. the
+      roles of its user), and ``version_global_keys`` for site-wide counters.
     """
 
     version = models.PositiveBigIntegerField(default=1, editable=False)
 
     objects = VersionedQuerySet.as_manager()
 
-    version_scope = "event"
+    version_scope = EVENT_SCOPE
     version_scope_field = "event_id"
     version_list = None
+    service = None
+    also_counted_in = ()
     # Counters bumped on every write of any row, e.g. "site.all.events".
     version_global_keys = ()
 
@@ -150,13 +221,13 @@ class VersionedModel(models.Model):
         abstract = True
 
     def save(self, *args, **kwargs):
-        """Save, bump the list counter and, for an existing row, check nobody wrote it meanwhile.
+        """Save, bump the list counters and, for an existing row, check nobody wrote it meanwhile.
 
         Raises StaleObjectError when the stored version differs from the one
         this instance was read with (a concurrent write won).
         """
         using = kwargs.get("using") or "default"
-        with transaction.atomic(using=using):
+        with transaction.atomic(using=using, savepoint=False):
             if not self._state.adding and self.pk is not None:
                 claimed = (
                     type(self)
@@ -164,17 +235,22 @@ class VersionedModel(models.Model):
                     .filter(pk=self.pk, version=self.version)
                     .update(version=F("version") + 1)
                 )
-                if not claimed:
-                    raise StaleObjectError(f"{type(self).__name__} {self.pk} was changed by someone else.")
-                self.version += 1
-            super().save(*args, **kwargs)
-            bump(self.version_counter_keys(), using=using)
+                if claimed:
+                    self.version += 1
+            else:
+                claimed = True
+            if claimed:
+                super().save(*args, **kwargs)
+                bump(self.version_counter_keys(), using=using)
+        # Raised outside the block: nothing was written, so the caller's transaction stays usable.
+        if not claimed:
+            raise StaleObjectError(f"{type(self).__name__} {self.pk} was changed by someone else.")
 
     save.alters_data = True
 
     def delete(self, *args, **kwargs):
         using = kwargs.get("using") or "default"
-        with transaction.atomic(using=using):
+        with transaction.atomic(using=using, savepoint=False):
             keys = self.version_counter_keys()
             type(self)._touch_dependents([self.pk], using=using)
             result = super().delete(*args, **kwargs)
@@ -184,13 +260,27 @@ class VersionedModel(models.Model):
     delete.alters_data = True
 
     @classmethod
-    def counter_keys_for(cls, scope_ids):
-        """Return the counter keys that rows in these scopes belong to."""
-        keys = [counter_key(cls.version_scope, scope_id, cls.version_list) for scope_id in scope_ids]
+    def counters(cls):
+        """Return every Counter a row of this model belongs to, its own list first."""
+        return (Counter(cls.version_scope, cls.version_scope_field, cls.version_list), *cls.also_counted_in)
+
+    @classmethod
+    def counter_fields(cls):
+        return tuple(counter.field for counter in cls.counters())
+
+    @classmethod
+    def counter_keys_for(cls, rows):
+        """Return the counter keys of rows given as tuples of their counter_fields() values."""
+        keys = {
+            counter_key(counter.scope, value, counter.name)
+            for row in rows
+            for counter, value in zip(cls.counters(), row, strict=True)
+            if value is not None
+        }
         return [*keys, *cls.version_global_keys] if keys else []
 
     def version_counter_keys(self):
-        return self.counter_keys_for([getattr(self, self.version_scope_field)])
+        return self.counter_keys_for([tuple(getattr(self, field) for field in self.counter_fields())])
 
     @classmethod
     def _touch_dependents(cls, pks, *, using):

@@ -6,7 +6,7 @@ from django.http import HttpResponse
 from django.urls import path
 from rest_framework.views import APIView
 
-from eventsite.middleware import API_DETAIL
+from core.middleware import API_DETAIL
 
 
 def page_losing_database(request):
@@ -68,7 +68,7 @@ def test_database_error_in_page_answers_short_html_503(client, url):
 
 def test_database_error_is_logged_with_its_traceback(client, caplog):
     client.get("/page/")
-    [record] = [r for r in caplog.records if r.name == "eventsite.middleware"]
+    [record] = [r for r in caplog.records if r.name == "core.middleware"]
     assert record.getMessage() == "Database unavailable during GET /page/"
     assert record.exc_info[0] is OperationalError
 

@@ -43,7 +43,7 @@ def test_schema_documents_not_modified_and_list_errors(schema):
 
 def test_schema_keeps_explicit_responses_and_skips_auth_errors_where_there_is_no_auth(schema):
     assert statuses(schema, "/api/v1/auth/token/", "post") == ["200", "400", "503"]
-    background = schema["paths"]["/api/v1/events/{id}/background/"]["post"]["responses"]
+    background = schema["paths"]["/api/v1/events/{event_pk}/background/"]["post"]["responses"]
     assert sorted(background) == ["200", "400", "401", "403", "404", "413", "503"]
     assert background["400"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/BackgroundRefusal"

@@ -2,9 +2,9 @@
 
 import pytest
 
+from core.versioning import StaleObjectError, read_counters
 from events.models import Session, Speaker, Track
 from events.tests.factories import EventFactory, SessionFactory, SpeakerFactory, TrackFactory
-from eventsite.versioning import StaleObjectError, read_counters
 
 
 def tracks_counter(event):

@@ -1,0 +1,87 @@
+"""Every event-scoped page and API GET reads the event row once: with the user's permissions, by the door."""
+
+import re
+
+import pytest
+
+from events.models import Event
+from events.tests.factories import EventFactory, SessionFactory, SpeakerFactory, TrackFactory
+from tickets.tests.factories import TicketFactory
+
+pytestmark = pytest.mark.django_db
+SUBQUERY = re.compile(r"\([^()]*\)")
+
+
+def event_row_reads(queries):
+    """Count the statements that read events_event itself (FROM or JOIN), subqueries left out."""
+    count = 0
+    for query in queries:
+        sql = query["sql"]
+        while SUBQUERY.search(sql):
+            sql = SUBQUERY.sub("", sql)
+        count += len(re.findall(r'(?:FROM|JOIN) "events_event"', sql))
+    return count
+
+
+@pytest.fixture
+def world():
+    event = EventFactory(state=Event.PUBLISHED)
+    track = TrackFactory(event=event)
+    session = SessionFactory(event=event, track=track)
+    session.speakers.add(SpeakerFactory(event=event))
+    TicketFactory(event=event)
+    return event, track, session
+
+
+# (URL, queries): the session and its user, the event with the permissions, then what the page shows.
+HTML_PAGES = [
+    ("/events/{event}/", 4),
+    ("/events/{event}/edit/", 4),
+    ("/events/{event}/tracks/", 6),
+    ("/events/{event}/tracks/new/", 4),
+    ("/events/{event}/tracks/{track}/edit/", 5),
+    ("/events/{event}/sessions/{session}/edit/", 9),
+    ("/events/{event}/wizard/tickets/", 6),
+    ("/events/{event}/wizard/review/", 7),
+    ("/roles/events/{event}/team/", 8),
+    ("/events/e/{slug}/", 8),
+]
+API_GETS = [
+    ("/api/v1/events/{event}/", 1),
+    ("/api/v1/events/{event}/versions/", 2),
+    ("/api/v1/events/{event}/tracks/", 4),
+    ("/api/v1/events/{event}/tracks/{track}/", 2),
+    ("/api/v1/events/{event}/sessions/", 5),
+    ("/api/v1/events/{event}/tickets/", 4),
+    ("/api/v1/events/{event}/roles/", 5),
+]
+
+
+def fill(url, world):
+    event, track, session = world
+    return url.format(event=event.pk, slug=event.slug, track=track.pk, session=session.pk)
+
+
+@pytest.mark.parametrize(("url", "queries"), HTML_PAGES)
+def test_each_page_reads_the_event_once(client, world, url, queries, django_assert_num_queries):
+    client.force_login(world[0].created_by)
+    with django_assert_num_queries(queries) as captured:
+        assert client.get(fill(url, world)).status_code == 200
+    assert event_row_reads(captured.captured_queries) == 1
+
+
+@pytest.mark.parametrize(("url", "queries"), API_GETS)
+def test_each_api_get_reads_the_event_once(api_for, world, url, queries, django_assert_num_queries):
+    api = api_for(world[0].created_by)
+    with django_assert_num_queries(queries) as captured:
+        assert api.get(fill(url, world)).status_code == 200
+    assert event_row_reads(captured.captured_queries) == 1
+
+
+def test_the_counter_sees_joins_and_leaves_subqueries_out():
+    queries = [
+        {"sql": 'SELECT "a" FROM "events_event" WHERE "id" = 1'},
+        {"sql": 'SELECT "t" FROM "tickets_ticket" INNER JOIN "events_event" ON (x = y)'},
+        {"sql": 'SELECT (SELECT 1 FROM "events_event") FROM "events_track"'},
+    ]
+    assert event_row_reads(queries) == 2
