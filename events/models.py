@@ -51,7 +51,7 @@ class Event(VersionedModel):
             raise ValidationError({"ends_at": "The event must end after it starts."})
 
     def get_absolute_url(self):
-        return reverse("events:public", args=[self.slug])
+        return reverse("public:event", args=[self.slug])
 
     @property
     def is_published(self):

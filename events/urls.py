@@ -1,4 +1,5 @@
 from django.urls import path
+from django.views.generic import RedirectView
 
 from . import views, wizard_views
 
@@ -13,5 +14,6 @@ urlpatterns = [
     path("<int:event_id>/<slug:kind>/new/", views.ServiceCreateView.as_view(), name="service-create"),
     path("<int:event_id>/<slug:kind>/<int:pk>/edit/", views.ServiceUpdateView.as_view(), name="service-edit"),
     path("<int:event_id>/<slug:kind>/<int:pk>/delete/", views.ServiceDeleteView.as_view(), name="service-delete"),
-    path("e/<slug:slug>/", views.PublicEventView.as_view(), name="public"),
+    # The public page moved to /e/<slug>/; old links keep working.
+    path("e/<slug:slug>/", RedirectView.as_view(pattern_name="public:event", permanent=True)),
 ]

@@ -25,6 +25,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("events/", include("events.urls")),
+    path("e/<slug:slug>/", include("events.public_urls")),
     path("roles/", include("permissions.urls")),
     path("notifications/", include("notifications.urls")),
 ]

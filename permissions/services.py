@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
+from core.links import absolute_url
 from notifications.models import Notification
 from notifications.services import notify
 
@@ -190,7 +191,7 @@ def invite(*, event, email, role_name, invited_by):
             url=respond_url,
         )
     else:
-        signup_url = f"{reverse('signup')}?{urlencode({'invite': token, 'email': email})}"
+        signup_url = absolute_url(f"{reverse('signup')}?{urlencode({'invite': token, 'email': email})}")
         subject = f"Invitation: {ROLE_LABELS[role_name]} of {event.name}"
         body = (
             f"{invited_by.get_full_name() or invited_by.email} invites you to be "

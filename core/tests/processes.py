@@ -74,6 +74,7 @@ def production_env(*, database_url, redis_url="", static_root=None, media_root=N
         "DJANGO_SECRET_KEY": SECRET_KEY,
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DJANGO_SECURE_SSL_REDIRECT": "0",
+        "DJANGO_SITE_URL": "http://127.0.0.1",
         "DATABASE_URL": database_url,
         "DJANGO_STATIC_ROOT": str(static_root or collected_static()),
     }

@@ -90,6 +90,6 @@ def test_public_page_and_dashboard_show_local_times(client):
         starts_at=datetime(2030, 1, 10, 0, 0, tzinfo=UTC),
         ends_at=datetime(2030, 1, 10, 8, 0, tzinfo=UTC),
     )
-    assert "10 January 2030, 09:00" in client.get(f"/events/e/{event.slug}/").content.decode()
+    assert "10 January 2030, 09:00" in client.get(f"/e/{event.slug}/").content.decode()
     client.force_login(event.created_by)
     assert "10 Jan 2030, 09:00" in client.get(f"/events/{event.pk}/").content.decode()

@@ -72,7 +72,7 @@ def walk(patterns, prefix=""):
             yield prefix + str(entry.pattern), entry.callback
 
 
-EVENT_SCOPED = re.compile(r"event_id|event_pk|^api/v1/\^?events/\(\?P<pk>|^events/e/")
+EVENT_SCOPED = re.compile(r"event_id|event_pk|^api/v1/\^?events/\(\?P<pk>|^e/<slug:slug>/")
 
 
 def door_of(callback):

@@ -44,3 +44,12 @@ def test_base_page_uses_local_bootstrap(client):
     content = client.get("/").content.decode()
     assert "/static/vendor/bootstrap-5.3.9/bootstrap.min.css" in content
     assert "cdn" not in content.lower()
+
+
+@pytest.mark.django_db
+def test_public_page_lives_at_e_slug_and_the_old_address_redirects(client):
+    event = EventFactory(state=Event.PUBLISHED, slug="summit")
+    assert event.get_absolute_url() == "/e/summit/"
+    assert client.get("/e/summit/").status_code == 200
+    old = client.get("/events/e/summit/")
+    assert (old.status_code, old["Location"]) == (301, "/e/summit/")

@@ -80,9 +80,16 @@ def test_production_settings_refuse_to_start_without_secret_key():
     assert "DJANGO_SECRET_KEY is required when DJANGO_DEBUG is off." in result.stderr
 
 
+def test_production_settings_refuse_to_start_without_a_site_url():
+    result = run_manage("check", env={"DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": "k" * 64})
+    assert result.returncode == 1
+    assert "DJANGO_SITE_URL (e.g. https://events.example.org) is required when DJANGO_DEBUG is off." in result.stderr
+
+
 PRODUCTION_ENV = {
     "DJANGO_DEBUG": "0",
     "DJANGO_SECRET_KEY": "production-like-secret-key-with-enough-entropy-0123456789-abcdefghijklmnop",
+    "DJANGO_SITE_URL": "https://events.example.org",
     "DJANGO_ALLOWED_HOSTS": "events.example.org",
     "EMAIL_URL": "smtp://mailer:secret@mail.example.org:587/?tls=True",
 }
@@ -115,7 +122,8 @@ def test_check_deploy_refuses_console_email_in_production():
 
 
 def test_production_cookie_and_security_flags():
-    env = {"DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": "k" * 64, "DJANGO_ALLOWED_HOSTS": "events.example.org"}
+    env = {key: PRODUCTION_ENV[key] for key in ("DJANGO_DEBUG", "DJANGO_SECRET_KEY", "DJANGO_SITE_URL")}
+    env["DJANGO_ALLOWED_HOSTS"] = "events.example.org"
     code = (
         "from django.conf import settings as s; "
         "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SESSION_COOKIE_HTTPONLY, "

@@ -102,7 +102,7 @@ def urls_of(name, pattern, world):
         return [reverse(name, args=[event.pk, kind]) for kind in SERVICE_FACTORIES]
     if name in ("events:service-edit", "events:service-delete"):
         return [reverse(name, args=[event.pk, kind, objects[kind].pk]) for kind in SERVICE_FACTORIES]
-    if name == "events:public":
+    if name == "public:event":
         return [reverse(name, args=[event.slug])]
     if name == "permissions:invite-respond":
         return [reverse(name, args=[world["invite_token"]])]

@@ -86,7 +86,7 @@ def html_urls(world):
         reverse("events:dashboard", args=[a.pk]),
         reverse("events:edit", args=[a.pk]),
         reverse("events:wizard-resume", args=[a.pk]),
-        reverse("events:public", args=[a.slug]),
+        reverse("public:event", args=[a.slug]),
         reverse("permissions:team", args=[a.pk]),
         *(reverse("events:wizard", args=[a.pk, step.identifier]) for step in STEPS),
     ]

@@ -44,7 +44,7 @@ HTML_PAGES = [
     ("/events/{event}/wizard/tickets/", 6),
     ("/events/{event}/wizard/review/", 7),
     ("/roles/events/{event}/team/", 8),
-    ("/events/e/{slug}/", 8),
+    ("/e/{slug}/", 8),
 ]
 API_GETS = [
     ("/api/v1/events/{event}/", 1),

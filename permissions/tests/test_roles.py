@@ -213,7 +213,10 @@ def test_invite_unknown_email_sends_signup_link_and_signup_grants_role(client, d
     assert mail.outbox[0].to == ["new@example.com"]
     assert mail.outbox[0].subject == "Invitation: Moderator of Summit"
     link = next(line for line in mail.outbox[0].body.splitlines() if "/accounts/signup/" in line).split(": ", 1)[1]
+    # Links that leave the site are absolute, on the configured site address.
+    assert link.startswith("http://127.0.0.1:8000/accounts/signup/?invite=")
     token = link.split("invite=")[1].split("&")[0]
+    link = link.removeprefix("http://127.0.0.1:8000")
 
     response = client.post(
         link,
