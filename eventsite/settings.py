@@ -37,7 +37,9 @@ if not SECRET_KEY:
 # The site's own address, for links that leave it (emails, calendar feeds, webhooks).
 SITE_URL = os.environ.get("DJANGO_SITE_URL", "http://127.0.0.1:8000" if DEBUG else "")
 if not SITE_URL and not DEBUG:
-    raise ImproperlyConfigured("DJANGO_SITE_URL (e.g. https://events.example.org) is required when DJANGO_DEBUG is off.")
+    raise ImproperlyConfigured(
+        "DJANGO_SITE_URL (e.g. https://events.example.org) is required when DJANGO_DEBUG is off."
+    )
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
