@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils import timezone
 
 
 class VersionCounter(models.Model):
@@ -6,6 +7,8 @@ class VersionCounter(models.Model):
 
     key = models.CharField(max_length=100, primary_key=True)
     value = models.PositiveBigIntegerField(default=0)
+    # When the counter last moved: Last-Modified of what it versions (feeds), at no extra query.
+    changed_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self):
         return f"{self.key} = {self.value}"

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from django.apps import apps
 from django.db import models, transaction
 from django.db.models import F
+from django.utils import timezone
 
 from .broadcast import push_after_commit
 from .models import VersionCounter
@@ -72,10 +73,11 @@ def bump(keys, *, using="default"):
     if not keys:
         return
     with transaction.atomic(using=using, savepoint=False):
-        updated = VersionCounter.objects.using(using).filter(key__in=keys).update(value=F("value") + 1)
+        now = timezone.now()
+        updated = VersionCounter.objects.using(using).filter(key__in=keys).update(value=F("value") + 1, changed_at=now)
         if updated < len(keys):
             VersionCounter.objects.using(using).bulk_create(
-                [VersionCounter(key=key, value=1) for key in keys], ignore_conflicts=True
+                [VersionCounter(key=key, value=1, changed_at=now) for key in keys], ignore_conflicts=True
             )
         changes = _changed_resources_by_event(keys)
         if changes:
@@ -106,6 +108,14 @@ def read_counters(keys, *, using="default"):
     """Return {key: value} for the keys given (0 for a counter never bumped); one query."""
     found = dict(VersionCounter.objects.using(using).filter(key__in=keys).values_list("key", "value"))
     return {key: found.get(key, 0) for key in keys}
+
+
+def read_counters_with_times(keys, *, using="default"):
+    """Return ({key: value}, the latest time any of them moved, None if none ever did); one query."""
+    rows = VersionCounter.objects.using(using).filter(key__in=keys).values_list("key", "value", "changed_at")
+    found = {key: (value, changed_at) for key, value, changed_at in rows}
+    times = [changed_at for _value, changed_at in found.values()]
+    return {key: found.get(key, (0, None))[0] for key in keys}, max(times, default=None)
 
 
 @functools.cache

@@ -115,3 +115,23 @@ def test_deleting_a_speaker_bumps_their_sessions():
     version = Session.objects.get(pk=session.pk).version
     speaker.delete()
     assert Session.objects.get(pk=session.pk).version == version + 1
+
+
+@pytest.mark.django_db
+def test_counters_remember_when_they_last_moved():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from core.versioning import bump, read_counters_with_times
+
+    before = timezone.now()
+    bump(["site.test.a", "site.test.b"])
+    values, first = read_counters_with_times(["site.test.a", "site.test.b", "site.test.never"])
+    assert values == {"site.test.a": 1, "site.test.b": 1, "site.test.never": 0}
+    assert before <= first <= timezone.now()
+    bump(["site.test.b"])
+    values, second = read_counters_with_times(["site.test.a", "site.test.b"])
+    assert (values, second >= first) == ({"site.test.a": 1, "site.test.b": 2}, True)
+    assert read_counters_with_times(["site.test.never"]) == ({"site.test.never": 0}, None)
+    assert second - first < timedelta(seconds=60)
