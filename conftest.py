@@ -97,6 +97,17 @@ def fresh_channel_layer(settings):
     return layer
 
 
+@pytest.fixture(autouse=True)
+def fresh_broadcaster(monkeypatch):
+    """Give every test its own sending loop (pushes of sync code), so no outage state leaks between tests."""
+    from core import broadcast
+
+    broadcaster = broadcast.Broadcaster()
+    monkeypatch.setattr(broadcast, "broadcaster", broadcaster)
+    yield broadcaster
+    broadcaster.close()
+
+
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

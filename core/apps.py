@@ -10,7 +10,9 @@ class CoreConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import m2m_changed
 
+        from . import signals
         from .versioning import record_m2m_change
 
         # Many-to-many writes bypass save(); this keeps them from bypassing versions.
         m2m_changed.connect(record_m2m_change, dispatch_uid="versioning-m2m")
+        signals.connect()

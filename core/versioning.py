@@ -18,18 +18,23 @@ from dataclasses import dataclass
 from django.apps import apps
 from django.db import models, transaction
 from django.db.models import F
-from django.utils import timezone
+from django.db.models.expressions import BaseExpression
 
-from .broadcast import push_after_commit
-from .models import VersionCounter
+from .broadcast import VERSIONS_CHANGED, push_after_commit
+from .counters import counter_key, increment, read_counters, read_counters_with_times
 
 # Set while bulk_update runs: its internal update() calls must not bump again.
 _inside_bulk_update = ContextVar("inside_bulk_update", default=False)
 
 EVENT_SCOPE = "event"
+# The counter of what the public sees of a list whose rows are partly private: event.<id>.public.<list>.
+PUBLIC = "public."
+MEMBERS, EVERYONE = "members", "public"
+STALE_MESSAGE = "Someone else changed this meanwhile; nothing was saved. Reload the page and try again."
 # The writes below join the caller's transaction without a savepoint of their own (one round trip
 # less each): a failure inside rolls back the whole transaction, which is what every caller wants.
-STALE_MESSAGE = "Someone else changed this meanwhile; nothing was saved. Reload the page and try again."
+
+__all__ = ["counter_key", "read_counters", "read_counters_with_times"]
 
 
 class StaleObjectError(Exception):
@@ -39,10 +44,6 @@ class StaleObjectError(Exception):
     """
 
     user_message = STALE_MESSAGE
-
-
-def counter_key(scope, scope_id, resource):
-    return f"{scope}.{scope_id}.{resource}"
 
 
 @dataclass(frozen=True)
@@ -62,60 +63,54 @@ class Resource:
     service: str
     model: type
 
+    @property
+    def public(self):
+        """Whether the public sees (some of) the list when the event is published."""
+        return self.model.public_rows is not None
+
+    def key(self, event_id, *, public=False):
+        """Return the counter the list's ETags read: the public one for public readers where rows are private."""
+        partly_private = isinstance(self.model.public_rows, dict)
+        return counter_key(EVENT_SCOPE, event_id, (PUBLIC if public and partly_private else "") + self.name)
+
 
 def bump(keys, *, using="default"):
     """Increment the named counters by one, creating missing ones; joins the caller's transaction.
 
-    After commit, the sockets watching each event whose counters moved are
-    told which resource lists changed (group ``event.<id>``).
+    After commit, the sockets watching each event whose counters moved get the
+    new values: its members all of them, its public listeners those of what
+    the public sees (groups ``event.<id>.members`` and ``event.<id>.public``).
     """
-    keys = sorted(set(keys))  # a fixed order keeps concurrent writers from deadlocking
-    if not keys:
-        return
-    with transaction.atomic(using=using, savepoint=False):
-        now = timezone.now()
-        updated = VersionCounter.objects.using(using).filter(key__in=keys).update(value=F("value") + 1, changed_at=now)
-        if updated < len(keys):
-            VersionCounter.objects.using(using).bulk_create(
-                [VersionCounter(key=key, value=1, changed_at=now) for key in keys], ignore_conflicts=True
-            )
-        changes = _changed_resources_by_event(keys)
-        if changes:
-            push_after_commit(
-                [
-                    (event_group(event_id), {"type": "versions.changed", "resources": sorted(resources)})
-                    for event_id, resources in changes.items()
-                ],
-                using=using,
-            )
+    values = increment(keys, using=using)
+    messages = announcements(values)
+    if messages:
+        push_after_commit(messages, using=using)
 
 
-def event_group(event_id):
-    """Return the channel-layer group of the sockets watching one event's changes."""
-    return f"event.{event_id}"
+def event_group(event_id, audience):
+    """Return the channel-layer group of one event's sockets of one audience (MEMBERS or EVERYONE)."""
+    return f"event.{event_id}.{audience}"
 
 
-def _changed_resources_by_event(keys):
-    changes = {}
-    for key in keys:
-        scope, scope_id, resource = key.split(".", 2)
-        if scope == EVENT_SCOPE:
-            changes.setdefault(scope_id, set()).add(resource)
-    return changes
-
-
-def read_counters(keys, *, using="default"):
-    """Return {key: value} for the keys given (0 for a counter never bumped); one query."""
-    found = dict(VersionCounter.objects.using(using).filter(key__in=keys).values_list("key", "value"))
-    return {key: found.get(key, 0) for key in keys}
-
-
-def read_counters_with_times(keys, *, using="default"):
-    """Return ({key: value}, the latest time any of them moved, None if none ever did); one query."""
-    rows = VersionCounter.objects.using(using).filter(key__in=keys).values_list("key", "value", "changed_at")
-    found = {key: (value, changed_at) for key, value, changed_at in rows}
-    times = [changed_at for _value, changed_at in found.values()]
-    return {key: found.get(key, (0, None))[0] for key in keys}, max(times, default=None)
+def announcements(values):
+    """Return the (group, message) pairs telling each event's sockets the counters that moved."""
+    resources = event_resources()
+    heard = {}  # (event id, audience) -> {list name: value}
+    for key, value in values.items():
+        scope, event_id, name = key.split(".", 2)
+        if scope != EVENT_SCOPE:
+            continue
+        if name.startswith(PUBLIC):
+            heard.setdefault((event_id, EVERYONE), {})[name.removeprefix(PUBLIC)] = value
+            continue
+        heard.setdefault((event_id, MEMBERS), {})[name] = value
+        resource = resources.get(name)
+        if resource is not None and resource.model.public_rows == "all":
+            heard.setdefault((event_id, EVERYONE), {})[name] = value
+    return [
+        (event_group(event_id, audience), {"type": VERSIONS_CHANGED, "versions": found, "changed": sorted(found)})
+        for (event_id, audience), found in heard.items()
+    ]
 
 
 @functools.cache
@@ -133,46 +128,44 @@ def event_resources():
     return {resource.name: resource for resource in found}
 
 
-def event_counter_keys(event_id):
-    """Return the counter key of every resource list of the event, in event_resources() order."""
-    return [counter_key(EVENT_SCOPE, event_id, name) for name in event_resources()]
-
-
-def event_versions(event_id):
-    """Return {list name: counter} for every resource list of the event; one query."""
-    keys = event_counter_keys(event_id)
+def event_versions(event_id, *, audience=MEMBERS):
+    """Return {list name: counter} of the event's lists an audience may see (MEMBERS: all); one query."""
+    public = audience == EVERYONE
+    resources = [resource for resource in event_resources().values() if resource.public or not public]
+    keys = [resource.key(event_id, public=public) for resource in resources]
     values = read_counters(keys)
-    return {name: values[key] for name, key in zip(event_resources(), keys, strict=True)}
+    return {resource.name: values[key] for resource, key in zip(resources, keys, strict=True)}
+
+
+# A value a write is about to give a field that cannot be known before it runs (an F() expression).
+UNKNOWN = object()
 
 
 class VersionedQuerySet(models.QuerySet):
     """Queryset whose bulk writes bump versions and list counters like single saves do."""
 
-    def _counter_keys(self, objs=None):
-        model = self.model
-        fields = model.counter_fields()
-        if objs is not None:
-            rows = {tuple(getattr(obj, field) for field in fields) for obj in objs}
-        else:
-            rows = set(self.order_by().values_list(*fields).distinct())
-        return model.counter_keys_for(rows)
+    def _rows(self):
+        return set(self.order_by().values_list(*self.model.counter_fields()).distinct())
 
     def update(self, **kwargs):
         if _inside_bulk_update.get():
             return super().update(**kwargs)
         kwargs.setdefault("version", F("version") + 1)
+        model = self.model
         with transaction.atomic(using=self.db, savepoint=False):
-            keys = self._counter_keys()
+            before = self._rows()
+            # A row that becomes public moves the public counter as one that stops being public does.
+            after = {model.row_with(row, kwargs) for row in before}
             rows = super().update(**kwargs)
             if rows:
-                bump(keys, using=self.db)
+                bump(model.counter_keys_for(before | after), using=self.db)
             return rows
 
     update.alters_data = True
 
     def delete(self):
         with transaction.atomic(using=self.db, savepoint=False):
-            keys = self._counter_keys()
+            keys = self.model.counter_keys_for(self._rows())
             pks = list(self.order_by().values_list("pk", flat=True))
             self.model._touch_dependents(pks, using=self.db)
             result = super().delete()
@@ -185,21 +178,24 @@ class VersionedQuerySet(models.QuerySet):
         objs = list(objs)
         with transaction.atomic(using=self.db, savepoint=False):
             created = super().bulk_create(objs, *args, **kwargs)
-            bump(self._counter_keys(objs), using=self.db)
+            bump(self.model.counter_keys_for({obj.counter_row() for obj in objs}), using=self.db)
         return created
 
     def bulk_update(self, objs, fields, *args, **kwargs):
         objs = list(objs)
+        rows = {row for obj in objs for row in (obj.loaded_counter_row(), obj.counter_row())}
         for obj in objs:
             obj.version += 1
         token = _inside_bulk_update.set(True)
         try:
             with transaction.atomic(using=self.db, savepoint=False):
-                rows = super().bulk_update(objs, [*fields, "version"], *args, **kwargs)
-                bump(self._counter_keys(objs), using=self.db)
+                updated = super().bulk_update(objs, [*fields, "version"], *args, **kwargs)
+                bump(self.model.counter_keys_for(rows), using=self.db)
         finally:
             _inside_bulk_update.reset(token)
-        return rows
+        for obj in objs:
+            obj.remember_loaded_row()
+        return updated
 
 
 class VersionedModel(models.Model):
@@ -211,6 +207,11 @@ class VersionedModel(models.Model):
     - ``version_scope`` and ``version_scope_field``: the scope ("event") and the
       attribute holding its id ("event_id");
     - ``service``: the matrix service that guards the list (e.g. "track");
+    - ``public_rows``: which rows the public sees when the event is published:
+      "all" (the default), None (none: roles, invites) or ``{attname: values}``
+      (tickets: ``{"hidden": (False,)}``); for the last, writes that touch a
+      public row (before or after the change) also move the list's public
+      counter, so what the public observes ignores private edits;
     - ``also_counted_in``: further ``Counter`` lists a row belongs to (e.g. the
       roles of its user), and ``version_global_keys`` for site-wide counters.
     """
@@ -223,6 +224,7 @@ class VersionedModel(models.Model):
     version_scope_field = "event_id"
     version_list = None
     service = None
+    public_rows = "all"
     also_counted_in = ()
     # Counters bumped on every write of any row, e.g. "site.all.events".
     version_global_keys = ()
@@ -237,8 +239,10 @@ class VersionedModel(models.Model):
         this instance was read with (a concurrent write won).
         """
         using = kwargs.get("using") or "default"
+        rows = set()
         with transaction.atomic(using=using, savepoint=False):
             if not self._state.adding and self.pk is not None:
+                rows.add(self.loaded_counter_row())
                 claimed = (
                     type(self)
                     ._base_manager.using(using)
@@ -251,17 +255,20 @@ class VersionedModel(models.Model):
                 claimed = True
             if claimed:
                 super().save(*args, **kwargs)
-                bump(self.version_counter_keys(), using=using)
+                # Read after the insert: a new event's own id is its scope.
+                rows.add(self.counter_row())
+                bump(self.counter_keys_for(rows), using=using)
         # Raised outside the block: nothing was written, so the caller's transaction stays usable.
         if not claimed:
             raise StaleObjectError(f"{type(self).__name__} {self.pk} was changed by someone else.")
+        self.remember_loaded_row()
 
     save.alters_data = True
 
     def delete(self, *args, **kwargs):
         using = kwargs.get("using") or "default"
         with transaction.atomic(using=using, savepoint=False):
-            keys = self.version_counter_keys()
+            keys = self.counter_keys_for({self.loaded_counter_row(), self.counter_row()})
             type(self)._touch_dependents([self.pk], using=using)
             result = super().delete(*args, **kwargs)
             bump(keys, using=using)
@@ -270,27 +277,69 @@ class VersionedModel(models.Model):
     delete.alters_data = True
 
     @classmethod
+    def from_db(cls, db, field_names, values, *, fetch_mode=None):
+        instance = super().from_db(db, field_names, values, fetch_mode=fetch_mode)
+        # Deferred fields would cost a query each to read here: such a row is then taken as it stands at write time.
+        if not instance.get_deferred_fields().intersection(cls.counter_fields()):
+            instance.remember_loaded_row()
+        return instance
+
+    @classmethod
     def counters(cls):
         """Return every Counter a row of this model belongs to, its own list first."""
         return (Counter(cls.version_scope, cls.version_scope_field, cls.version_list), *cls.also_counted_in)
 
     @classmethod
+    def public_fields(cls):
+        return tuple(cls.public_rows) if isinstance(cls.public_rows, dict) else ()
+
+    @classmethod
     def counter_fields(cls):
-        return tuple(counter.field for counter in cls.counters())
+        """The attributes whose values decide a row's counters: its scopes', then those deciding if it is public."""
+        return (*(counter.field for counter in cls.counters()), *cls.public_fields())
+
+    @classmethod
+    def row_with(cls, row, changes):
+        """Return a counter row as it will be after an update() with these changes (UNKNOWN for expressions)."""
+        fields = cls.counter_fields()
+        return tuple(
+            (UNKNOWN if isinstance(changes[field], BaseExpression) else changes[field]) if field in changes else value
+            for field, value in zip(fields, row, strict=True)
+        )
 
     @classmethod
     def counter_keys_for(cls, rows):
         """Return the counter keys of rows given as tuples of their counter_fields() values."""
-        keys = {
-            counter_key(counter.scope, value, counter.name)
-            for row in rows
-            for counter, value in zip(cls.counters(), row, strict=True)
-            if value is not None
-        }
+        counters, public_fields = cls.counters(), cls.public_fields()
+        keys = set()
+        for row in rows:
+            scopes, public_values = row[: len(counters)], row[len(counters) :]
+            keys.update(
+                counter_key(counter.scope, value, counter.name)
+                for counter, value in zip(counters, scopes, strict=True)
+                if value is not None
+            )
+            if public_fields and scopes[0] is not None and cls._is_public(public_values):
+                keys.add(counter_key(cls.version_scope, scopes[0], PUBLIC + cls.version_list))
         return [*keys, *cls.version_global_keys] if keys else []
 
-    def version_counter_keys(self):
-        return self.counter_keys_for([tuple(getattr(self, field) for field in self.counter_fields())])
+    @classmethod
+    def _is_public(cls, values):
+        return all(
+            value is UNKNOWN or value in allowed
+            for value, allowed in zip(values, cls.public_rows.values(), strict=True)
+        )
+
+    def counter_row(self):
+        """The row's counter_fields() values as they stand on this instance."""
+        return tuple(getattr(self, field) for field in self.counter_fields())
+
+    def loaded_counter_row(self):
+        """The values as read from the database (as they stand, for an instance never read)."""
+        return getattr(self, "_loaded_counter_row", None) or self.counter_row()
+
+    def remember_loaded_row(self):
+        self._loaded_counter_row = self.counter_row()
 
     @classmethod
     def _touch_dependents(cls, pks, *, using):

@@ -4,58 +4,94 @@ A client that shows an event (a schedule, an organizer's tab) connects to
 ``/ws/events/<id>/`` and receives ``{"type": "versions", "versions": {...},
 "changed": [...]}`` on connect and after every committed write to the event,
 with the same counters as ``GET /api/v1/events/<id>/versions/``; it then
-refetches what changed with If-None-Match. Who may watch is asked of the
-permission engine on connect and again before every message, so a role
-removed while the socket is open closes it (code 4403).
+refetches what changed with If-None-Match.
+
+Who may watch, and what they hear, is decided when the socket connects: the
+event's team (and staff) hear every list (group ``event.<id>.members``), the
+public of a published event only what the public sees (``event.<id>.public``;
+a hidden ticket's edit is not heard there). Each push carries the new counter
+values, so a broadcast to any number of sockets costs no query per socket.
+When the listener's access changes (a role granted, changed or removed, or
+the event unpublished), a message tells the socket to decide again, once: it
+moves to the other audience or closes with 4403.
 """
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from core.versioning import event_group, event_versions
-from permissions.engine import forget_permissions, permissions_for
+from core.sockets import LiveConsumer
+from core.versioning import EVERYONE, MEMBERS, event_group, event_versions
+from permissions.engine import load_event, permissions_for
+from permissions.names import READ
 
 FORBIDDEN = 4403
 
 
 @database_sync_to_async
-def _may_see(user, event_id):
-    # The user object lives as long as the socket: ask afresh every time.
-    forget_permissions(user)
-    return permissions_for(user, event_id).can_see_event
+def _audience_and_versions(user, event_id):
+    """Return (the audience the user hears, the counters it hears); (None, None) if the event is not theirs to see."""
+    event = load_event(user, event_id)
+    perms = permissions_for(user, event) if event is not None else None
+    if perms is None or not perms.can_see_event:
+        return None, None
+    audience = MEMBERS if perms.can(READ, "event") else EVERYONE
+    return audience, event_versions(event.pk, audience=audience)
 
 
-@database_sync_to_async
-def _versions(event_id):
-    return event_versions(event_id)
+class EventChangesConsumer(LiveConsumer):
+    """Tell a socket which resource lists of one event changed, with their new counters."""
 
-
-class EventChangesConsumer(AsyncJsonWebsocketConsumer):
-    """Tell a socket which resource lists of one event changed."""
-
-    event_id = None
+    event_id = audience = None
+    expected = "This socket only sends; refetch with the REST API."
 
     async def connect(self):
         event_id = self.scope["url_route"]["kwargs"]["event_id"]
-        if not await _may_see(self.scope["user"], event_id):
+        audience, versions = await _audience_and_versions(self.scope["user"], event_id)
+        if audience is None:
             # Closing before accept: the handshake is answered with 403.
             await self.close()
             return
-        self.event_id = event_id
-        await self.channel_layer.group_add(event_group(event_id), self.channel_name)
+        if not await self.admit():
+            return
+        self.event_id, self.audience, self.versions = event_id, audience, versions
+        await self.join(event_group(event_id, audience))
         await self.accept()
-        await self.send_json({"type": "versions", "versions": await _versions(event_id), "changed": []})
-
-    async def disconnect(self, code):
-        if self.event_id is not None:
-            await self.channel_layer.group_discard(event_group(self.event_id), self.channel_name)
+        await self.send_versions([])
 
     async def receive_json(self, content, **kwargs):
-        await self.send_json({"type": "error", "error": "This socket only sends; refetch with the REST API."})
+        await self.send_error(self.expected)
 
-    async def versions_changed(self, message):
-        if not await _may_see(self.scope["user"], self.event_id):
+    async def send_versions(self, changed):
+        await self.send_json({"type": "versions", "versions": self.versions, "changed": changed})
+
+    async def resync(self):
+        await self.decide_again()
+
+    async def decide_again(self):
+        """Ask the engine again (one query): keep, move to the other audience, or close with 4403."""
+        audience, versions = await _audience_and_versions(self.scope["user"], self.event_id)
+        if audience is None:
             await self.close(code=FORBIDDEN)
             return
-        versions = await _versions(self.event_id)
-        await self.send_json({"type": "versions", "versions": versions, "changed": message["resources"]})
+        if audience != self.audience:
+            await self.leave(event_group(self.event_id, self.audience))
+            await self.join(event_group(self.event_id, audience))
+            self.audience = audience
+        changed = sorted(name for name, value in versions.items() if self.versions.get(name) != value)
+        self.versions = versions
+        await self.send_versions(changed)
+
+    # Channel-layer events.
+
+    async def versions_changed(self, message):
+        changed = []
+        for name, value in message["versions"].items():
+            # Two commits can arrive in either order: counters only grow.
+            if value > self.versions.get(name, 0):
+                self.versions[name] = value
+                changed.append(name)
+        if changed:
+            await self.send_versions(sorted(changed))
+
+    async def access_changed(self, message):
+        if str(message.get("event")) == str(self.event_id):
+            await self.decide_again()

@@ -7,7 +7,6 @@ from django.db import transaction
 from django.utils.html import format_html
 from django.utils.text import slugify
 
-from core.versioning import bump, event_counter_keys
 from permissions.names import ORGANIZER
 from permissions.services import grant_role
 
@@ -34,8 +33,6 @@ def create_event(*, user, **fields):
     event = Event(created_by=user, **fields)
     event.full_clean()
     event.save()
-    # Create every counter of the event now so later bumps are single UPDATEs.
-    bump([key for key in event_counter_keys(event.pk) if key not in event.version_counter_keys()])
     grant_role(user=user, event=event, role_name=ORGANIZER, granted_by=None)
     return event
 

@@ -259,6 +259,10 @@ BACKGROUND_MAX_PIXELS = int(os.environ.get("BACKGROUND_MAX_PIXELS", 40_000_000))
 # Base64 data URLs are a third larger than the bytes they carry.
 DATA_UPLOAD_MAX_MEMORY_SIZE = BACKGROUND_MAX_BYTES * 4 // 3 + 64 * 1024
 
+# Sockets one socket-server process accepts per signed-in user and per client address (more: closed 4429).
+SOCKETS_PER_USER = int(os.environ.get("SOCKETS_PER_USER", "20"))
+SOCKETS_PER_ADDRESS = int(os.environ.get("SOCKETS_PER_ADDRESS", "200"))
+
 # Notifications pushed on connect and shown in the navbar dropdown.
 NOTIFICATIONS_LATEST = 10
 

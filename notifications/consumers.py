@@ -14,8 +14,9 @@ Client to server: ``{"type": "mark_read", "id": N}`` and ``{"type": "mark_all_re
 """
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
+
+from core.sockets import LiveConsumer
 
 from . import services
 from .models import Notification
@@ -47,11 +48,15 @@ def _mark_all_read(user):
     return services.mark_all_read(user=user)
 
 
-class NotificationConsumer(AsyncJsonWebsocketConsumer):
-    """Push a signed-in user's notifications and unread count; accept mark-as-read requests."""
+class NotificationConsumer(LiveConsumer):
+    """Push a signed-in user's notifications and unread count; accept mark-as-read requests.
+
+    Pushes carry the unread count, so a new notification costs the socket no
+    database work; only its own requests (mark as read) and snapshots do.
+    """
 
     user = None
-    group_name = None
+    expected = 'Expected {"type": "mark_read", "id": <id>} or {"type": "mark_all_read"}.'
 
     async def connect(self):
         user = self.scope.get("user")
@@ -59,37 +64,26 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
             # Closing before accept makes the server answer the handshake with 403.
             await self.close()
             return
+        if not await self.admit():
+            return
         self.user = user
-        self.group_name = services.user_group(user.pk)
         # Join before reading the snapshot, so nothing created in between is missed.
-        await self.channel_layer.group_add(self.group_name, self.channel_name)
+        await self.join(services.user_group(user.pk))
         await self.accept()
-        await self.send_json(await _snapshot(user))
+        await self.resync()
 
-    async def disconnect(self, code):
-        if self.group_name is not None:
-            await self.channel_layer.group_discard(self.group_name, self.channel_name)
-
-    async def receive(self, text_data=None, bytes_data=None, **kwargs):
-        if text_data is None:
-            await self.send_error("Send JSON as text frames.")
-            return
-        try:
-            content = await self.decode_json(text_data)
-        except ValueError:
-            await self.send_error("The message is not valid JSON.")
-            return
-        await self.receive_json(content)
+    async def resync(self):
+        await self.send_json(await _snapshot(self.user))
 
     async def receive_json(self, content, **kwargs):
-        kind = content.get("type") if isinstance(content, dict) else None
+        kind = content.get("type")
         if kind == "mark_read":
             await self.mark_read(content.get("id"))
         elif kind == "mark_all_read":
             if not await _mark_all_read(self.user):
                 await self.send_unread_count()
         else:
-            await self.send_error('Expected {"type": "mark_read", "id": <id>} or {"type": "mark_all_read"}.')
+            await self.send_error(self.expected)
 
     async def mark_read(self, notification_id):
         # bool is an int subclass; an id beyond 64 bits cannot exist and some databases reject it.
@@ -103,17 +97,16 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
             # Already read: nothing was pushed to the group, so answer this tab alone.
             await self.send_unread_count()
 
-    async def send_error(self, error):
-        await self.send_json({"type": "error", "error": error})
-
-    async def send_unread_count(self):
-        await self.send_json({"type": "unread_count", "unread_count": await _unread_count(self.user)})
+    async def send_unread_count(self, count=None):
+        count = await _unread_count(self.user) if count is None else count
+        await self.send_json({"type": "unread_count", "unread_count": count})
 
     # Channel-layer events, sent to the group by notifications.services.
 
     async def notification_created(self, event):
-        count = await _unread_count(self.user)
-        await self.send_json({"type": "notification", "unread_count": count, "notification": event["notification"]})
+        await self.send_json(
+            {"type": "notification", "unread_count": event["unread_count"], "notification": event["notification"]}
+        )
 
     async def unread_changed(self, event):
-        await self.send_unread_count()
+        await self.send_unread_count(event.get("unread_count"))

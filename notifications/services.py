@@ -10,12 +10,14 @@ from urllib.parse import urlsplit
 
 import nh3
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
-from core.broadcast import push_to_groups
+from core.broadcast import push_after_commit
 from core.versioning import counter_key
 
 from .models import Notification
+from .payloads import notification_payload
 
 logger = logging.getLogger(__name__)
 
@@ -65,9 +67,11 @@ def notifications_counter(user_id):
 def notify(users, *, action, title, message="", url=""):
     """Save one notification per user (one bulk INSERT per 500), bump their counters, push after commit.
 
-    ``users`` is a user, a user id, or an iterable of either. A channel layer
-    that is down is logged once and otherwise ignored: the notifications are
-    saved and reach the user on their next connect or page load.
+    ``users`` is a user, a user id, or an iterable of either. Each push carries
+    the user's unread count (one query for all users), so open sockets do no
+    database work for it. A channel layer that is down is logged once and
+    otherwise ignored: the notifications are saved and reach the user on
+    their next connect, or when the sockets resync.
     """
     if isinstance(users, (int, str)) or hasattr(users, "pk"):
         users = [users]
@@ -85,8 +89,32 @@ def notify(users, *, action, title, message="", url=""):
     with transaction.atomic():
         # The versioned bulk insert bumps each user's notifications counter.
         Notification.objects.bulk_create(notifications, batch_size=500)
-        transaction.on_commit(lambda: push_notifications(notifications))
+        counts = unread_counts(user_ids)
+        push_after_commit(
+            [
+                (
+                    user_group(n.user_id),
+                    {
+                        "type": "notification.created",
+                        "notification": notification_payload(n),
+                        "unread_count": counts.get(n.user_id, 0),
+                    },
+                )
+                for n in notifications
+            ]
+        )
     return notifications
+
+
+def unread_counts(user_ids):
+    """Return {user id: unread notifications} for the users (absent: none); one query."""
+    rows = (
+        Notification.objects.filter(user_id__in=user_ids, has_read=False)
+        .order_by()
+        .values_list("user_id")
+        .annotate(count=Count("id"))
+    )
+    return dict(rows)
 
 
 def mark_read(*, user, ids):
@@ -99,7 +127,7 @@ def mark_read(*, user, ids):
             has_read=True, read_at=timezone.now()
         )
         if changed:
-            _push_unread_changed(user.pk)
+            _push_unread_count(user.pk, unread_counts([user.pk]).get(user.pk, 0))
     return changed
 
 
@@ -108,22 +136,10 @@ def mark_all_read(*, user):
     with transaction.atomic():
         changed = Notification.objects.filter(user=user, has_read=False).update(has_read=True, read_at=timezone.now())
         if changed:
-            _push_unread_changed(user.pk)
+            _push_unread_count(user.pk, 0)
     return changed
 
 
-def _push_unread_changed(user_id):
+def _push_unread_count(user_id, count):
     # The versioned update() has bumped the counter; the open tabs learn the new count after commit.
-    transaction.on_commit(lambda: push_to_groups([(user_group(user_id), {"type": "unread.changed"})]))
-
-
-def push_notifications(notifications):
-    """Send each saved notification to its user's group; log one warning if the layer fails."""
-    from .payloads import notification_payload
-
-    push_to_groups(
-        [
-            (user_group(n.user_id), {"type": "notification.created", "notification": notification_payload(n)})
-            for n in notifications
-        ]
-    )
+    push_after_commit([(user_group(user_id), {"type": "unread.changed", "unread_count": count})])

@@ -64,6 +64,7 @@ class EventRole(VersionedModel):
     created_at = models.DateTimeField(auto_now_add=True)
 
     version_list, service = "roles", "team"
+    public_rows = None
     # "My events" (/api/v1/me/events/) changes with the user's roles in any event.
     also_counted_in = (Counter("user", "user_id", "roles"),)
 
@@ -97,6 +98,7 @@ class RoleInvite(VersionedModel):
     responded_at = models.DateTimeField(null=True, blank=True)
 
     version_list, service = "invites", "team"
+    public_rows = None
 
     class Meta:
         ordering = ["-created_at"]

@@ -19,7 +19,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
+from core.broadcast import push_after_commit
 from core.links import absolute_url
+from core.sockets import account_group
 from notifications.models import Notification
 from notifications.services import notify
 
@@ -38,6 +40,11 @@ class LastOrganizerError(ValidationError):
 class AlreadyHoldsRoleError(ValidationError):
     def __init__(self):
         super().__init__({"role": "This person already holds that role in the event."}, code="already_holds_role")
+
+
+def _access_changed(user_id, event_id):
+    """After commit, tell the person's open sockets of the event to ask the engine again (once)."""
+    push_after_commit([(account_group(user_id), {"type": "access.changed", "event": event_id})])
 
 
 def _check_tracks(role_name, tracks, event_id):
@@ -71,6 +78,7 @@ def grant_role(*, user, event, role_name, granted_by, tracks=None):
     event_role = EventRole.objects.create(user=user, event=event, role=role)
     if tracks:
         event_role.tracks.set(tracks)
+    _access_changed(user.pk, event.pk)
     if granted_by is not None and granted_by.pk != user.pk:
         notify(
             user,
@@ -118,6 +126,7 @@ def change_role(*, event_role, role_name, changed_by, tracks=None):
     event_role.role = role
     event_role.save(update_fields=["role", "version"])
     event_role.tracks.set(tracks)
+    _access_changed(event_role.user_id, event_role.event_id)
     if old_name != role_name and changed_by.pk != event_role.user_id:
         event = event_role.event
         notify(
@@ -144,6 +153,7 @@ def remove_role(*, event_role, removed_by):
     event = event_role.event
     user_id, role_name = event_role.user_id, event_role.role.name
     event_role.delete()
+    _access_changed(user_id, event.pk)
     if removed_by.pk != user_id:
         notify(
             user_id,

@@ -67,6 +67,8 @@ class Ticket(VersionedModel):
     objects = TicketQuerySet.as_manager()
 
     version_list, service = "tickets", "ticket"
+    # Hidden tickets are the team's: editing one leaves what the public observes (ETags, sockets) alone.
+    public_rows = {"hidden": (False,)}
 
     class Meta:
         ordering = ["position", "id"]

@@ -40,6 +40,7 @@ def test_production_login_sets_secure_httponly_samesite_session_cookie(settings)
         "DJANGO_DEBUG": "0",
         "DJANGO_SECRET_KEY": SECRET_KEY,
         "DJANGO_ALLOWED_HOSTS": "testserver",
+        "DJANGO_SITE_URL": "https://testserver",
         "DJANGO_SECURE_SSL_REDIRECT": "0",
         "DATABASE_URL": database_url(settings.DATABASES["default"]),
     }

@@ -19,10 +19,14 @@ async def session_cookie(user):
     return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
 
 
+def application_under_test():
+    """Return the project's ASGI application, as settings name it (apps do not import the project package)."""
+    return get_default_application()
+
+
 async def communicator_for(user=None, *, origin=ORIGIN, path=PATH):
     """Return an unconnected communicator to the path, signed in as the user (anonymous for None)."""
-    # The project's ASGI application, as settings name it (apps do not import the project package).
-    application = get_default_application()
+    application = application_under_test()
 
     headers = [(b"host", b"localhost"), (b"origin", origin.encode())]
     if user is not None:

@@ -1,0 +1,98 @@
+"""What the real-time benchmarks share: socket servers of their own, sessions, sockets, the database's transactions.
+
+The socket benchmarks start their own daphne processes (the socket servers
+of production: /ws/ only) with the run's settings, and raise the
+per-address socket limit (every benchmark socket comes from 127.0.0.1) and
+this process's open-files limit (the servers inherit it).
+"""
+
+import asyncio
+import json
+import resource
+import time
+from datetime import timedelta
+
+from websockets.asyncio.client import connect
+
+from core.tests.processes import Daphne
+
+# Every socket of a benchmark comes from 127.0.0.1: the per-address limit would refuse most of them.
+SOCKET_LIMITS = {"SOCKETS_PER_ADDRESS": "100000", "SOCKETS_PER_USER": "100"}
+
+
+def raise_open_files_limit():
+    """Raise this process's soft limit of open files to its hard limit (children inherit it); return it."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def socket_server(bench, name, **env):
+    """Start a daphne like production's socket servers, with the benchmark's limits; the caller stops it."""
+    raise_open_files_limit()
+    return Daphne(env={**bench.env, **SOCKET_LIMITS, **env}, log_path=bench.work / f"daphne-{name}.log").start()
+
+
+def session_cookies(users):
+    """Return a session Cookie header for each user, stored as a login stores them (bulk, for thousands)."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+    from django.utils.crypto import get_random_string
+
+    store = SessionStore()
+    expires = timezone.now() + timedelta(seconds=store.get_expiry_age())
+    cookies, rows = [], []
+    for user in users:
+        key = get_random_string(32, "abcdefghijklmnopqrstuvwxyz0123456789")
+        data = {
+            SESSION_KEY: str(user.pk),
+            BACKEND_SESSION_KEY: "eventsite.backends.EmailBackend",
+            HASH_SESSION_KEY: user.get_session_auth_hash(),
+        }
+        rows.append(Session(session_key=key, session_data=store.encode(data), expire_date=expires))
+        cookies.append(f"sessionid={key}")
+    Session.objects.bulk_create(rows, batch_size=500)
+    return cookies
+
+
+async def open_sockets(server, paths_and_cookies, *, concurrency=100, timeout=60):
+    """Open one socket per (path, cookie or None); return (sockets, first messages, seconds each handshake took)."""
+    gate = asyncio.Semaphore(concurrency)
+
+    async def open_one(path, cookie):
+        async with gate:
+            started = time.perf_counter()
+            socket = await connect(
+                server.ws_url(path),
+                additional_headers={"Cookie": cookie} if cookie else {},
+                origin=server.origin,
+                open_timeout=timeout,
+                max_queue=None,
+                ping_interval=None,
+            )
+            first = json.loads(await asyncio.wait_for(socket.recv(), timeout))
+            return socket, first, time.perf_counter() - started
+
+    opened = await asyncio.gather(*(open_one(path, cookie) for path, cookie in paths_and_cookies))
+    return [item[0] for item in opened], [item[1] for item in opened], [item[2] for item in opened]
+
+
+async def close_sockets(sockets):
+    await asyncio.gather(*(socket.close() for socket in sockets), return_exceptions=True)
+
+
+def transactions(database):
+    """Return the database's committed plus rolled-back transactions so far (pg_stat_database)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        # In autocommit each statement is a transaction of its own, with a fresh view of the statistics.
+        cursor.execute("SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = %s", [database])
+        return cursor.fetchone()[0]
+
+
+# PostgreSQL 15 backends report their statistics when they go idle, at the latest this many seconds later.
+STATS_DELAY = 11

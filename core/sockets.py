@@ -1,0 +1,229 @@
+"""What every socket of the site shares: limits, the end of its session, and catching up after an outage.
+
+``LiveConsumer`` is the base of the site's consumers. A subclass decides who
+may connect, joins its own groups and sends its snapshot; the base
+
+- counts this process's sockets per user and per client address and refuses
+  more than the configured number (accepted, then closed with 4429, so the
+  client sees why);
+- joins the groups of the user's account and of the browser session, and
+  closes the socket (4401) when that session ends (log-out) or the password
+  changes (its session's authentication hash no longer matches);
+- parses every frame: text, at most MAX_FRAME characters, a JSON object;
+  anything else gets an error message, a frame too large a close with 4400;
+- calls ``resync()`` on every socket of the process when the channel layer
+  comes back after an outage (Redis stopped or frozen), so clients get a
+  fresh snapshot without reloading the page.
+
+Messages about access and sessions are sent with ``push_after_commit`` to
+``account_group()`` and ``session_group()``.
+"""
+
+import asyncio
+import hashlib
+import json
+import logging
+import weakref
+from collections import Counter as Tally
+
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.contrib.auth import HASH_SESSION_KEY
+
+logger = logging.getLogger(__name__)
+
+MAX_FRAME = 4096
+BAD_FRAME, UNAUTHORIZED, TOO_MANY = 4400, 4401, 4429
+# Seconds between two pings of the channel layer's Redis (the catch-up comes within about two of them).
+MONITOR_INTERVAL = 1.0
+
+
+def account_group(user_id):
+    """Return the group of every socket of one user: access and password changes."""
+    return f"account.{user_id}"
+
+
+def session_group(session_key):
+    """Return the group of the sockets of one browser session (the key itself never leaves the process)."""
+    return "session." + hashlib.sha256(session_key.encode()).hexdigest()[:32]
+
+
+class LocalSockets:
+    """The sockets open in this process: counted for the limits, resynced after a layer outage."""
+
+    def __init__(self):
+        self.open = weakref.WeakSet()
+        self.per_user, self.per_address = Tally(), Tally()
+        self.monitors = weakref.WeakKeyDictionary()  # event loop -> its monitor task
+
+    def admit(self, consumer):
+        """Count the socket in; False when its user or address holds the configured number already."""
+        if consumer.user_id is not None and self.per_user[consumer.user_id] >= settings.SOCKETS_PER_USER:
+            return False
+        if self.per_address[consumer.address] >= settings.SOCKETS_PER_ADDRESS:
+            return False
+        self.open.add(consumer)
+        if consumer.user_id is not None:
+            self.per_user[consumer.user_id] += 1
+        self.per_address[consumer.address] += 1
+        self._watch_layer()
+        return True
+
+    def release(self, consumer):
+        if consumer not in self.open:
+            return
+        self.open.discard(consumer)
+        if consumer.user_id is not None:
+            self.per_user[consumer.user_id] -= 1
+        self.per_address[consumer.address] -= 1
+
+    async def resync_all(self):
+        """Send every open socket a fresh snapshot (after an outage of the channel layer)."""
+        by_kind = {}
+        for consumer in list(self.open):
+            by_kind.setdefault(type(consumer), []).append(consumer)
+        for kind, consumers in by_kind.items():
+            try:
+                await kind.resync_many(consumers)
+            except Exception:  # one kind failing must not keep the others stale
+                logger.exception("Resync of %d %s socket(s) failed", len(consumers), kind.__name__)
+
+    def _watch_layer(self):
+        loop = asyncio.get_running_loop()
+        running = self.monitors.get(loop)
+        if running is None or running.done():
+            monitor = layer_monitor(get_channel_layer(), self)
+            if monitor is not None:
+                self.monitors[loop] = loop.create_task(monitor)
+
+
+local_sockets = LocalSockets()
+
+
+def layer_monitor(layer, sockets):
+    """Return a coroutine that pings the layer's Redis and resyncs the sockets when it answers again; or None."""
+    hosts = (getattr(layer, "_kwargs", None) or {}).get("hosts")
+    if not hosts:
+        return None  # the in-memory layer cannot go away
+    from redis import asyncio as aioredis
+
+    host = hosts[0]
+    address = host["address"] if isinstance(host, dict) else host
+
+    async def ping():
+        # A connection of its own each time: nothing to leave open when the loop or process ends.
+        client = aioredis.Redis.from_url(
+            address, socket_connect_timeout=MONITOR_INTERVAL, socket_timeout=MONITOR_INTERVAL
+        )
+        try:
+            await asyncio.wait_for(client.ping(), MONITOR_INTERVAL)
+        finally:
+            await client.aclose()
+
+    async def watch():
+        down = False
+        while sockets.open:
+            try:
+                await ping()
+            except Exception as error:  # any failure to answer is an outage
+                if not down:
+                    logger.warning("The channel layer does not answer (%s); sockets resync when it does.", error)
+                down = True
+            else:
+                if down:
+                    down = False
+                    logger.warning("The channel layer answers again; resyncing %d socket(s).", len(sockets.open))
+                    # Give the layer's own subscriptions a moment to come back before the snapshot.
+                    await asyncio.sleep(MONITOR_INTERVAL)
+                    await sockets.resync_all()
+            await asyncio.sleep(MONITOR_INTERVAL)
+
+    return watch()
+
+
+class LiveConsumer(AsyncJsonWebsocketConsumer):
+    """Base of the site's sockets (see the module docstring). Subclasses call ``admit()`` first in connect()."""
+
+    user_id = None
+    address = None
+    session_hash = None
+
+    async def admit(self):
+        """Count the socket in and join its account's and session's groups; False (closed 4429) when over a limit."""
+        user = self.scope.get("user")
+        self.user_id = user.pk if user is not None and user.is_authenticated else None
+        self.address = (self.scope.get("client") or ("unknown",))[0]
+        self.joined = []
+        if not local_sockets.admit(self):
+            await self.accept()
+            await self.close(code=TOO_MANY)
+            return False
+        session = self.scope.get("session")
+        if self.user_id is not None and session is not None and session.session_key:
+            self.session_hash = session.get(HASH_SESSION_KEY)
+            await self.join(account_group(self.user_id))
+            await self.join(session_group(session.session_key))
+        # The socket keeps what it needs; the session object is not kept for the socket's lifetime.
+        self.scope.pop("session", None)
+        return True
+
+    async def join(self, group):
+        await self.channel_layer.group_add(group, self.channel_name)
+        self.joined.append(group)
+
+    async def leave(self, group):
+        await self.channel_layer.group_discard(group, self.channel_name)
+        self.joined.remove(group)
+
+    async def close(self, code=None, reason=None):
+        # Counted out at once: the client's disconnect may come late (or, in tests, never).
+        local_sockets.release(self)
+        await super().close(code=code, reason=reason)
+
+    async def disconnect(self, code):
+        local_sockets.release(self)
+        for group in list(getattr(self, "joined", ())):
+            await self.leave(group)
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        if text_data is None:
+            await self.send_error("Send JSON as text frames.")
+            return
+        if len(text_data) > MAX_FRAME:
+            await self.close(code=BAD_FRAME)
+            return
+        try:
+            content = json.loads(text_data)
+        except (ValueError, RecursionError):
+            await self.send_error("The message is not valid JSON.")
+            return
+        if not isinstance(content, dict) or not isinstance(content.get("type"), str):
+            await self.send_error(self.expected)
+            return
+        await self.receive_json(content)
+
+    expected = 'Expected a JSON object with a "type".'
+
+    async def send_error(self, error):
+        await self.send_json({"type": "error", "error": error})
+
+    async def resync(self):
+        """Send the client a fresh snapshot (its pushes may have been lost)."""
+
+    @classmethod
+    async def resync_many(cls, consumers):
+        for consumer in consumers:
+            await consumer.resync()
+
+    # Channel-layer events of the account and session groups.
+
+    async def session_ended(self, message):
+        await self.close(code=UNAUTHORIZED)
+
+    async def auth_changed(self, message):
+        if message.get("auth_hash") != self.session_hash:
+            await self.close(code=UNAUTHORIZED)
+
+    async def access_changed(self, message):
+        """A role in an event changed; sockets that depend on it re-check (see the event socket)."""

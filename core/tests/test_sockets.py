@@ -1,0 +1,150 @@
+"""What every socket shares (core.sockets): limits, the end of its session, frames, catch-up after an outage.
+
+Through the whole ASGI stack (origin check, session, routing), in this process.
+"""
+
+import asyncio
+import shutil
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.test import AsyncClient
+
+from core.sockets import BAD_FRAME, TOO_MANY, UNAUTHORIZED, local_sockets
+from core.tests.factories import UserFactory
+from notifications.models import Notification
+from notifications.services import notify
+from notifications.tests.sockets import ORIGIN, TIMEOUT, application_under_test
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+create_user = database_sync_to_async(UserFactory)
+
+
+async def signed_in_client(user):
+    client = AsyncClient()
+    await client.aforce_login(user)
+    return client
+
+
+def communicator(client=None, path="/ws/notifications/"):
+    headers = [(b"host", b"localhost"), (b"origin", ORIGIN.encode())]
+    if client is not None:
+        cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+        headers.append((b"cookie", cookie.encode()))
+    return WebsocketCommunicator(application_under_test(), path, headers=headers)
+
+
+async def open_socket(client, path="/ws/notifications/"):
+    socket = communicator(client, path)
+    connected, _ = await socket.connect(timeout=TIMEOUT)
+    assert connected
+    await socket.receive_json_from(timeout=TIMEOUT)  # the snapshot
+    return socket
+
+
+async def test_logging_out_closes_that_sessions_sockets_only():
+    user = await create_user()
+    laptop, phone = await signed_in_client(user), await signed_in_client(user)
+    on_laptop, on_phone = await open_socket(laptop), await open_socket(phone)
+
+    await laptop.alogout()
+
+    assert await on_laptop.receive_output(timeout=TIMEOUT) == {"type": "websocket.close", "code": UNAUTHORIZED}
+    assert await on_phone.receive_nothing(timeout=0.3) is True
+    await on_phone.disconnect()
+
+
+async def test_a_password_change_closes_the_users_other_sessions_sockets():
+    user = await create_user()
+    client = await signed_in_client(user)
+    socket = await open_socket(client)
+
+    @database_sync_to_async
+    def change_password():
+        user.set_password("a-brand-new-passphrase-42")
+        user.save()
+
+    await change_password()
+
+    assert await socket.receive_output(timeout=TIMEOUT) == {"type": "websocket.close", "code": UNAUTHORIZED}
+    # A socket of a session made after the change (the new password) is accepted and stays open.
+    fresh = await open_socket(await signed_in_client(user))
+    assert await fresh.receive_nothing(timeout=0.3) is True
+    await fresh.disconnect()
+
+
+async def test_sockets_per_user_are_limited(settings):
+    settings.SOCKETS_PER_USER = 2
+    user = await create_user()
+    client = await signed_in_client(user)
+    first, second = await open_socket(client), await open_socket(client)
+
+    third = communicator(client)
+    connected, _ = await third.connect(timeout=TIMEOUT)
+
+    assert connected is True  # accepted first, so the client can read why it is closed
+    assert await third.receive_output(timeout=TIMEOUT) == {"type": "websocket.close", "code": TOO_MANY}
+    await first.disconnect()
+    fourth = await open_socket(client)  # a freed place is taken again
+    for socket in (second, fourth):
+        await socket.disconnect()
+    assert local_sockets.per_user[user.pk] == 0
+
+
+async def test_sockets_per_address_are_limited(settings):
+    settings.SOCKETS_PER_ADDRESS = 1
+    first = await open_socket(await signed_in_client(await create_user()))
+    other = communicator(await signed_in_client(await create_user()))
+    await other.connect(timeout=TIMEOUT)
+    assert await other.receive_output(timeout=TIMEOUT) == {"type": "websocket.close", "code": TOO_MANY}
+    await first.disconnect()
+
+
+@pytest.mark.parametrize(
+    ("frame", "error"),
+    [
+        ("[" * 50_000, None),
+        ("[" * 2_000 + "]" * 2_000, 'Expected {"type": "mark_read", "id": <id>} or {"type": "mark_all_read"}.'),
+        ("[" * 2_040, "The message is not valid JSON."),
+        ('"just a string"', 'Expected {"type": "mark_read", "id": <id>} or {"type": "mark_all_read"}.'),
+        ('{"type": 7}', 'Expected {"type": "mark_read", "id": <id>} or {"type": "mark_all_read"}.'),
+    ],
+    ids=["too-large", "deep", "deep-and-broken", "not-an-object", "type-not-a-string"],
+)
+async def test_a_bad_frame_gets_an_error_or_a_clean_close(frame, error):
+    socket = await open_socket(await signed_in_client(await create_user()))
+    await socket.send_to(text_data=frame)
+    if error is None:
+        assert await socket.receive_output(timeout=TIMEOUT) == {"type": "websocket.close", "code": BAD_FRAME}
+        return
+    assert await socket.receive_json_from(timeout=TIMEOUT) == {"type": "error", "error": error}
+    await socket.disconnect()
+
+
+@pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server to stop and start")
+async def test_open_sockets_catch_up_when_the_layer_comes_back(settings, tmp_path):
+    from core.tests.processes import RedisServer
+
+    redis = await asyncio.to_thread(RedisServer(log_path=tmp_path / "redis.log").start)
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [{"address": redis.url, "socket_connect_timeout": 1, "socket_timeout": 1}]},
+        }
+    }
+    user = await create_user()
+    socket = await open_socket(await signed_in_client(user))
+    try:
+        await asyncio.to_thread(redis.stop)
+        await database_sync_to_async(notify)(user, action=Notification.GENERAL, title="While the layer was down")
+        assert await socket.receive_nothing(timeout=1.5) is True
+        await asyncio.to_thread(redis.start)
+        snapshot = await socket.receive_json_from(timeout=6)
+        assert (snapshot["type"], snapshot["unread_count"]) == ("snapshot", 1)
+        assert snapshot["notifications"][0]["title"] == "While the layer was down"
+        await socket.disconnect()
+    finally:
+        await asyncio.to_thread(redis.stop)
