@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -12,3 +13,17 @@ class VersionCounter(models.Model):
 
     def __str__(self):
         return f"{self.key} = {self.value}"
+
+
+class VerifiedEmail(models.Model):
+    """An address its user proved to read (by following the link sent to it); one per user, the current one.
+
+    A user whose email changed is no longer verified: the address must match.
+    """
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="verified_email")
+    email = models.EmailField()
+    verified_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"{self.email} (verified {self.verified_at:%Y-%m-%d})"

@@ -4,8 +4,10 @@ from django import forms
 from django.utils import timezone
 
 from core.forms import DateTimeInput, EventScopedForm
+from core.images import ImageRefused
 
 from .models import Event, Microlocation, Session, Speaker, Sponsor, Track
+from .sponsors import clean_logo
 
 TIMEZONE_CHOICES = [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())]
 
@@ -60,6 +62,16 @@ class SponsorForm(EventScopedForm):
     class Meta:
         model = Sponsor
         fields = ["name", "url", "level", "logo"]
+        help_texts = {"logo": "JPEG, PNG or WebP, up to 2 MiB; stored as WebP within 800 x 400 pixels."}
+
+    def clean_logo(self):
+        logo = self.cleaned_data.get("logo")
+        if not logo or logo == self.instance.logo:
+            return logo  # unchanged, or cleared
+        try:
+            return clean_logo(logo)
+        except ImageRefused as error:
+            raise forms.ValidationError(error.message, code="logo") from error
 
 
 class MicrolocationForm(EventScopedForm):

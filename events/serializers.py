@@ -1,9 +1,11 @@
 from rest_framework import serializers
 
+from core.images import ImageRefused
 from core.serializers import EventOwnedSerializer, ModelCleanMixin
 from core.versioning import event_resources
 
 from .models import Event, Microlocation, Session, Speaker, Sponsor, Track
+from .sponsors import clean_logo
 
 
 class EventSerializer(ModelCleanMixin, serializers.ModelSerializer):
@@ -66,6 +68,9 @@ class MicrolocationSerializer(EventOwnedSerializer):
 
 
 class SpeakerSerializer(EventOwnedSerializer):
+    # A speaker's address is for those who may edit speakers, never for the public.
+    private_fields = {"email": ("update", "speaker")}
+
     class Meta:
         model = Speaker
         fields = ["id", "name", "email", "bio", "organisation", "version"]
@@ -73,6 +78,14 @@ class SpeakerSerializer(EventOwnedSerializer):
 
 
 class SponsorSerializer(EventOwnedSerializer):
+    def validate_logo(self, logo):
+        if not logo:
+            return logo
+        try:
+            return clean_logo(logo)
+        except ImageRefused as error:
+            raise serializers.ValidationError(error.message) from error
+
     class Meta:
         model = Sponsor
         fields = ["id", "name", "url", "level", "logo", "version"]

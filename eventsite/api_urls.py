@@ -22,6 +22,7 @@ EVENT_LISTS = [
     events_api.SponsorViewSet,
     events_api.MicrolocationViewSet,
     permissions_api.EventRoleViewSet,
+    permissions_api.RoleInviteViewSet,
 ]
 
 router = DefaultRouter()

@@ -6,3 +6,8 @@ class EventsiteConfig(AppConfig):
 
     name = "eventsite"
     verbose_name = "Accounts and site"
+
+    def ready(self):
+        from . import signals
+
+        signals.connect()

@@ -1,3 +1,5 @@
+import re
+
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.forms import AuthenticationForm
@@ -15,8 +17,18 @@ class EmailAuthenticationForm(AuthenticationForm):
     }
 
 
+INVITE_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,100}")
+
+
+def is_invite_token(value):
+    """Whether the value can be an invite token at all (URL-safe base64, as RoleInvite.new_token makes them)."""
+    return bool(INVITE_TOKEN.fullmatch(value or ""))
+
+
 class SignupForm(forms.ModelForm):
     """Create an account identified by a unique, case-insensitive email address."""
+
+    DUPLICATE = "An account with this email already exists."
 
     password1 = forms.CharField(
         label="Password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
@@ -36,7 +48,7 @@ class SignupForm(forms.ModelForm):
     def clean_email(self):
         email = self.cleaned_data["email"].strip()
         if get_user_model()._default_manager.filter(email__iexact=email).exists():
-            raise forms.ValidationError("An account with this email already exists.", code="duplicate_email")
+            raise forms.ValidationError(self.DUPLICATE, code="duplicate_email")
         return email
 
     def clean(self):

@@ -251,11 +251,21 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Two models have a "state": each enum gets a name of its own.
+    "ENUM_NAME_OVERRIDES": {
+        "EventStateEnum": "events.models.Event.STATES",
+        "InviteStateEnum": "permissions.models.RoleInvite.STATES",
+    },
 }
 
-# Uploads: the background image limits (bytes and decoded pixels).
+# Uploaded pictures (core/images.py): bytes per kind, pixels a header may claim, pixels decoded
+# (JPEGs decode reduced, PNG and WebP whole), and decodes at once per process.
 BACKGROUND_MAX_BYTES = int(os.environ.get("BACKGROUND_MAX_BYTES", 5 * 1024 * 1024))
-BACKGROUND_MAX_PIXELS = int(os.environ.get("BACKGROUND_MAX_PIXELS", 40_000_000))
+SPONSOR_LOGO_MAX_BYTES = int(os.environ.get("SPONSOR_LOGO_MAX_BYTES", 2 * 1024 * 1024))
+IMAGE_MAX_PIXELS = int(os.environ.get("IMAGE_MAX_PIXELS", 40_000_000))
+IMAGE_MAX_DECODED_PIXELS = int(os.environ.get("IMAGE_MAX_DECODED_PIXELS", 12_000_000))
+IMAGE_DECODES_AT_ONCE = int(os.environ.get("IMAGE_DECODES_AT_ONCE", "1"))
+IMAGE_DECODE_WAIT_SECONDS = float(os.environ.get("IMAGE_DECODE_WAIT_SECONDS", "20"))
 # Base64 data URLs are a third larger than the bytes they carry.
 DATA_UPLOAD_MAX_MEMORY_SIZE = BACKGROUND_MAX_BYTES * 4 // 3 + 64 * 1024
 

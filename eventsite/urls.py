@@ -14,6 +14,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", healthz, name="healthz"),
     path("accounts/signup/", views.signup, name="signup"),
+    path("accounts/verify/send/", views.send_verification, name="verify-email-send"),
+    path("accounts/verify/<str:token>/", views.verify_email, name="verify-email"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(authentication_form=EmailAuthenticationForm),

@@ -191,13 +191,15 @@ class EventScopedViewSet(ConditionalMixin, EventScopedViewMixin, viewsets.ModelV
     def get_serializer_context(self):
         if self.for_schema_only:
             return super().get_serializer_context()
-        return {**super().get_serializer_context(), "event": self.event}
+        perms = None if self.reads_publicly() else self.event_permissions
+        return {**super().get_serializer_context(), "event": self.event, "permissions": perms}
 
     def etag_variant(self):
         if self.reads_publicly():
             return ("public",)
         limit = self.event_permissions.track_limit(READ, self.service)
-        return ("member", None if limit is None else tuple(sorted(limit)))
+        hidden = getattr(self.get_serializer_class(), "hidden_fields", lambda perms: ())(self.event_permissions)
+        return ("member", None if limit is None else tuple(sorted(limit)), tuple(hidden))
 
     def list_etag_parts(self):
         key = counter_key("event", self.event.pk, self.model.version_list)

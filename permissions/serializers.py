@@ -1,13 +1,13 @@
 from django.apps import apps
-from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
-from .models import EventRole
+from .models import EventRole, RoleInvite
 from .names import ROLES
 
 
 class EventRoleSerializer(serializers.ModelSerializer):
-    email = serializers.EmailField(write_only=True, required=False, help_text="Whom to add (an existing account).")
+    """A member of the team. People join by invite (``invites/``); here a role is changed or removed."""
+
     user = serializers.IntegerField(source="user_id", read_only=True)
     user_email = serializers.EmailField(source="user.email", read_only=True)
     role = serializers.ChoiceField(choices=ROLES, source="role.name")
@@ -15,23 +15,22 @@ class EventRoleSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = EventRole
-        fields = ["id", "user", "user_email", "email", "role", "tracks", "created_at"]
-        read_only_fields = ["created_at"]
+        fields = ["id", "user", "user_email", "role", "tracks", "version", "created_at"]
+        read_only_fields = ["version", "created_at"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         track_model = apps.get_model("events", "Track")
         self.fields["tracks"].child_relation.queryset = track_model.objects.filter(event=self.context.get("event"))
 
-    def validate(self, attrs):
-        if self.instance is None:
-            email = attrs.get("email")
-            if not email:
-                raise serializers.ValidationError({"email": "This field is required."})
-            user = get_user_model()._default_manager.filter(email__iexact=email).first()
-            if user is None:
-                raise serializers.ValidationError(
-                    {"email": "No account uses this email; invite the person from the event's team page."}
-                )
-            attrs["user"] = user
-        return attrs
+
+class RoleInviteSerializer(serializers.ModelSerializer):
+    """An invitation to the team: the invitee accepts it (with a verified address) or declines it."""
+
+    role = serializers.ChoiceField(choices=ROLES, source="role.name")
+    invited_by = serializers.EmailField(source="invited_by.email", read_only=True, default=None)
+
+    class Meta:
+        model = RoleInvite
+        fields = ["id", "email", "role", "state", "invited_by", "created_at", "expires_at", "version"]
+        read_only_fields = ["state", "created_at", "expires_at", "version"]

@@ -19,8 +19,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
+from core.accounts import UNVERIFIED, is_verified
 from core.broadcast import push_after_commit
 from core.links import absolute_url
+from core.mail import send_after_commit
 from core.sockets import account_group
 from notifications.models import Notification
 from notifications.services import notify
@@ -207,7 +209,7 @@ def invite(*, event, email, role_name, invited_by):
             f"{invited_by.get_full_name() or invited_by.email} invites you to be "
             f"{ROLE_LABELS[role_name]} of {event.name}.\n\nCreate your account to accept: {signup_url}\n"
         )
-        transaction.on_commit(lambda: _send_invite_email(email, subject, body))
+        send_after_commit(to=email, subject=subject, body=body)
     return role_invite, token
 
 
@@ -219,16 +221,6 @@ def cancel_invite(*, role_invite, cancelled_by):
             state=RoleInvite.CANCELLED, responded_at=timezone.now()
         )
     )
-
-
-def _send_invite_email(email, subject, body):
-    """Send the invitation email; a mail server failure is logged, the invite stays valid."""
-    from django.core.mail import send_mail
-
-    try:
-        send_mail(subject=subject, message=body, from_email=None, recipient_list=[email])
-    except OSError as error:
-        logger.warning("Could not send the invitation email to %s: %s", email, error)
 
 
 class InviteError(ValidationError):
@@ -255,6 +247,9 @@ def _answer_invite(token, user, state):
     role_invite = find_invite(token, lock=True)
     if role_invite.email.lower() != (user.email or "").lower():
         raise InviteError("This invitation was sent to another email address.", code="wrong_user")
+    if state == RoleInvite.ACCEPTED and not is_verified(user):
+        # Whoever registered the address first must prove they read it before the role is theirs.
+        raise InviteError(UNVERIFIED, code="unverified")
     role_invite.state = state
     role_invite.responded_at = timezone.now()
     role_invite.save(update_fields=["state", "responded_at", "version"])
@@ -263,7 +258,7 @@ def _answer_invite(token, user, state):
 
 @transaction.atomic
 def accept_invite(*, token, user):
-    """Accept an invite addressed to the user's email: grants the role, marks the invite used."""
+    """Accept an invite addressed to the user's verified email: grants the role, marks the invite used."""
     role_invite = _answer_invite(token, user, RoleInvite.ACCEPTED)
     return grant_role(user=user, event=role_invite.event, role_name=role_invite.role.name, granted_by=None)
 

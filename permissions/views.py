@@ -6,6 +6,8 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
 
+from core.accounts import is_verified
+
 from . import services
 from .forms import ChangeRoleForm, InviteForm
 from .mixins import EventPermissionMixin
@@ -117,4 +119,9 @@ def respond_to_invite(request, token):
         except services.InviteError as error:
             return render(request, "permissions/invite.html", {"error": error.messages[0]}, status=400)
     wrong_user = role_invite.email.lower() != request.user.email.lower()
-    return render(request, "permissions/invite.html", {"invite": role_invite, "wrong_user": wrong_user})
+    context = {
+        "invite": role_invite,
+        "wrong_user": wrong_user,
+        "unverified": not wrong_user and not is_verified(request.user),
+    }
+    return render(request, "permissions/invite.html", context)

@@ -1,6 +1,8 @@
 import factory
 from django.contrib.auth import get_user_model
 
+from core.accounts import mark_verified
+
 PASSWORD = "correct-horse-battery-9"
 
 
@@ -14,3 +16,9 @@ class UserFactory(factory.django.DjangoModelFactory):
     first_name = factory.Faker("first_name")
     last_name = factory.Faker("last_name")
     password = factory.django.Password(PASSWORD)
+
+    @factory.post_generation
+    def verified(user, create, extracted, **kwargs):
+        """``UserFactory(verified=True)``: the user has followed the verification link of their address."""
+        if create and extracted:
+            mark_verified(user=user, email=user.email)

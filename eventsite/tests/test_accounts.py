@@ -3,7 +3,10 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.db import IntegrityError, transaction
 
+from core.accounts import is_verified
 from core.tests.factories import PASSWORD, UserFactory
+from core.tests.time import time_travel
+from eventsite.verification import SALT, verification_token
 
 SIGNUP = {
     "email": "Ada@Example.com",
@@ -101,3 +104,109 @@ def test_password_reset_sends_email_with_working_link(client):
 def test_pages_render_for_anonymous(client):
     for url in ["/", "/accounts/login/", "/accounts/signup/", "/accounts/password_reset/"]:
         assert client.get(url).status_code == 200, url
+
+
+def verification_link(message):
+    return next(line for line in message.body.splitlines() if "/accounts/verify/" in line).removeprefix(
+        "http://127.0.0.1:8000"
+    )
+
+
+@pytest.mark.django_db
+def test_signup_sends_a_link_that_verifies_the_address(client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/accounts/signup/", SIGNUP)
+    user = get_user_model().objects.get()
+    assert is_verified(user) is False
+    [message] = mail.outbox
+    assert (message.to, message.subject) == (["Ada@example.com"], "Confirm your email address")
+
+    page = client.get(verification_link(message))
+
+    assert (page.status_code, page.context["verified"]) == (200, True)
+    assert is_verified(user) is True
+
+
+@pytest.mark.django_db
+def test_a_verification_link_is_refused_when_forged_expired_or_for_an_old_address(client, user):
+    from django.core import signing
+
+    assert client.get("/accounts/verify/not-a-signed-token/").status_code == 400
+    old = verification_token(user)
+    user.email = "moved@example.com"
+    user.save()
+    assert client.get(f"/accounts/verify/{old}/").status_code == 400
+    assert is_verified(user) is False
+    expired = signing.dumps({"user": user.pk, "email": user.email}, salt=SALT, compress=True)
+    with time_travel(days=4):
+        assert client.get(f"/accounts/verify/{expired}/").status_code == 400
+    assert client.get(f"/accounts/verify/{expired}/").status_code == 200
+    assert is_verified(user) is True
+
+
+@pytest.mark.django_db
+def test_a_new_link_can_be_asked_for(client, user, django_capture_on_commit_callbacks):
+    client.force_login(user)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/accounts/verify/send/", {"next": "/notifications/"})
+    assert (response.status_code, response["Location"]) == (302, "/notifications/")
+    assert [message.to for message in mail.outbox] == [[user.email]]
+    assert client.get(verification_link(mail.outbox[0])).status_code == 200
+    assert client.post("/accounts/verify/send/", {"next": "//evil.example/"})["Location"] == "/"
+
+
+@pytest.mark.django_db
+def test_signup_with_a_mangled_invite_link_signs_up_without_it(client):
+    response = client.post("/accounts/signup/?invite=a/b", SIGNUP)
+    assert (response.status_code, response["Location"]) == (302, "/")
+    assert get_user_model().objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_signups_with_one_address_make_one_account_and_no_error():
+    """Finding: six sign-ups at once with one email gave one 302 and five 500s (IntegrityError)."""
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    from django.db import connection
+    from django.test import Client
+
+    start = Barrier(6)
+
+    def sign_up(_):
+        start.wait()
+        try:
+            return Client().post("/accounts/signup/", SIGNUP).status_code
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(6) as pool:
+        statuses = sorted(pool.map(sign_up, range(6)))
+
+    assert statuses == [200, 200, 200, 200, 200, 302]
+    assert get_user_model().objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_password_change_ends_the_api_token_and_other_sessions(client, user):
+    """Finding: after a password change the API token still worked and the same token came back."""
+    from django.test import Client
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    old_key = api.post("/api/v1/auth/token/", {"username": user.email, "password": PASSWORD}).json()["token"]
+    elsewhere = Client()
+    elsewhere.force_login(user)
+    client.force_login(user)
+
+    changed = client.post(
+        "/accounts/password_change/",
+        {"old_password": PASSWORD, "new_password1": "a-fresh-passphrase-77", "new_password2": "a-fresh-passphrase-77"},
+    )
+
+    assert changed.status_code == 302
+    assert APIClient(headers={"Authorization": f"Token {old_key}"}).get("/api/v1/me/events/").status_code == 401
+    new_key = api.post("/api/v1/auth/token/", {"username": user.email, "password": "a-fresh-passphrase-77"})
+    assert new_key.status_code == 200 and new_key.json()["token"] != old_key
+    assert elsewhere.get("/notifications/").status_code == 302  # logged out there
+    assert client.get("/notifications/").status_code == 200  # not here: Django keeps the changing session

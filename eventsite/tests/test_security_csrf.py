@@ -77,7 +77,7 @@ def world():
     objects["tickets"] = TicketFactory(event=event)
     objects["roles"] = EventRole.objects.get(event=event, user=organizer)
     invitee = UserFactory()
-    _invite, token = invite(event=event, email=invitee.email, role_name="coorganizer", invited_by=organizer)
+    objects["invites"], token = invite(event=event, email=invitee.email, role_name="coorganizer", invited_by=organizer)
     [notification] = notify(organizer, action=Notification.GENERAL, title="Hello")
     return {
         "organizer": organizer,
@@ -108,6 +108,10 @@ def urls_of(name, pattern, world):
         return [reverse(name, args=[world["invite_token"]])]
     if name == "password_reset_confirm":
         return [reverse(name, kwargs=world["reset"])]
+    if name == "verify-email":
+        from eventsite.verification import verification_token
+
+        return [reverse(name, args=[verification_token(world["organizer"])])]
     if name.startswith(("notifications:", "notification-")):
         kwargs = {"pk": world["notification"].pk} if "pk" in pattern.pattern.regex.groupindex else {}
         return [reverse(name, kwargs=kwargs)]

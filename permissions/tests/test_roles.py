@@ -4,6 +4,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from core.accounts import UNVERIFIED
 from core.tests.factories import UserFactory
 from events.tests.factories import EventFactory, TrackFactory
 from notifications.models import Notification
@@ -51,53 +52,88 @@ def test_api_create_event_with_end_before_start_is_400_and_saves_nothing(api_for
     assert EventRole.objects.count() == 0
 
 
+def invites_url(event, pk=None):
+    return f"/api/v1/events/{event.pk}/invites/" + (f"{pk}/" if pk else "")
+
+
 @pytest.mark.django_db
-def test_api_organizer_adds_changes_and_removes_a_role(api_for):
+def test_api_organizer_invites_then_changes_and_removes_a_role(api_for, client, django_capture_on_commit_callbacks):
     event = EventFactory()
-    member = UserFactory(email="Member@Example.com")
+    member = UserFactory(email="Member@Example.com", verified=True)
     track = TrackFactory(event=event)
     api = api_for(event.created_by)
 
-    created = api.post(roles_url(event), {"email": "member@example.com", "role": MODERATOR}, format="json")
+    with django_capture_on_commit_callbacks(execute=True):
+        created = api.post(invites_url(event), {"email": "member@example.com", "role": MODERATOR}, format="json")
     assert created.status_code == 201
-    assert created.json()["role"] == MODERATOR
-    assert created.json()["user"] == member.pk
-
-    changed = api.patch(
-        roles_url(event, created.json()["id"]), {"role": TRACK_ORGANIZER, "tracks": [track.pk]}, format="json"
+    assert (created.json()["email"], created.json()["role"], created.json()["state"]) == (
+        "member@example.com",
+        MODERATOR,
+        "pending",
     )
+    # Nothing is granted until the invitee accepts.
+    assert EventRole.objects.filter(event=event, user=member).count() == 0
+    client.force_login(member)
+    assert client.post(Notification.objects.get(user=member).url, {"answer": "accept"}).status_code == 302
+    role = EventRole.objects.get(event=event, user=member)
+
+    changed = api.patch(roles_url(event, role.pk), {"role": TRACK_ORGANIZER, "tracks": [track.pk]}, format="json")
     assert changed.status_code == 200
     assert (changed.json()["role"], changed.json()["tracks"]) == (TRACK_ORGANIZER, [track.pk])
 
-    assert api.delete(roles_url(event, created.json()["id"])).status_code == 204
+    assert api.delete(roles_url(event, role.pk)).status_code == 204
     assert EventRole.objects.filter(event=event, user=member).count() == 0
     assert list(Notification.objects.filter(user=member).values_list("action", flat=True)) == [
         "role_removed",
         "role_changed",
-        "role_changed",
+        "role_invite",
     ]
 
 
 @pytest.mark.django_db
-def test_api_add_unknown_email_is_400(api_for):
+def test_api_never_grants_a_role_directly(api_for):
     event = EventFactory()
+    member = UserFactory(verified=True)
     response = api_for(event.created_by).post(
-        roles_url(event), {"email": "nobody@example.com", "role": MODERATOR}, format="json"
+        roles_url(event), {"email": member.email, "role": MODERATOR}, format="json"
     )
-    assert response.status_code == 400
-    assert response.json() == {"email": ["No account uses this email; invite the person from the event's team page."]}
+    assert response.status_code == 405
+    assert EventRole.objects.filter(event=event, user=member).count() == 0
+
+
+@pytest.mark.django_db
+def test_api_invite_answers_alike_for_known_and_unknown_addresses(api_for, django_capture_on_commit_callbacks):
+    event = EventFactory(name="Summit")
+    UserFactory(email="known@example.com")
+    api = api_for(event.created_by)
+    with django_capture_on_commit_callbacks(execute=True):
+        known = api.post(invites_url(event), {"email": "known@example.com", "role": MODERATOR}, format="json")
+        unknown = api.post(invites_url(event), {"email": "nobody@example.com", "role": MODERATOR}, format="json")
+    shape = lambda answer: (answer.status_code, sorted(answer.json()), answer.json()["state"])  # noqa: E731
+    assert shape(known) == shape(unknown) == (201, sorted(known.json()), "pending")
+    # The unknown address got a sign-up link by email; the known one a notification.
+    assert [message.to for message in mail.outbox] == [["nobody@example.com"]]
+
+
+@pytest.mark.django_db
+def test_api_cancel_a_pending_invite(api_for):
+    event = EventFactory()
+    api = api_for(event.created_by)
+    created = api.post(invites_url(event), {"email": "later@example.com", "role": MODERATOR}, format="json").json()
+    assert api.delete(invites_url(event, created["id"])).status_code == 204
+    assert RoleInvite.objects.get(pk=created["id"]).state == RoleInvite.CANCELLED
+    assert api.get(invites_url(event, created["id"])).json()["state"] == "cancelled"
 
 
 @pytest.mark.django_db
 def test_api_tracks_of_another_event_are_refused(api_for):
     event, other = EventFactory(), EventFactory()
     foreign_track = TrackFactory(event=other)
-    member = UserFactory()
-    response = api_for(event.created_by).post(
-        roles_url(event), {"email": member.email, "role": MODERATOR, "tracks": [foreign_track.pk]}, format="json"
-    )
+    role = EventRoleFactory(event=event, role=MODERATOR)
+    response = api_for(event.created_by).patch(roles_url(event, role.pk), {"tracks": [foreign_track.pk]}, format="json")
     assert response.status_code == 400
     assert response.json() == {"tracks": [f'Invalid pk "{foreign_track.pk}" - object does not exist.']}
+    assert list(EventRole.objects.get(pk=role.pk).tracks.all()) == []
 
 
 @pytest.mark.django_db
@@ -110,7 +146,10 @@ def test_api_only_organizer_manages_roles(api_for):
     # The seeded matrix gives the service "team" to organizers only.
     assert api.get(roles_url(event)).status_code == 403
     new_member = UserFactory()
-    assert api.post(roles_url(event), {"email": new_member.email, "role": MODERATOR}, format="json").status_code == 403
+    assert (
+        api.post(invites_url(event), {"email": new_member.email, "role": MODERATOR}, format="json").status_code == 403
+    )
+    assert RoleInvite.objects.filter(event=event).count() == 0
     # A role one may not even read is a 404, like a missing one.
     assert api.delete(roles_url(event, organizer_role.pk)).status_code == 404
     assert sorted(EventRole.objects.filter(event=event).values_list("role__name", flat=True)) == [
@@ -173,7 +212,7 @@ def test_api_roles_list_queries_are_constant(api_for, django_assert_num_queries)
 @pytest.mark.django_db
 def test_invite_existing_user_notifies_and_accept_grants(client, django_capture_on_commit_callbacks):
     event = EventFactory()
-    invitee = UserFactory(email="guest@example.com")
+    invitee = UserFactory(email="guest@example.com", verified=True)
     with django_capture_on_commit_callbacks(execute=True):
         role_invite, token = invite(
             event=event, email="GUEST@example.com", role_name=COORGANIZER, invited_by=event.created_by
@@ -218,19 +257,29 @@ def test_invite_unknown_email_sends_signup_link_and_signup_grants_role(client, d
     token = link.split("invite=")[1].split("&")[0]
     link = link.removeprefix("http://127.0.0.1:8000")
 
-    response = client.post(
-        link,
-        {
-            "email": "new@example.com",
-            "first_name": "New",
-            "last_name": "Person",
-            "password1": "a-long-unique-passphrase",
-            "password2": "a-long-unique-passphrase",
-            "invite": token,
-        },
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            link,
+            {
+                "email": "new@example.com",
+                "first_name": "New",
+                "last_name": "Person",
+                "password1": "a-long-unique-passphrase",
+                "password2": "a-long-unique-passphrase",
+                "invite": token,
+            },
+        )
     assert response.status_code == 302
     assert response["Location"] == f"/roles/invites/{token}/"
+    # Signing up does not prove the address: the role waits for the link sent to it.
+    page = client.get(response["Location"])
+    assert page.context["unverified"] is True
+    refused = client.post(response["Location"], {"answer": "accept"})
+    assert (refused.status_code, refused.context["error"]) == (400, UNVERIFIED)
+    assert EventRole.objects.filter(event=event, user__email="new@example.com").count() == 0
+    [verification] = [message for message in mail.outbox if message.subject == "Confirm your email address"]
+    verify_link = next(line for line in verification.body.splitlines() if "/accounts/verify/" in line)
+    assert client.get(verify_link.removeprefix("http://127.0.0.1:8000")).status_code == 200
     assert client.post(response["Location"], {"answer": "accept"}).status_code == 302
     assert EventRole.objects.get(event=event, user__email="new@example.com").role.name == MODERATOR
 
@@ -307,3 +356,15 @@ def test_team_page_refuses_changes_from_moderator(client):
     assert client.get(url).status_code == 403
     assert client.post(url, {"action": "invite", "email": "x@example.com", "role": ORGANIZER}).status_code == 403
     assert RoleInvite.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_invite_email_subject_is_one_line_whatever_the_event_name(django_capture_on_commit_callbacks):
+    """Finding: an event name with CR/LF made the invite to an unknown address fail after it was saved."""
+    event = EventFactory(name="Summit\r\nBcc: everyone@example.com")
+    with django_capture_on_commit_callbacks(execute=True):
+        invite(event=event, email="new@example.com", role_name=MODERATOR, invited_by=event.created_by)
+    [message] = mail.outbox
+    assert message.subject == "Invitation: Moderator of Summit Bcc: everyone@example.com"
+    assert message.to == ["new@example.com"]
+    assert RoleInvite.objects.filter(event=event, state=RoleInvite.PENDING).count() == 1

@@ -1,0 +1,28 @@
+"""Whether an account's email address is proven: who may receive a role or accept an invite.
+
+Verification itself (the signed link, the pages) lives with the account
+pages in the project package; this is what every app asks.
+"""
+
+from django.db import transaction
+from django.utils import timezone
+
+from .models import VerifiedEmail
+
+UNVERIFIED = "Verify your email address first: follow the link we sent you (or ask for a new one)."
+
+
+def is_verified(user):
+    """Return whether the user's current email address was verified; one query."""
+    if user is None or not user.is_authenticated or not user.email:
+        return False
+    return VerifiedEmail.objects.filter(user=user, email__iexact=user.email).exists()
+
+
+@transaction.atomic
+def mark_verified(*, user, email):
+    """Record that the user proves to read ``email`` (still their address); writes VerifiedEmail; return whether."""
+    if email.lower() != (user.email or "").lower():
+        return False
+    VerifiedEmail.objects.update_or_create(user=user, defaults={"email": user.email, "verified_at": timezone.now()})
+    return True
