@@ -11,7 +11,7 @@ is read. Every feed takes the page's filters (track, room, day) and answers
 from django.conf import settings
 from django.http import Http404, HttpResponse, HttpResponseNotModified
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
@@ -46,14 +46,23 @@ class BadFilter(exceptions.APIException):
     default_code = "invalid_filter"
 
 
-def feed_schema(summary, media_type, description):
+SLUG = OpenApiParameter(
+    "slug", OpenApiTypes.STR, OpenApiParameter.PATH, pattern=r"^[-a-zA-Z0-9_]+$", description="The event's slug."
+)
+
+
+def feed_schema(operation_id, summary, media_type, description, *, extra=()):
     """The OpenAPI entry of a feed: its filters, its media type, its 400."""
-    return extend_schema(
-        tags=["schedule"],
-        summary=summary,
-        description=description,
-        parameters=FILTER_PARAMETERS,
-        responses={(200, media_type.split(";")[0]): OpenApiTypes.STR, 400: BAD_FILTER},
+    body = OpenApiTypes.OBJECT if media_type == JSON else OpenApiTypes.STR
+    return extend_schema_view(
+        get=extend_schema(
+            operation_id=operation_id,
+            tags=["schedule"],
+            summary=summary,
+            description=description,
+            parameters=[SLUG, *extra, *FILTER_PARAMETERS],
+            responses={(200, media_type.split(";")[0]): body, 400: BAD_FILTER},
+        )
     )
 
 
@@ -105,7 +114,9 @@ class ScheduleFeedView(ConditionalBase, EventScopedViewMixin, APIView):
         raise NotImplementedError
 
 
-@feed_schema("The schedule as iCalendar", ICAL, "Subscribe to it: stable UIDs, SEQUENCE, STATUS:CANCELLED.")
+@feed_schema(
+    "schedule_ical", "The schedule as iCalendar", ICAL, "Subscribe to it: stable UIDs, SEQUENCE, STATUS:CANCELLED."
+)
 class ScheduleICalView(ScheduleFeedView):
     content_type, name = ICAL, "ical"
 
@@ -113,7 +124,7 @@ class ScheduleICalView(ScheduleFeedView):
         return ical.calendar(schedule, name=schedule.event.name)
 
 
-@feed_schema("The schedule as frab XML", XML, "Valid against the c3voc schedule.xml.xsd.")
+@feed_schema("schedule_frab_xml", "The schedule as frab XML", XML, "Valid against the c3voc schedule.xml.xsd.")
 class ScheduleXMLView(ScheduleFeedView):
     content_type, name = XML, "frab-xml"
 
@@ -121,7 +132,7 @@ class ScheduleXMLView(ScheduleFeedView):
         return frab.frab_xml(schedule, counters)
 
 
-@feed_schema("The schedule as frab JSON", JSON, "Valid against the c3voc schedule.json schema.")
+@feed_schema("schedule_frab_json", "The schedule as frab JSON", JSON, "Valid against the c3voc schedule.json schema.")
 class ScheduleFrabJSONView(ScheduleFeedView):
     content_type, name = JSON, "frab-json"
 
@@ -129,7 +140,12 @@ class ScheduleFrabJSONView(ScheduleFeedView):
         return frab.frab_json(schedule, counters)
 
 
-@feed_schema("The schedule as plain JSON", JSON, "Days, tracks, rooms and sessions: what the schedule page shows.")
+@feed_schema(
+    "schedule_data",
+    "The schedule as plain JSON",
+    JSON,
+    "Days, tracks, rooms and sessions: what the schedule page shows.",
+)
 class ScheduleDataView(ScheduleFeedView):
     content_type, name = JSON, "plain-json"
 
@@ -137,7 +153,13 @@ class ScheduleDataView(ScheduleFeedView):
         return plain.schedule_json(schedule, counters)
 
 
-@feed_schema("One session as iCalendar", ICAL, "The session alone, with the UID it has in the schedule's feed.")
+@feed_schema(
+    "session_ical",
+    "One session as iCalendar",
+    ICAL,
+    "The session alone, with the UID it has in the schedule's feed.",
+    extra=[OpenApiParameter("session_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="A public session.")],
+)
 class SessionICalView(ScheduleFeedView):
     content_type, name = ICAL, "session-ical"
 
@@ -156,9 +178,11 @@ class SessionICalView(ScheduleFeedView):
 
 
 @feed_schema(
+    "personal_schedule_ical",
     "A visitor's personal schedule as iCalendar",
     ICAL,
     "The starred sessions behind an unguessable token (POST /e/{slug}/schedule/my/ makes one); 404 once revoked.",
+    extra=[OpenApiParameter("token", OpenApiTypes.STR, OpenApiParameter.PATH, pattern=r"^[-a-zA-Z0-9_]+$")],
 )
 class PersonalICalView(ScheduleFeedView):
     content_type, name = ICAL, "personal-ical"

@@ -251,6 +251,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Events and sessions both have a "state", with different choices: name each set.
+    "ENUM_NAME_OVERRIDES": {
+        "EventStateEnum": "events.models.Event.STATES",
+        "SessionStateEnum": "events.models.Session.STATES",
+    },
 }
 
 # Uploads: the background image limits (bytes and decoded pixels).
