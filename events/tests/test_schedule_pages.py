@@ -37,8 +37,8 @@ def test_schedule_page_lists_public_sessions_by_local_day(client):
         "2030-10-27": ["Night owls", "Hallway track"],
     }
     assert "Secret draft" not in html
-    assert "01:30–03:30" in html  # the night owls, in the event's time on both sides of the change
-    assert "23:30–01:00" in html  # the late party, across midnight
+    assert "01:30\u201303:30" in html  # the night owls, in the event's time on both sides of the change
+    assert "23:30\u201301:00" in html  # the late party, across midnight
     assert f'data-ws-path="/ws/events/{world.event.pk}/"' in html
     assert '<script src="/static/js/schedule.js" defer></script>' in html
 
