@@ -33,7 +33,11 @@ def test_a_moved_session_shows_without_a_reload(page, daphne):
 
     response = requests.patch(
         daphne.url(f"/api/v1/events/{world.event.pk}/sessions/{world.workshop.pk}/"),
-        json={"title": "Workshop (moved)", "starts_at": berlin(25, 14).isoformat(), "ends_at": berlin(25, 15).isoformat()},
+        json={
+            "title": "Workshop (moved)",
+            "starts_at": berlin(25, 14).isoformat(),
+            "ends_at": berlin(25, 15).isoformat(),
+        },
         headers={"Authorization": f"Token {token}"},
         timeout=30,
     )
