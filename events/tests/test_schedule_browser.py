@@ -93,3 +93,22 @@ def test_schedule_page_filters_stars_and_subscribes(page, live_server, settings)
     page.get_by_role("button", name="Revoke this feed").click()
     page.locator("#personal-feed-result").wait_for(state="hidden")
     assert page.request.get(feed_url).status == 404
+
+
+def test_a_visitor_abroad_switches_to_their_own_time(browser, live_server):
+    world = dst_conference()
+    context = browser.new_context(timezone_id="America/New_York")
+    try:
+        page = context.new_page()
+        page.goto(live_server.url + reverse("public:schedule", args=[world.event.slug]))
+        page.wait_for_selector("#schedule.is-rendered")
+        opening = page.locator(f'.schedule-session[data-session-id="{world.opening.pk}"] .schedule-time')
+        assert opening.inner_text() == "09:00\u201310:00"  # the event's time first
+        page.locator("#schedule-zone").select_option("America/New_York")
+        assert opening.inner_text() == "03:00\u201304:00"
+        assert page.locator("#schedule-zone-label").inner_text() == "America/New_York"
+        page.reload()  # the choice is remembered
+        page.wait_for_selector("#schedule.is-rendered")
+        assert opening.inner_text() == "03:00\u201304:00"
+    finally:
+        context.close()
