@@ -1,7 +1,7 @@
 """API-wide pieces: the exception handler that keeps every error JSON."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import exceptions, pagination, status
+from rest_framework import exceptions, negotiation, pagination, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -24,6 +24,20 @@ class PageNumberPagination(pagination.PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+
+class FirstRendererNegotiation(negotiation.BaseContentNegotiation):
+    """Answer with the view's first renderer whatever the Accept header says.
+
+    For views that return their own bytes (calendar feeds, XML): clients send
+    ``Accept: text/calendar`` or worse, and a 406 would help none of them.
+    """
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
 
 
 def exception_handler(exc, context):

@@ -15,7 +15,7 @@ import hashlib
 from django.db import transaction
 from django.db.models import F
 from django.utils.cache import patch_vary_headers
-from django.utils.http import parse_etags
+from django.utils.http import http_date, parse_etags, parse_http_date_safe
 from rest_framework import status
 from rest_framework.response import Response
 
@@ -40,6 +40,24 @@ def none_match(request, etag):
         return False
     tags = parse_etags(header)
     return tags == ["*"] or _opaque(etag) in {_opaque(tag) for tag in tags}
+
+
+def is_fresh(request, etag, last_modified=None):
+    """Whether a GET may be answered 304: If-None-Match decides when sent, else If-Modified-Since (RFC 9110 13.2.2)."""
+    if request.headers.get("If-None-Match"):
+        return none_match(request, etag)
+    since = parse_http_date_safe(request.headers.get("If-Modified-Since", ""))
+    return since is not None and last_modified is not None and int(last_modified.timestamp()) <= since
+
+
+def set_validators(response, etag, last_modified=None, *, cache_control=None):
+    """Give a response (a 200 or its 304) its ETag, Last-Modified and Cache-Control."""
+    response["ETag"] = etag
+    if last_modified is not None:
+        response["Last-Modified"] = http_date(last_modified.timestamp())
+    if cache_control:
+        response["Cache-Control"] = cache_control
+    return response
 
 
 def check_if_match(request, current_etag):

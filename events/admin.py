@@ -28,7 +28,7 @@ class ServiceAdmin(EventScopedAdmin):
 
 for model, columns in [
     (Track, ["name", "event"]),
-    (Session, ["title", "event", "starts_at"]),
+    (Session, ["title", "state", "event", "starts_at"]),
     (Speaker, ["name", "event"]),
     (Sponsor, ["name", "level", "event"]),
     (Microlocation, ["name", "event"]),

@@ -90,11 +90,17 @@ class SessionViewSet(EventScopedViewSet):
         "microlocation": ["exact"],
         "speakers": ["exact"],
         "starts_at": ["gte", "lte"],
+        "state": ["exact"],
     }
     ordering_fields = ["starts_at", "title", "id"]
 
     def get_queryset(self):
-        return super().get_queryset().prefetch_related("speakers")
+        queryset = super().get_queryset().prefetch_related("speakers")
+        if not self.for_schema_only and self.reads_publicly():
+            # The public reads confirmed and cancelled sessions; the team (a read grant) sees drafts too.
+            # The ETag already differs between the two (etag_variant: "public" / "member").
+            queryset = queryset.filter(state__in=Session.PUBLIC_STATES)
+        return queryset
 
 
 class SpeakerViewSet(EventScopedViewSet):

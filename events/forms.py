@@ -48,7 +48,7 @@ class TrackForm(EventScopedForm):
 class SessionForm(EventScopedForm):
     class Meta:
         model = Session
-        fields = ["title", "abstract", "track", "microlocation", "speakers", "starts_at", "ends_at"]
+        fields = ["title", "abstract", "state", "track", "microlocation", "speakers", "starts_at", "ends_at"]
         widgets = {"starts_at": DateTimeInput(), "ends_at": DateTimeInput()}
 
 

@@ -146,6 +146,11 @@ class Sponsor(EventService):
 
 
 class Session(EventService):
+    DRAFT, CONFIRMED, CANCELLED = "draft", "confirmed", "cancelled"
+    STATES = [(DRAFT, "Draft"), (CONFIRMED, "Confirmed"), (CANCELLED, "Cancelled")]
+    # What the public sees of a published event: confirmed sessions, and cancelled ones marked as such.
+    PUBLIC_STATES = (CONFIRMED, CANCELLED)
+
     title = models.CharField(max_length=200)
     abstract = models.TextField(blank=True)
     track = models.ForeignKey(Track, on_delete=models.SET_NULL, null=True, blank=True, related_name="sessions")
@@ -155,9 +160,19 @@ class Session(EventService):
     speakers = models.ManyToManyField(Speaker, blank=True, related_name="sessions")
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
+    state = models.CharField(
+        max_length=10,
+        choices=STATES,
+        default=DRAFT,
+        help_text="Only confirmed and cancelled sessions of a published event are public.",
+    )
+    # The feeds' LAST-MODIFIED and DTSTAMP (calendar clients compare them with SEQUENCE).
+    updated_at = models.DateTimeField(auto_now=True)
 
     version_list, service = "sessions", "session"
     track_attname = "track_id"
+    # Draft sessions are the team's: their edits leave what the public observes alone.
+    public_rows = {"state": PUBLIC_STATES}
 
     class Meta:
         ordering = ["starts_at", "id"]
@@ -165,6 +180,10 @@ class Session(EventService):
 
     def __str__(self):
         return self.title
+
+    @property
+    def is_cancelled(self):
+        return self.state == self.CANCELLED
 
     def clean(self):
         errors = {}
@@ -180,3 +199,23 @@ class Session(EventService):
             errors["microlocation"] = "This microlocation belongs to another event."
         if errors:
             raise ValidationError(errors)
+
+
+class PersonalSchedule(models.Model):
+    """A visitor's starred sessions as a subscribable feed; found by the hash of its token, never the token.
+
+    No account is needed: the token in the feed's URL is the credential.
+    Deleting the row revokes the feed (its URL answers 404 from then on).
+    """
+
+    MAX_SESSIONS = 200
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="personal_schedules")
+    token_hash = models.CharField(max_length=64, unique=True)
+    sessions = models.ManyToManyField(Session, related_name="personal_schedules")
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Moves when the visitor changes the set of sessions: part of the feed's ETag and Last-Modified.
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"Personal schedule {self.pk} of {self.event}"

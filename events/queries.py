@@ -2,9 +2,9 @@
 
 from django.db.models import Prefetch
 
-from permissions.models import EventRole
+from permissions.models import EventRole, hash_token
 
-from .models import Event
+from .models import Event, PersonalSchedule
 
 
 def published_events():
@@ -22,3 +22,10 @@ def events_of_user(user):
             Prefetch("roles", queryset=EventRole.objects.filter(user=user).select_related("role"), to_attr="my_roles")
         )
     )
+
+
+def personal_schedule(event, token):
+    """Return the event's personal schedule with this token, or None (a revoked or made-up token)."""
+    if not token or len(token) > 100:
+        return None
+    return PersonalSchedule.objects.filter(event=event, token_hash=hash_token(token)).first()

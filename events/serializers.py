@@ -1,15 +1,34 @@
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.images import ImageRefused
+from core.links import absolute_url
 from core.serializers import EventOwnedSerializer, ModelCleanMixin
 from core.versioning import event_resources
 
 from .models import Event, Microlocation, Session, Speaker, Sponsor, Track
 from .sponsors import clean_logo
 
+# The event's public addresses: its page, the schedule and every feed (docs/schedule.md).
+EVENT_LINKS = {
+    "public_page": "public:event",
+    "schedule": "public:schedule",
+    "schedule_data": "public:schedule-data",
+    "schedule_ics": "public:schedule-ics",
+    "schedule_frab_xml": "public:schedule-xml",
+    "schedule_frab_json": "public:schedule-json",
+}
+EventLinksSerializer = type(
+    "EventLinksSerializer",
+    (serializers.Serializer,),
+    {name: serializers.URLField(read_only=True) for name in EVENT_LINKS},
+)
+
 
 class EventSerializer(ModelCleanMixin, serializers.ModelSerializer):
     background_url = serializers.SerializerMethodField()
+    links = serializers.SerializerMethodField()
     slug = serializers.SlugField(required=False, max_length=100)
 
     class Meta:
@@ -25,6 +44,7 @@ class EventSerializer(ModelCleanMixin, serializers.ModelSerializer):
             "timezone",
             "state",
             "background_url",
+            "links",
             "version",
             "created_at",
             "updated_at",
@@ -33,6 +53,11 @@ class EventSerializer(ModelCleanMixin, serializers.ModelSerializer):
 
     def get_background_url(self, event) -> str | None:
         return event.background.url if event.background else None
+
+    @extend_schema_field(EventLinksSerializer)
+    def get_links(self, event):
+        """Absolute addresses of the event's public page, schedule and feeds (public once it is published)."""
+        return {name: absolute_url(reverse(url_name, args=[event.slug])) for name, url_name in EVENT_LINKS.items()}
 
     def validate_slug(self, value):
         queryset = Event.objects.filter(slug=value)
@@ -106,6 +131,7 @@ class SessionSerializer(EventOwnedSerializer):
             "speakers",
             "starts_at",
             "ends_at",
+            "state",
             "version",
         ]
         read_only_fields = ["version"]

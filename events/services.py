@@ -1,17 +1,20 @@
 """Verbs on events: each a keyword-only function whose docstring names its side effects."""
 
+import secrets
 import uuid
 from functools import partial
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.html import format_html
 from django.utils.text import slugify
 
+from permissions.models import hash_token
 from permissions.names import ORGANIZER
 from permissions.services import grant_role
 
 from . import background
-from .models import Event
+from .models import Event, PersonalSchedule, Session
 
 
 def unique_slug(name, *, exclude_pk=None):
@@ -93,3 +96,46 @@ def _point_background_at(event, name):
     except BaseException:
         event.background, event.version = old_name, old_version
         raise
+
+
+def _public_sessions_of(event, session_ids):
+    """Return the event's public sessions with these ids; raise ValidationError naming any other id."""
+    limit = PersonalSchedule.MAX_SESSIONS
+    if not isinstance(session_ids, list) or not all(type(value) is int for value in session_ids):
+        raise ValidationError({"sessions": "Send the sessions as a list of session ids."}, code="invalid")
+    wanted = set(session_ids)
+    if not 0 < len(wanted) <= limit:
+        raise ValidationError({"sessions": f"A personal schedule holds 1 to {limit} sessions."}, code="invalid")
+    found = list(Session.objects.filter(event=event, state__in=Session.PUBLIC_STATES, pk__in=wanted))
+    missing = sorted(wanted - {session.pk for session in found})
+    if missing:
+        names = ", ".join(map(str, missing))
+        raise ValidationError({"sessions": f"This event has no public session {names}."}, code="invalid")
+    return found
+
+
+def create_personal_schedule(*, event, session_ids):
+    """Store a visitor's starred sessions as a feed; returns (token, schedule). Writes PersonalSchedule.
+
+    The token is returned once: only its hash is stored.
+    """
+    sessions = _public_sessions_of(event, session_ids)
+    token = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        personal = PersonalSchedule.objects.create(event=event, token_hash=hash_token(token))
+        personal.sessions.set(sessions)
+    return token, personal
+
+
+def update_personal_schedule(*, personal, session_ids):
+    """Replace the sessions of a personal schedule; writes it (its feed's ETag moves)."""
+    sessions = _public_sessions_of(personal.event, session_ids)
+    with transaction.atomic():
+        personal.sessions.set(sessions)
+        personal.save(update_fields=["updated_at"])
+    return personal
+
+
+def revoke_personal_schedule(*, personal):
+    """Delete a personal schedule: its feed answers 404 from now on."""
+    personal.delete()

@@ -15,6 +15,7 @@ from permissions.names import CREATE, DELETE, READ, TRACK_SCOPED_SERVICES, UPDAT
 
 from . import forms, wizard_views
 from .models import Microlocation, Session, Speaker, Sponsor, Track
+from .schedule import public_sessions
 
 
 @login_required
@@ -32,7 +33,7 @@ class PublicEventView(EventPermissionMixin, generic.TemplateView):
     def get_context_data(self, **kwargs):
         event = self.event
         return super().get_context_data(
-            sessions=event.sessions.select_related("track", "microlocation").prefetch_related("speakers"),
+            sessions=public_sessions(event).select_related("track", "microlocation").prefetch_related("speakers"),
             sponsors=event.sponsors.all(),
             tickets=event.tickets.on_sale(event=event),
             **kwargs,
@@ -93,7 +94,7 @@ SERVICE_PAGES = {
     page.model.version_list: page
     for page in [
         ServicePage(Track, forms.TrackForm, "Tracks", ["name", "location"]),
-        ServicePage(Session, forms.SessionForm, "Sessions", ["title", "track", "starts_at"]),
+        ServicePage(Session, forms.SessionForm, "Sessions", ["title", "state", "track", "starts_at"]),
         ServicePage(Speaker, forms.SpeakerForm, "Speakers", ["name", "organisation"]),
         ServicePage(Sponsor, forms.SponsorForm, "Sponsors", ["name", "level"]),
         ServicePage(Microlocation, forms.MicrolocationForm, "Microlocations", ["name", "floor"]),

@@ -251,9 +251,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    # Two models have a "state": each enum gets a name of its own.
+    # Events, sessions and invites each have a "state", with different choices: name each set.
     "ENUM_NAME_OVERRIDES": {
         "EventStateEnum": "events.models.Event.STATES",
+        "SessionStateEnum": "events.models.Session.STATES",
         "InviteStateEnum": "permissions.models.RoleInvite.STATES",
     },
 }

@@ -15,9 +15,9 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from core.conditional import ConditionalMixin
-from core.versioning import counter_key, read_counters
+from core.versioning import event_resources, read_counters
 
-from .engine import load_event, permissions_for, site_permissions
+from .engine import load_event, load_event_by_slug, permissions_for, site_permissions
 from .names import CREATE, DELETE, READ, TRACK_SCOPED_SERVICES, UPDATE, check_operation, check_service
 
 METHOD_OPERATIONS = {
@@ -60,6 +60,8 @@ class EventScopedViewMixin:
     service = None
     public_read = True
     event_url_kwarg = "event_pk"
+    # Public pages of an event name it by slug (/e/<slug>/...): set this to the URL kwarg holding it.
+    event_slug_kwarg = None
     operations = {}
 
     def __init_subclass__(cls, **kwargs):
@@ -76,12 +78,15 @@ class EventScopedViewMixin:
 
     @property
     def has_event(self):
-        return self.event_url_kwarg in self.kwargs
+        return (self.event_slug_kwarg or self.event_url_kwarg) in self.kwargs
 
     @cached_property
     def event(self):
         """The event of the URL, read once with the user's permissions; 404 when there is none."""
-        event = load_event(self.request.user, self.kwargs[self.event_url_kwarg])
+        if self.event_slug_kwarg:
+            event = load_event_by_slug(self.request.user, self.kwargs[self.event_slug_kwarg])
+        else:
+            event = load_event(self.request.user, self.kwargs[self.event_url_kwarg])
         if event is None:
             raise Http404("No such event.")
         return event
@@ -202,7 +207,8 @@ class EventScopedViewSet(ConditionalMixin, EventScopedViewMixin, viewsets.ModelV
         return ("member", None if limit is None else tuple(sorted(limit)), tuple(hidden))
 
     def list_etag_parts(self):
-        key = counter_key("event", self.event.pk, self.model.version_list)
+        # Public readers' ETags follow the public counter where the list has private rows (hidden, draft).
+        key = event_resources()[self.model.version_list].key(self.event.pk, public=self.reads_publicly())
         return tuple(read_counters([key]).values())
 
     def perform_create(self, serializer):

@@ -184,7 +184,7 @@ def test_socket_on_a_receives_notification_caused_on_b(stack, settings):
         token = json.loads(body)["token"]
         response, body = api_on_b.request(
             "POST",
-            f"/api/v1/events/{event.pk}/roles/",
+            f"/api/v1/events/{event.pk}/invites/",
             json.dumps({"email": "invitee@example.com", "role": "coorganizer"}),
             {"Content-Type": "application/json", "Authorization": f"Token {token}"},
         )
@@ -193,10 +193,10 @@ def test_socket_on_a_receives_notification_caused_on_b(stack, settings):
         pushed = json.loads(socket_on_a.recv(timeout=10))
         assert pushed["type"] == "notification"
         assert pushed["unread_count"] == 1
-        assert pushed["notification"]["title"] == "You are now Co-organizer of Nginx Conf"
+        assert pushed["notification"]["title"] == "Invitation: Co-organizer of Nginx Conf"
 
-    access = read_access_log(stack, until=f"/api/v1/events/{event.pk}/roles/")
-    assert f'POST /api/v1/events/{event.pk}/roles/ HTTP/1.1" 201' in access
+    access = read_access_log(stack, until=f"/api/v1/events/{event.pk}/invites/")
+    assert f'POST /api/v1/events/{event.pk}/invites/ HTTP/1.1" 201' in access
 
 
 def test_static_files_come_from_nginx(stack):

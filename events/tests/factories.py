@@ -73,5 +73,7 @@ class SessionFactory(factory.django.DjangoModelFactory):
 
     event = factory.SubFactory(EventFactory)
     title = factory.Sequence(lambda n: f"Session {n}")
+    # Public by default, as every session was before sessions had a state; drafts are asked for.
+    state = Session.CONFIRMED
     starts_at = factory.LazyAttribute(lambda session: session.event.starts_at + timedelta(hours=1))
     ends_at = factory.LazyAttribute(lambda session: session.starts_at + timedelta(hours=1))

@@ -19,7 +19,8 @@ from django.conf import global_settings
 from core.tests.factories import UserFactory
 from core.tests.live import daphne_env
 from core.tests.processes import Daphne
-from events.models import Event
+from events.models import Event, Session
+from events.services import create_personal_schedule
 from events.tests.factories import (
     EventFactory,
     MicrolocationFactory,
@@ -91,7 +92,12 @@ def seed_organizer_world():
 def config(event, targets):
     """Return schemathesis.toml: the checks, and every path parameter pointing at a real object."""
     checks = "".join(f"{check}.enabled = true\n" for check in CHECKS)
-    sections = [f'[checks]\nenabled = false\n{checks}\n[parameters]\n"path.event_pk" = {event.pk}\n']
+    # The public schedule's feeds (/e/{slug}/...) get the event's slug, a public session and a personal
+    # feed's token: a made-up slug would stop at the URL resolver, before the filters are reached.
+    session = Session.objects.filter(event=event, state=Session.CONFIRMED).first()
+    token, _personal = create_personal_schedule(event=event, session_ids=[session.pk])
+    schedule = f'"path.slug" = "{event.slug}"\n"path.session_id" = {session.pk}\n"path.token" = "{token}"\n'
+    sections = [f'[checks]\nenabled = false\n{checks}\n[parameters]\n"path.event_pk" = {event.pk}\n{schedule}']
     for path, by_method in targets.items():
         for methods, pk in by_method.items():
             sections.append(

@@ -17,7 +17,8 @@ from django.utils.http import urlsafe_base64_encode
 
 from core.models import VersionCounter
 from core.tests.factories import UserFactory
-from events.models import Event
+from events.models import Event, PersonalSchedule
+from events.services import create_personal_schedule
 from events.tests.factories import (
     EventFactory,
     MicrolocationFactory,
@@ -79,7 +80,9 @@ def world():
     invitee = UserFactory()
     objects["invites"], token = invite(event=event, email=invitee.email, role_name="coorganizer", invited_by=organizer)
     [notification] = notify(organizer, action=Notification.GENERAL, title="Hello")
+    personal_token, _personal = create_personal_schedule(event=event, session_ids=[objects["sessions"].pk])
     return {
+        "personal_token": personal_token,
         "organizer": organizer,
         "event": event,
         "objects": objects,
@@ -102,8 +105,16 @@ def urls_of(name, pattern, world):
         return [reverse(name, args=[event.pk, kind]) for kind in SERVICE_FACTORIES]
     if name in ("events:service-edit", "events:service-delete"):
         return [reverse(name, args=[event.pk, kind, objects[kind].pk]) for kind in SERVICE_FACTORIES]
-    if name == "public:event":
-        return [reverse(name, args=[event.slug])]
+    if name.startswith("public:"):
+        values = {
+            "slug": event.slug,
+            "session_id": objects["sessions"].pk,
+            "speaker_id": objects["speakers"].pk,
+            "token": world["personal_token"],
+        }
+        # The slug belongs to the including pattern (/e/<slug>/), the rest to the page's own.
+        own = {key: values[key] for key in pattern.pattern.regex.groupindex}
+        return [reverse(name, kwargs={"slug": event.slug, **own})]
     if name == "permissions:invite-respond":
         return [reverse(name, args=[world["invite_token"]])]
     if name == "password_reset_confirm":
@@ -141,13 +152,14 @@ def is_refused(name, response):
 
 
 def state(world):
-    """What a forged request could change: counters, events, roles, invites, unread notifications."""
+    """What a forged request could change: counters, events, roles, invites, unread notifications, personal feeds."""
     return (
         sorted(VersionCounter.objects.values_list("key", "value")),
         Event.objects.count(),
         EventRole.objects.count(),
         sorted(RoleInvite.objects.values_list("pk", "state")),
         Notification.objects.filter(has_read=False).count(),
+        sorted(PersonalSchedule.objects.values_list("pk", "updated_at")),
     )
 
 

@@ -26,11 +26,11 @@ pytestmark = [pytest.mark.django_db, pytest.mark.security]
 PUBLIC_FIELDS = {
     "events/{event}/": {
         "id", "name", "slug", "description", "location", "starts_at", "ends_at", "timezone", "state",
-        "background_url", "version", "created_at", "updated_at",
+        "background_url", "version", "created_at", "updated_at", "links",
     },
     "tracks/": {"id", "name", "description", "color", "location", "version"},
     "sessions/": {
-        "id", "title", "abstract", "track", "microlocation", "speakers", "starts_at", "ends_at", "version",
+        "id", "title", "abstract", "track", "microlocation", "speakers", "starts_at", "ends_at", "state", "version",
     },
     "speakers/": {"id", "name", "bio", "organisation", "version"},
     "sponsors/": {"id", "name", "url", "level", "logo", "version"},

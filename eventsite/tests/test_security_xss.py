@@ -21,6 +21,7 @@ from events.models import Event
 from events.services import publish_event
 from notifications.models import Notification
 from notifications.services import notify
+from permissions.tests.factories import EventRoleFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.security]
 
@@ -167,8 +168,11 @@ def stored_corpus(organizer):
         assert [response.status_code for response in responses] == [201] * 6, [r.data for r in responses]
         event = Event.objects.get(pk=created.data["id"])
         # Publishing notifies the team; the event name goes into that notification's HTML.
-        teammate = UserFactory()
-        api.post(f"{base}/roles/", {"email": teammate.email, "role": "coorganizer"}, format="json")
+        # The invite's notification carries the event name too; the teammate joins as an invitee would.
+        teammate = UserFactory(verified=True)
+        invited = api.post(f"{base}/invites/", {"email": teammate.email, "role": "coorganizer"}, format="json")
+        assert invited.status_code == 201, invited.data
+        EventRoleFactory(user=teammate, event=event, role="coorganizer")
         publish_event(event=event, by=teammate)
         notify(organizer, action=Notification.GENERAL, title=payload, message=payload, url="/events/")
         events.append(event)

@@ -59,7 +59,7 @@ def grant(daphne, token, event, email):
     """Give the user a role through the API on daphne: its notify() pushes after commit."""
     started = time.monotonic()
     response = requests.post(
-        daphne.url(f"/api/v1/events/{event.pk}/roles/"),
+        daphne.url(f"/api/v1/events/{event.pk}/invites/"),
         json={"email": email, "role": "coorganizer"},
         headers={"Authorization": f"Token {token}"},
         timeout=30,
@@ -77,7 +77,7 @@ def test_notifications_made_while_redis_is_down_reach_the_user_on_reconnect(daph
         assert receive(socket)["unread_count"] == 0
         response, _ = grant(daphne, token, events[0], user.email)
         assert response.status_code == 201
-        assert receive(socket)["notification"]["title"] == "You are now Co-organizer of Conf 0"
+        assert receive(socket)["notification"]["title"] == "Invitation: Co-organizer of Conf 0"
 
         redis.stop()
 
@@ -101,15 +101,15 @@ def test_notifications_made_while_redis_is_down_reach_the_user_on_reconnect(daph
         assert snapshot["unread_count"] == 3
         assert [n["title"] for n in snapshot["notifications"]] == [
             "Written while Redis was down",
-            "You are now Co-organizer of Conf 1",
-            "You are now Co-organizer of Conf 0",
+            "Invitation: Co-organizer of Conf 1",
+            "Invitation: Co-organizer of Conf 0",
         ]
         # Live pushes work again: daphne's channel layer reconnected to the restarted Redis.
         response, _ = grant(daphne, token, events[2], user.email)
         assert response.status_code == 201
         pushed = receive(socket)
         assert (pushed["type"], pushed["unread_count"]) == ("notification", 4)
-        assert pushed["notification"]["title"] == "You are now Co-organizer of Conf 2"
+        assert pushed["notification"]["title"] == "Invitation: Co-organizer of Conf 2"
 
     assert Notification.objects.filter(user=user).count() == 4
     assert "Could not push" in daphne.log_text()

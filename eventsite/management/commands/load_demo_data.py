@@ -75,19 +75,7 @@ class Command(BaseCommand):
             timezone="UTC",
         )
         if not Track.objects.filter(event=conference).exists():
-            main = Track.objects.create(event=conference, name="Main track", color="#0d6efd")
-            Track.objects.create(event=conference, name="Workshops", color="#198754")
-            room = Microlocation.objects.create(event=conference, name="Hall A", floor=0)
-            speaker = Speaker.objects.create(event=conference, name="Grace Hopper", organisation="Navy")
-            session = Session.objects.create(
-                event=conference,
-                title="Keynote",
-                track=main,
-                microlocation=room,
-                starts_at=start + timedelta(hours=1),
-                ends_at=start + timedelta(hours=2),
-            )
-            session.speakers.add(speaker)
+            self._schedule(conference, start)
         if not Ticket.objects.filter(event=conference).exists():
             Ticket.objects.bulk_create(
                 [
@@ -107,6 +95,41 @@ class Command(BaseCommand):
             conference.state = Event.PUBLISHED
             conference.save()
         self.stdout.write(self.style.SUCCESS(f"Demo data ready: {len(users)} users, 2 events (password {PASSWORD})."))
+
+    def _schedule(self, conference, start):
+        """Tracks, rooms, speakers and a two-day schedule: one session cancelled, one still a draft."""
+        main = Track.objects.create(event=conference, name="Main track", color="#0d6efd")
+        workshops = Track.objects.create(event=conference, name="Workshops", color="#198754")
+        hall = Microlocation.objects.create(event=conference, name="Hall A", floor=0)
+        lab = Microlocation.objects.create(event=conference, name="Lab", floor=1)
+        grace = Speaker.objects.create(event=conference, name="Grace Hopper", organisation="Navy")
+        linus = Speaker.objects.create(event=conference, name="Linus Torvalds", organisation="Linux Foundation")
+        ada = Speaker.objects.create(event=conference, name="Ada Lovelace", bio="Wrote the first program.")
+        plan = [
+            # title, track, room, hours after the start, length in minutes, speakers, state
+            ("Keynote", main, hall, 1, 60, [grace], Session.CONFIRMED),
+            ("Kernel maintainership", main, hall, 2.5, 45, [linus], Session.CONFIRMED),
+            ("Writing your first patch", workshops, lab, 2, 120, [linus], Session.CONFIRMED),
+            ("Analytical engines", main, hall, 4, 45, [ada], Session.CANCELLED),
+            ("Compilers for everyone", workshops, lab, 5, 90, [grace], Session.CONFIRMED),
+            ("Lightning talks", main, hall, 24, 60, [], Session.CONFIRMED),
+            ("Packaging clinic", workshops, lab, 25, 90, [ada, linus], Session.CONFIRMED),
+            ("Closing", main, hall, 27, 30, [grace], Session.CONFIRMED),
+            ("Secret surprise", main, hall, 28, 30, [], Session.DRAFT),
+        ]
+        for title, track, room, hours, minutes, speakers, state in plan:
+            starts = start + timedelta(hours=hours)
+            session = Session.objects.create(
+                event=conference,
+                title=title,
+                abstract=f"What {title.lower()} is about.",
+                track=track,
+                microlocation=room,
+                starts_at=starts,
+                ends_at=starts + timedelta(minutes=minutes),
+                state=state,
+            )
+            session.speakers.set(speakers)
 
     def _event(self, user, slug, **fields):
         event = Event.objects.filter(slug=slug).first()
