@@ -1,7 +1,9 @@
-"""A lost database answers 503 (JSON under /api/, a short page elsewhere), never a 500 traceback."""
+"""Middleware of our own: a lost database answers 503 (never a 500 traceback); the Permissions-Policy header."""
 
 import logging
 
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
@@ -32,4 +34,28 @@ class DatabaseUnavailableMiddleware(MiddlewareMixin):
             response = HttpResponse(render_to_string("503.html"), status=503)
         response["Retry-After"] = str(RETRY_AFTER)
         response["Cache-Control"] = "no-store"
+        return response
+
+
+class PermissionsPolicyMiddleware:
+    """Send the Permissions-Policy header (settings.PERMISSIONS_POLICY): this site uses no camera, microphone, ..."""
+
+    sync_capable = async_capable = True
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.policy = settings.PERMISSIONS_POLICY
+        if iscoroutinefunction(get_response):
+            markcoroutinefunction(self)
+
+    def __call__(self, request):
+        if iscoroutinefunction(self):
+            return self._acall(request)
+        response = self.get_response(request)
+        response.setdefault("Permissions-Policy", self.policy)
+        return response
+
+    async def _acall(self, request):
+        response = await self.get_response(request)
+        response.setdefault("Permissions-Policy", self.policy)
         return response

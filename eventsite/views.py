@@ -3,6 +3,7 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError, transaction
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
@@ -11,6 +12,12 @@ from events.queries import events_of_user, published_events
 
 from .forms import SignupForm, is_invite_token
 from .verification import send_verification_email, verify
+
+
+@require_GET
+def favicon(request):
+    """Send clients that ask for /favicon.ico (without reading the page's <link rel="icon">) to the icon."""
+    return redirect(static("img/favicon.svg"), permanent=True)
 
 
 @require_GET

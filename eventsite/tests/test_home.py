@@ -53,3 +53,9 @@ def test_public_page_lives_at_e_slug_and_the_old_address_redirects(client):
     assert client.get("/e/summit/").status_code == 200
     old = client.get("/events/e/summit/")
     assert (old.status_code, old["Location"]) == (301, "/e/summit/")
+
+
+def test_favicon_is_served_from_the_static_files(client):
+    response = client.get("/favicon.ico")
+    assert (response.status_code, response["Location"]) == (301, "/static/img/favicon.svg")
+    assert 'rel="icon" href="/static/img/favicon.svg"' in client.get("/accounts/login/").content.decode()

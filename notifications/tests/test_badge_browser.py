@@ -1,0 +1,48 @@
+"""The live badge in a real browser, on a real daphne with production settings (its Content-Security-Policy too)."""
+
+import pytest
+import requests
+from rest_framework.authtoken.models import Token
+
+from core.tests.factories import UserFactory
+from core.tests.live import daphne_env, session_cookie
+from core.tests.processes import Daphne
+from events.tests.factories import EventFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def daphne(settings, tmp_path):
+    with Daphne(env=daphne_env(settings, tmp_path), log_path=tmp_path / "daphne.log") as server:
+        yield server
+
+
+def test_the_badge_counts_an_invitation_without_a_reload_and_the_policy_blocks_nothing(page, daphne):
+    person = UserFactory(verified=True)
+    event = EventFactory(name="Badge Conf")
+    token = Token.objects.create(user=event.created_by).key
+    errors = []
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    name, value = session_cookie(person).split("=", 1)
+    page.context.add_cookies([{"name": name, "value": value, "url": daphne.url("/")}])
+
+    with page.expect_websocket() as opened:
+        page.goto(daphne.url("/"))
+    socket = opened.value
+    socket.wait_for_event("framereceived")  # the snapshot: the socket is open and in the user's group
+    badge = page.locator("#notification-badge")
+    assert badge.is_hidden()
+
+    response = requests.post(
+        daphne.url(f"/api/v1/events/{event.pk}/invites/"),
+        json={"email": person.email, "role": "moderator"},
+        headers={"Authorization": f"Token {token}"},
+        timeout=30,
+    )
+    assert response.status_code == 201, response.text
+
+    badge.get_by_text("1").wait_for()
+    assert badge.is_visible()
+    assert errors == []
