@@ -38,7 +38,7 @@ run: $(VENV)/.runtime
 	@echo "    superadmin@example.com (super admin), admin@example.com (admin),"
 	@echo "    alice@example.com (organizer), bob@example.com (co-organizer), carol@example.com (moderator)"
 	@echo
-	$(PY) -m daphne -b $(HOST) -p $(PORT) eventsite.asgi:application
+	$(PY) -m daphne --no-server-name -b $(HOST) -p $(PORT) eventsite.asgi:application
 
 test: export DJANGO_DEBUG ?= 1
 test: $(VENV)/.dev

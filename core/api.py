@@ -1,7 +1,8 @@
 """API-wide pieces: the exception handler that keeps every error JSON."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import exceptions, negotiation, pagination, status
+from django.db import IntegrityError
+from rest_framework import exceptions, negotiation, pagination, parsers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -40,11 +41,32 @@ class FirstRendererNegotiation(negotiation.BaseContentNegotiation):
         return renderers[0], renderers[0].media_type
 
 
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser, with a body nested too deeply for the decoder refused as a 400 (not a 500)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError as error:
+            raise exceptions.ParseError("JSON parse error - the document is nested too deeply.") from error
+
+
 def exception_handler(exc, context):
     """Turn model validation errors and out-of-range values into 400s; leave the rest to DRF."""
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         return Response(detail, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, IntegrityError):
+        # A unique value taken by a concurrent writer between the check and the write: the transaction
+        # rolled back, so nothing was saved; the client may retry with another value.
+        return Response(
+            {
+                "detail": "This conflicts with something saved at the same moment (a value that must be unique); "
+                "nothing was saved.",
+                "code": "conflict",
+            },
+            status=status.HTTP_409_CONFLICT,
+        )
     if isinstance(exc, OverflowError):
         # A number or date the database driver cannot convert (an id beyond 64 bits on SQLite,
         # a datetime that falls before year 1 in UTC): the client sent it, so it is a 400.

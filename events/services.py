@@ -5,7 +5,7 @@ import uuid
 from functools import partial
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.html import format_html
 from django.utils.text import slugify
 
@@ -28,14 +28,31 @@ def unique_slug(name, *, exclude_pk=None):
     return slug
 
 
+SLUG_TAKEN = "Another event already uses this slug."
+
+
 @transaction.atomic
 def create_event(*, user, **fields):
-    """Create a draft event and make its creator the organizer; writes Event, EventRole, counters."""
-    if not fields.get("slug"):
+    """Create a draft event and make its creator the organizer; writes Event, EventRole, counters.
+
+    A slug made from the name that a concurrent creation took meanwhile is made again (the unique
+    index decides); a slug asked for that is taken is a ValidationError.
+    """
+    asked_for = bool(fields.get("slug"))
+    if not asked_for:
         fields["slug"] = unique_slug(fields.get("name", ""))
     event = Event(created_by=user, **fields)
     event.full_clean()
-    event.save()
+    for attempt in range(5):
+        try:
+            with transaction.atomic():
+                event.save()
+            break
+        except IntegrityError:
+            if asked_for or attempt == 4:
+                raise ValidationError({"slug": SLUG_TAKEN}, code="slug_taken") from None
+            event.pk, event._state.adding = None, True
+            event.slug = f"{slugify(fields.get('name', ''))[:80] or 'event'}-{uuid.uuid4().hex[:6]}"
     grant_role(user=user, event=event, role_name=ORGANIZER, granted_by=None)
     return event
 

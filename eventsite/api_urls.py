@@ -5,7 +5,6 @@ version list (``Track.version_list == "tracks"``), the one place those names liv
 """
 
 from django.urls import path
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from events import api as events_api
@@ -13,6 +12,8 @@ from events.api_background import EventBackgroundView
 from notifications import api as notifications_api
 from permissions import api as permissions_api
 from tickets import api as tickets_api
+
+from .api_auth import TokenView
 
 EVENT_LISTS = [
     tickets_api.TicketViewSet,
@@ -34,7 +35,7 @@ for viewset in EVENT_LISTS:
 router.register("notifications", notifications_api.NotificationViewSet, basename="notification")
 
 urlpatterns = [
-    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("auth/token/", TokenView.as_view(), name="api-token"),
     path("events/<int:event_pk>/background/", EventBackgroundView.as_view(), name="event-background"),
     *router.urls,
 ]

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from core.accounts import is_verified
+from core.throttling import throttle_posts
 from events.queries import events_of_user, published_events
 
 from .forms import SignupForm, is_invite_token
@@ -30,6 +31,7 @@ def home(request):
     return render(request, "home.html", context)
 
 
+@throttle_posts("signup")
 def signup(request):
     """Create an account, log it in, send the link that verifies its address; hand over an invite it came with."""
     invite_token = request.GET.get("invite") or request.POST.get("invite") or ""
@@ -67,6 +69,7 @@ def verify_email(request, token):
 
 @login_required
 @require_POST
+@throttle_posts("verify_email")
 def send_verification(request):
     """Send the signed-in user a new verification link."""
     if is_verified(request.user):

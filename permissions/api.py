@@ -2,6 +2,7 @@
 
 from django.core.exceptions import ValidationError
 from rest_framework.exceptions import ValidationError as APIValidationError
+from rest_framework.throttling import ScopedRateThrottle
 
 from . import services
 from .drf import EventScopedViewSet
@@ -61,6 +62,12 @@ class RoleInviteViewSet(EventScopedViewSet):
     http_method_names = ["get", "post", "delete", "head", "options"]
     filterset_fields = ["state", "role__name"]
     ordering_fields = ["created_at", "id"]
+
+    throttle_scope = "invites"
+
+    def get_throttles(self):
+        # Each invite may send an email: creating them is throttled per user, reading them is not.
+        return [ScopedRateThrottle()] if self.action == "create" else []
 
     def get_queryset(self):
         return super().get_queryset().select_related("role", "invited_by").order_by("-created_at", "-id")

@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
 
 from core.accounts import is_verified
+from core.throttling import SLOW_DOWN, AddressThrottle, too_many
 
 from . import services
 from .forms import ChangeRoleForm, InviteForm
@@ -83,6 +84,9 @@ class TeamView(EventPermissionMixin, View):
         return redirect("permissions:team", self.event.pk)
 
     def invite(self, request):
+        throttle = AddressThrottle("invites")
+        if not throttle.allow_request(request, None):
+            return too_many(request, throttle.wait(), SLOW_DOWN)
         form = InviteForm(request.POST)
         if form.is_valid():
             try:

@@ -207,3 +207,52 @@ def test_events_list_answers_405_to_methods_it_does_not_serve(api, method):
     response = api.generic(method, "/api/v1/events/")
     assert response.status_code == 405
     assert response.json() == {"detail": f'Method "{method}" not allowed.'}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_creations_with_one_name_or_slug_never_fail_with_500():
+    """Finding: six simultaneous /events/new/ with one name gave 1x302 and 5x500 (the slug's unique index)."""
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    from django.db import connection
+    from django.test import Client
+    from rest_framework.test import APIClient
+
+    users = [UserFactory() for _ in range(6)]
+    start = Barrier(6)
+
+    def create_page(user):
+        client = Client()
+        client.force_login(user)
+        start.wait()
+        try:
+            form = {"name": "Same Name", "starts_at": "2031-03-01T09:00", "ends_at": "2031-03-02T18:00"}
+            return client.post("/events/new/", {**form, "timezone": "UTC", "go": "next"}).status_code
+        finally:
+            connection.close()
+
+    def create_api(user):
+        api = APIClient()
+        api.force_authenticate(user)
+        start.wait()
+        try:
+            body = {
+                "name": "Same Slug",
+                "slug": "same-slug",
+                "starts_at": "2031-03-01T09:00:00Z",
+                "ends_at": "2031-03-02T18:00:00Z",
+            }
+            return api.post("/api/v1/events/", body, format="json").status_code
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(6) as pool:
+        pages = sorted(pool.map(create_page, users))
+    with ThreadPoolExecutor(6) as pool:
+        answers = sorted(pool.map(create_api, users))
+
+    assert pages == [302] * 6
+    assert Event.objects.filter(name="Same Name").values("slug").distinct().count() == 6
+    assert answers.count(201) == 1 and set(answers) <= {201, 400, 409}
+    assert Event.objects.filter(slug="same-slug").count() == 1

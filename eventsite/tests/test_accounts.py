@@ -97,7 +97,8 @@ def test_password_reset_sends_email_with_working_link(client):
         {"new_password1": "a-brand-new-passphrase", "new_password2": "a-brand-new-passphrase"},
     )
     assert done.status_code == 302
-    assert client.login(username="grace@example.com", password="a-brand-new-passphrase") is True
+    logged_in = client.post("/accounts/login/", {"username": "grace@example.com", "password": "a-brand-new-passphrase"})
+    assert logged_in.status_code == 302
 
 
 @pytest.mark.django_db
