@@ -26,6 +26,7 @@ import logging
 import weakref
 from collections import Counter as Tally
 
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
 from django.conf import settings
@@ -167,6 +168,19 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         # The socket keeps what it needs; the session object is not kept for the socket's lifetime.
         self.scope.pop("session", None)
         return True
+
+    async def dispatch(self, message):
+        """Run the message's handler, without channels' close_old_connections() before each message.
+
+        channels sends that call through the process's one sync thread for every message of every
+        socket: a fan-out to a thousand sockets queued a thousand thread hops, and handshakes behind
+        them. Our handlers reach the database only through database_sync_to_async, which closes stale
+        connections itself around each call.
+        """
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def join(self, group):
         await self.channel_layer.group_add(group, self.channel_name)

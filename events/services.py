@@ -42,7 +42,8 @@ def create_event(*, user, **fields):
     if not asked_for:
         fields["slug"] = unique_slug(fields.get("name", ""))
     event = Event(created_by=user, **fields)
-    event.full_clean()
+    # A slug made from the name was checked free just now; a concurrent creation taking it is handled below.
+    event.full_clean(validate_unique=asked_for)
     for attempt in range(5):
         try:
             with transaction.atomic():
