@@ -1,5 +1,7 @@
 """Serializer bases every app's API extends: model rules shared with forms, objects scoped to one event."""
 
+from collections.abc import Mapping
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
@@ -39,3 +41,23 @@ class EventOwnedSerializer(ModelCleanMixin, serializers.ModelSerializer):
             field = self.fields[name]
             target = field.child_relation if isinstance(field, serializers.ManyRelatedField) else field
             target.queryset = target.queryset.filter(event=event) if event is not None else target.queryset.none()
+
+
+class RefuseUnknownFieldsMixin:
+    """Refuse input fields the serializer does not declare, each by name (instead of ignoring them silently).
+
+    ``unknown_field_messages`` may give a field a message of its own (e.g. why a
+    client must not send a total).
+    """
+
+    unknown_field_messages = {}
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            writable = {name for name, field in self.fields.items() if not field.read_only}
+            unknown = sorted(str(key) for key in data if key not in writable)
+            if unknown:
+                raise serializers.ValidationError(
+                    {key: [self.unknown_field_messages.get(key, "Unknown field.")] for key in unknown}
+                )
+        return super().to_internal_value(data)

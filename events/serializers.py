@@ -22,6 +22,8 @@ class EventSerializer(ModelCleanMixin, serializers.ModelSerializer):
             "ends_at",
             "timezone",
             "state",
+            "payment_instructions",
+            "payment_days",
             "background_url",
             "version",
             "created_at",

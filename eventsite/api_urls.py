@@ -13,6 +13,7 @@ from events.api_background import EventBackgroundView
 from notifications import api as notifications_api
 from permissions import api as permissions_api
 from tickets import api as tickets_api
+from tickets.orders import api as orders_api
 
 EVENT_LISTS = [
     tickets_api.TicketViewSet,
@@ -22,6 +23,7 @@ EVENT_LISTS = [
     events_api.SponsorViewSet,
     events_api.MicrolocationViewSet,
     permissions_api.EventRoleViewSet,
+    orders_api.OrderViewSet,
 ]
 
 router = DefaultRouter()

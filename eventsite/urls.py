@@ -24,6 +24,8 @@ urlpatterns = [
     path("api/v1/", include("eventsite.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # The orders pages first: the events app's /events/<id>/<kind>/ would take "orders" for a service.
+    path("events/", include("tickets.urls")),
     path("events/", include("events.urls")),
     path("e/<slug:slug>/", include("events.public_urls")),
     path("roles/", include("permissions.urls")),

@@ -7,6 +7,9 @@ from .models import Ticket
 
 class TicketSerializer(EventOwnedSerializer):
     price_label = serializers.CharField(read_only=True)
+    secret_link = serializers.SerializerMethodField(
+        help_text="The public page offering this ticket even while hidden; only for those who may read tickets."
+    )
 
     class Meta:
         model = Ticket
@@ -24,12 +27,19 @@ class TicketSerializer(EventOwnedSerializer):
             "min_order",
             "max_order",
             "hidden",
+            "secret_link",
             "position",
             "version",
             "created_at",
             "updated_at",
         ]
         read_only_fields = ["version", "created_at", "updated_at"]
+
+    def get_secret_link(self, ticket) -> str | None:
+        if not self.context.get("with_secret_link"):
+            return None
+        ticket.event = self.context["event"]  # the link needs the slug: no query per row
+        return ticket.secret_link
 
     def validate_name(self, value):
         """Names are unique in the event, ignoring case (the database holds the same rule)."""

@@ -139,6 +139,7 @@ def test_versions_endpoint_reports_counters_with_etag(organizer_api):
         "microlocations": 1,
         "roles": 2,
         "invites": 1,
+        "orders": 1,
     }
     assert api.get(url, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
     api.post(f"/api/v1/events/{event.pk}/tracks/", {"name": "Main"}, format="json")
