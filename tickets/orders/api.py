@@ -52,16 +52,16 @@ class OrderFilter(django_filters.FilterSet):
         return queryset.filter(pk__in=ticket_ids)
 
 
-def problems_to_errors(problems, position_count):
-    """Return DRF-shaped field errors for the service's problems: top-level fields, and one entry per position."""
-    errors, positions = {}, [{} for _ in range(position_count)]
+def problems_to_errors(problems):
+    """Return the service's problems as field errors shaped like DRF's: ``{"positions": {"0": {"price": [...]}}}``."""
+    errors = {}
     for problem in problems:
-        if problem.position is not None and problem.position < position_count:
-            positions[problem.position].setdefault(problem.field or "non_field_errors", []).append(problem.message)
+        field = problem.field or "non_field_errors"
+        if problem.position is not None:
+            position = errors.setdefault("positions", {}).setdefault(str(problem.position), {})
+            position.setdefault(field, []).append(problem.message)
         else:
-            errors.setdefault(problem.field or "non_field_errors", []).append(problem.message)
-    if any(positions):
-        errors["positions"] = positions
+            errors.setdefault(field, []).append(problem.message)
     return errors
 
 
@@ -131,7 +131,7 @@ class OrderViewSet(EventScopedViewSet):
                 placed_by=request.user,
             )
         except OrderRejected as error:
-            raise ValidationError(problems_to_errors(error.problems, len(lines))) from error
+            raise ValidationError(problems_to_errors(error.problems)) from error
         order = placed.order
         response = Response(self.get_serializer(order).data, status=status.HTTP_201_CREATED)
         response["ETag"] = self.object_etag(order)

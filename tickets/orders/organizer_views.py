@@ -62,7 +62,8 @@ class OrderListView(OrdersMixin, generic.ListView):
 
     def get_queryset(self):
         expire_overdue(event=self.event)
-        orders = self.orders().annotate(position_count=Count("positions"))
+        # Explicit order: a query with an aggregate leaves the model's default ordering out.
+        orders = self.orders().annotate(position_count=Count("positions")).order_by("-created_at", "-id")
         query = self.request.GET.get("q", "").strip()
         if query:
             orders = orders.filter(Q(code__iexact=query) | Q(name__icontains=query) | Q(email__icontains=query))

@@ -9,6 +9,7 @@ from core.serializers import RefuseUnknownFieldsMixin
 from .models import Order, OrderPosition
 
 PRICE_FROM_SERVER = "Prices come from the event's tickets; send a price only for a donation ticket's position."
+SET_BY_SERVER = {"total": PRICE_FROM_SERVER, "price": PRICE_FROM_SERVER}
 
 
 class PositionSerializer(serializers.ModelSerializer):
@@ -63,7 +64,7 @@ class PositionInputSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):
 class OrderCreateSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):
     """POST body of a new order. The server sets prices, total, status and deadline."""
 
-    unknown_field_messages = {"total": PRICE_FROM_SERVER, "price": PRICE_FROM_SERVER, "status": "Set by the server."}
+    unknown_field_messages = {**SET_BY_SERVER, "status": "Set by the server: free orders are paid at once."}
 
     name = serializers.CharField(max_length=200)
     email = serializers.EmailField()
@@ -72,6 +73,8 @@ class OrderCreateSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):
 
 class OrderStatusSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):
     """PATCH body: mark the order paid, or cancel it. The answer is the whole order."""
+
+    unknown_field_messages = SET_BY_SERVER
 
     status = serializers.ChoiceField(choices=[(Order.PAID, "Paid"), (Order.CANCELLED, "Cancelled")])
 
