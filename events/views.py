@@ -14,7 +14,7 @@ from core.versioning import StaleObjectError
 from permissions.drf import track_of
 from permissions.mixins import EventPermissionMixin
 from permissions.names import CREATE, DELETE, READ, TRACK_SCOPED_SERVICES, UPDATE
-from tickets.orders.forms import SelectionForm
+from tickets.orders.forms import SelectionForm, new_visit
 from tickets.orders.stock import offers as ticket_offers
 from tickets.orders.stock import sales_summary
 
@@ -51,7 +51,7 @@ class PublicEventView(EventPermissionMixin, generic.TemplateView):
     def get_context_data(self, selection=None, **kwargs):
         event = self.event
         if selection is None:
-            selection = SelectionForm(offers=self.offers, initial={"access": self.access})
+            selection = SelectionForm(offers=self.offers, initial={"access": self.access, "visit": new_visit()})
         return super().get_context_data(
             sessions=event.sessions.select_related("track", "microlocation").prefetch_related("speakers"),
             sponsors=event.sponsors.all(),

@@ -4,6 +4,11 @@ Both pages carry the selection in the same fields (``qty-<ticket id>``,
 ``amount-<ticket id>`` for donations, ``access`` for a hidden ticket's link),
 so the checkout page passes it on as hidden inputs and reads it back. These
 forms give early, friendly messages; the service decides (and locks).
+
+``visit`` is a random value each rendering of the event page puts in its form,
+so it ends up in the checkout page's URL: a browser that goes back to that
+page (even re-fetching it) submits the same visit again, and the view turns
+visit and browser into the order's checkout token (see views.py).
 """
 
 import re
@@ -14,20 +19,21 @@ from django import forms
 from ..models import Ticket
 from .services import Line, parse_amount
 
-TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+VISIT = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 TAMPERED = "This form was changed or is incomplete; nothing was saved. Go back to the event page and start again."
 # Prices come from the event: a form that sends one was not made by us.
 PRICE_FIELDS = re.compile(r"^(total|price|prices|price-.*)$")
 
 
-def new_checkout_token():
-    return secrets.token_urlsafe(24)
+def new_visit():
+    return secrets.token_urlsafe(16)
 
 
 class SelectionForm(forms.Form):
     """How many of each offered ticket, and the amount given for each donation ticket."""
 
     access = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+    visit = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
 
     def __init__(self, *args, offers, strict=True, **kwargs):
         """``strict``: check the offers' states and limits too (the event page); the checkout's submit leaves
@@ -142,11 +148,11 @@ class SelectionForm(forms.Form):
 
 
 class CheckoutForm(forms.Form):
-    """The buyer, and one attendee per chosen ticket; the token makes a second submit find the first order."""
+    """The buyer, and one attendee per chosen ticket; the visit makes a second submit find the first order."""
 
     name = forms.CharField(label="Your name", max_length=200, widget=forms.TextInput(attrs={"autocomplete": "name"}))
     email = forms.EmailField(label="Your email", widget=forms.EmailInput(attrs={"autocomplete": "email"}))
-    token = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    visit = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
     def __init__(self, *args, chosen, **kwargs):
         super().__init__(*args, **kwargs)
@@ -168,11 +174,11 @@ class CheckoutForm(forms.Form):
             for position in self.positions
         ]
 
-    def clean_token(self):
-        token = self.cleaned_data["token"]
-        if not TOKEN.match(token):
+    def clean_visit(self):
+        visit = self.cleaned_data["visit"]
+        if not VISIT.match(visit):
             raise forms.ValidationError(TAMPERED, code="tampered")
-        return token
+        return visit
 
     def clean(self):
         cleaned = super().clean()

@@ -5,12 +5,14 @@ see it in (``operation = None``); orders are found by code and secret only.
 """
 
 import hmac
+import secrets
 from functools import cached_property
 
 from django.contrib import messages
 from django.http import Http404, HttpResponseNotModified, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.views import View, generic
 
 from core.conditional import make_etag, none_match
@@ -18,21 +20,33 @@ from core.versioning import counter_key, read_counters
 from events.views import PublicEventView
 from permissions.mixins import EventPermissionMixin
 
-from .forms import CheckoutForm, SelectionForm, new_checkout_token
+from .forms import VISIT, CheckoutForm, SelectionForm, new_visit
 from .models import Order
 from .qr import qr_svg
 from .services import OrderRejected, SoldOut, expire_if_overdue, place_order
 from .stock import offers
 
 POSITION_FIELDS = {"attendee_name": "name", "attendee_email": "email"}
+# A random value per browser: the checkout token is made of it and the visit, so a copied checkout
+# URL (which holds the visit) never finds someone else's order.
+BROWSER_COOKIE = "checkout_browser"
+BROWSER_COOKIE_AGE = 30 * 24 * 3600
+EXPIRED = "This page has expired (your browser did not send back its cookie); start again from the event page."
+
+
+def checkout_token(browser, visit):
+    """Return the order's checkout token for this browser's visit (the same on every submit of that page)."""
+    return salted_hmac("tickets.checkout", f"{browser}:{visit}", algorithm="sha256").hexdigest()
 
 
 class CheckoutView(PublicEventView):
     """GET: the chosen tickets (from the event page's form) and a form for buyer and attendees. POST: place the order.
 
     A selection that does not hold is shown on the event page with its
-    errors. The form's token makes a second submit (double click, back and
-    submit again) land on the first order.
+    errors. A second submit of one checkout page (double click, or back and
+    submit again, even after the browser fetched the page anew) lands on the
+    first order: the page's URL holds the visit, the browser a cookie, and
+    both make the order's checkout token.
     """
 
     checkout_template = "tickets/checkout.html"
@@ -41,14 +55,32 @@ class CheckoutView(PublicEventView):
         selection = SelectionForm(request.GET, offers=self.offers)
         if not selection.is_valid():
             return self.render_to_response(self.get_context_data(selection=selection))
-        form = CheckoutForm(chosen=selection.chosen(), initial={"token": new_checkout_token()})
-        return self.render_checkout(selection, form)
+        visit = selection.cleaned_data["visit"]
+        if not VISIT.match(visit):  # a link made by hand: give the page a visit of its own, in its URL
+            query = request.GET.copy()
+            query["visit"] = new_visit()
+            return redirect(f"{request.path}?{query.urlencode()}")
+        form = CheckoutForm(chosen=selection.chosen(), initial={"visit": visit})
+        response = self.render_checkout(selection, form)
+        if not VISIT.match(request.COOKIES.get(BROWSER_COOKIE, "")):
+            response.set_cookie(
+                BROWSER_COOKIE,
+                secrets.token_urlsafe(16),
+                max_age=BROWSER_COOKIE_AGE,
+                httponly=True,
+                samesite="Lax",
+                secure=request.is_secure(),
+            )
+        return response
 
     def post(self, request, *args, **kwargs):
         selection = SelectionForm(request.POST, offers=self.offers, strict=False)
         if not selection.is_valid():
             return self.render_to_response(self.get_context_data(selection=selection))
         form = CheckoutForm(request.POST, chosen=selection.chosen())
+        browser = request.COOKIES.get(BROWSER_COOKIE, "")
+        if form.is_valid() and not VISIT.match(browser):
+            form.add_error(None, EXPIRED)
         if not form.is_valid():
             return self.render_checkout(selection, form)
         access = [selection.cleaned_data["access"]] if selection.cleaned_data.get("access") else []
@@ -59,7 +91,7 @@ class CheckoutView(PublicEventView):
                 email=form.cleaned_data["email"],
                 lines=form.lines(),
                 access=access,
-                checkout_token=form.cleaned_data["token"],
+                checkout_token=checkout_token(browser, form.cleaned_data["visit"]),
             )
         except SoldOut as error:
             form.add_error(None, error.message)
@@ -68,7 +100,9 @@ class CheckoutView(PublicEventView):
             show_problems(form, error.problems)
             return self.render_checkout(selection, form)
         if not placed.created:
-            messages.info(request, "This order was placed already; here it is.")
+            messages.info(
+                request, "You placed this order already; here it is. For another one, start again from the event page."
+            )
         placed.order.event = self.event
         return redirect(placed.order.get_absolute_url())
 

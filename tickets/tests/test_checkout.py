@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.test import Client
 from django.utils import timezone
 
 from events.models import Event
@@ -22,9 +23,12 @@ def event():
     return EventFactory(state=Event.PUBLISHED, payment_instructions="Pay to IBAN DE00 1234.")
 
 
+VISIT = "v" * 22  # what the event page's form adds to the checkout URL
+
+
 def checkout_page(client, event, **selection):
     """GET the checkout page for the selection; return (response, the form's hidden fields)."""
-    response = client.get(f"/e/{event.slug}/checkout/", selection)
+    response = client.get(f"/e/{event.slug}/checkout/", {"visit": VISIT, **selection})
     hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', response.content.decode()))
     hidden.pop("csrfmiddlewaretoken", None)
     return response, hidden
@@ -47,8 +51,7 @@ def test_checkout_page_asks_for_the_buyer_and_one_attendee_per_ticket(client, ev
     form = response.context["form"]
     assert [position["label"] for position in form.positions] == ["Regular (1 of 2)", "Regular (2 of 2)"]
     assert form.total == Decimal("60")
-    assert set(hidden) == {f"qty-{ticket.pk}", "token"}
-    assert len(hidden["token"]) == 32
+    assert hidden == {f"qty-{ticket.pk}": "2", "visit": VISIT}
 
 
 @pytest.mark.parametrize(
@@ -104,6 +107,44 @@ def test_a_paid_order_page_shows_how_to_pay_with_the_code_as_reference(client, e
     assert "Valid once the order is paid" in page
 
 
+def test_a_checkout_link_without_a_visit_gets_one_in_its_url(client, event):
+    ticket = TicketFactory(event=event)
+    response = client.get(f"/e/{event.slug}/checkout/", {f"qty-{ticket.pk}": "1"})
+    assert response.status_code == 302
+    assert re.fullmatch(
+        rf"/e/{event.slug}/checkout/\?qty-{ticket.pk}=1&visit=[A-Za-z0-9_-]{{22}}", response["Location"]
+    )
+
+
+def test_the_event_page_gives_each_rendering_a_new_visit(client, event):
+    TicketFactory(event=event)
+    visits = [
+        re.search(r'name="visit" value="([^"]+)"', client.get(event.get_absolute_url()).content.decode()).group(1)
+        for _ in range(2)
+    ]
+    assert len(set(visits)) == 2
+
+
+def test_the_same_checkout_url_in_another_browser_places_its_own_order(client, event):
+    ticket = TicketFactory(event=event)
+    place(client, event, 1, **{f"qty-{ticket.pk}": "1"})
+    stranger = Client()
+    place(stranger, event, 1, **{f"qty-{ticket.pk}": "1"})
+    assert Order.objects.count() == 2
+    assert len(set(Order.objects.values_list("checkout_token", flat=True))) == 2
+
+
+def test_a_submit_without_the_browser_cookie_says_the_page_expired(client, event):
+    ticket = TicketFactory(event=event)
+    _page, hidden = checkout_page(client, event, **{f"qty-{ticket.pk}": "1"})
+    del client.cookies["checkout_browser"]
+    response = client.post(
+        f"/e/{event.slug}/checkout/", {**hidden, "name": "Ann", "email": "a@example.com", **attendees(1)}
+    )
+    assert "This page has expired" in response.content.decode()
+    assert Order.objects.count() == 0
+
+
 def test_a_second_submit_of_the_same_form_lands_on_the_same_order(client, event):
     ticket = TicketFactory(event=event)
     first, data = place(client, event, 1, **{f"qty-{ticket.pk}": "1"})
@@ -111,7 +152,11 @@ def test_a_second_submit_of_the_same_form_lands_on_the_same_order(client, event)
     assert again.status_code == 302
     assert again["Location"] == first["Location"]
     assert (Order.objects.count(), OrderPosition.objects.count()) == (1, 1)
-    assert "This order was placed already" in client.get(again["Location"]).content.decode()
+    assert "You placed this order already" in client.get(again["Location"]).content.decode()
+    # The browser fetched the checkout page again (back): the same visit still finds the same order.
+    _page, hidden = checkout_page(client, event, **{f"qty-{ticket.pk}": "1"})
+    assert client.post(f"/e/{event.slug}/checkout/", {**data, **hidden})["Location"] == first["Location"]
+    assert Order.objects.count() == 1
 
 
 @pytest.mark.parametrize(
@@ -119,13 +164,13 @@ def test_a_second_submit_of_the_same_form_lands_on_the_same_order(client, event)
     [
         (lambda data, t: {**data, f"price-{t.pk}": "0.01"}, "This form was changed"),
         (lambda data, t: {**data, "total": "0"}, "This form was changed"),
-        (lambda data, t: {**data, "token": "short"}, "This form was changed"),
-        (lambda data, t: {key: value for key, value in data.items() if key != "token"}, "This field is required."),
+        (lambda data, t: {**data, "visit": "short"}, "This form was changed"),
+        (lambda data, t: {key: value for key, value in data.items() if key != "visit"}, "This field is required."),
         (lambda data, t: {**data, "attendee-0-name": ""}, "This field is required."),
         (lambda data, t: {**data, "email": "not-an-email"}, "Enter a valid email address."),
         (lambda data, t: {**data, f"qty-{t.pk}": "-1"}, "Ensure this value is greater than or equal to 0."),
     ],
-    ids=["price-field", "total-field", "bad-token", "no-token", "no-attendee-name", "bad-email", "negative-quantity"],
+    ids=["price-field", "total-field", "bad-visit", "no-visit", "no-attendee-name", "bad-email", "negative-quantity"],
 )
 def test_a_tampered_or_incomplete_checkout_saves_nothing_and_says_why(client, event, tamper, message):
     ticket = TicketFactory(event=event, paid=True)
@@ -164,7 +209,7 @@ def test_a_hidden_ticket_is_bought_through_its_link_only(client, event):
     assert response.status_code == 302
     without = client.post(
         f"/e/{event.slug}/checkout/",
-        {f"qty-{hidden.pk}": "1", "token": "x" * 32, "name": "Eve", "email": "e@example.com", **attendees(1)},
+        {f"qty-{hidden.pk}": "1", "visit": VISIT, "name": "Eve", "email": "e@example.com", **attendees(1)},
     )
     # Without the link the ticket is not on the page, so the choice of it is not either.
     assert "Choose at least one ticket." in without.content.decode()

@@ -7,6 +7,7 @@ then once through the HTML checkout (each buyer with the form's own page).
 """
 
 import re
+import secrets
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -103,11 +104,12 @@ class HtmlBuyer:
         self.ticket, self.number = ticket, number
 
     def prepare(self, server):
-        page = requests.get(server.url(self.path), params={f"qty-{self.ticket.pk}": "1"}, timeout=60)
+        params = {f"qty-{self.ticket.pk}": "1", "visit": secrets.token_urlsafe(16)}
+        page = requests.get(server.url(self.path), params=params, timeout=60)
         page.raise_for_status()
         fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text))
-        # The CSRF cookie is marked Secure (production settings); this plain-HTTP client sends it by hand.
-        return fields, f"csrftoken={page.cookies['csrftoken']}"
+        # The CSRF cookie is marked Secure (production settings): this plain-HTTP client sends the cookies by hand.
+        return fields, "; ".join(f"{cookie.name}={cookie.value}" for cookie in page.cookies)
 
     def send(self, server, prepared):
         fields, cookie = prepared
