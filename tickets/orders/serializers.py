@@ -13,6 +13,9 @@ SET_BY_SERVER = {"total": PRICE_FROM_SERVER, "price": PRICE_FROM_SERVER}
 
 
 class PositionSerializer(serializers.ModelSerializer):
+    # Optional: an empty string when not given (so not typed as an email address).
+    attendee_email = serializers.CharField(read_only=True)
+
     class Meta:
         model = OrderPosition
         fields = ["id", "ticket", "price", "attendee_name", "attendee_email", "secret"]
@@ -77,6 +80,11 @@ class OrderStatusSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):
     unknown_field_messages = SET_BY_SERVER
 
     status = serializers.ChoiceField(choices=[(Order.PAID, "Paid"), (Order.CANCELLED, "Cancelled")])
+
+    def validate(self, attrs):
+        if "status" not in attrs:  # PATCH is partial, yet the status is what it changes
+            raise serializers.ValidationError({"status": ["This field is required."]})
+        return attrs
 
     def to_representation(self, instance):
         return OrderSerializer(instance, context=self.context).data

@@ -253,6 +253,7 @@ def test_patch_marks_paid_and_cancels_with_if_match(api, event):
         ({"status": "pending"}, {"status": ['"pending" is not a valid choice.']}),
         ({"status": "paid", "total": "0"}, {"total": [PRICE]}),
         ({"name": "Eve"}, {"name": ["Unknown field."]}),
+        ({}, {"status": ["This field is required."]}),
     ],
 )
 def test_patch_refuses_other_changes(api, event, payload, errors):
