@@ -62,6 +62,7 @@ def prepare_environment(database_url, redis_url, work):
         "DJANGO_SECRET_KEY": SECRET_KEY,
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DJANGO_SECURE_SSL_REDIRECT": "0",
+        "DJANGO_SITE_URL": "http://127.0.0.1",
         "DJANGO_STATIC_ROOT": str(static_root),
         "DJANGO_MEDIA_ROOT": str(work / "media"),
         "DJANGO_LOG_LEVEL": "ERROR",
