@@ -26,44 +26,47 @@ def local(moment, event_zone):
     return date_format(timezone.localtime(moment, event_zone), "j F Y, H:i")
 
 
-def compose(order, reason):
-    """Return (subject, body) of the email about the order (its event and positions loaded)."""
+def compose(order, lines, reason):
+    """Return (subject, body) of the email about the order (its event set); ``lines``: (ticket, attendee, price)."""
     event = order.event
     zone = event_zone(event.timezone)
     link = absolute_url(order.get_absolute_url())
-    lines = [f"Hello {order.name},", ""]
+    text = [f"Hello {order.name},", ""]
     status = order.effective_status()
     if status == Order.PAID:
-        lines.append(
+        text.append(
             f"your tickets for {event.name} are confirmed. Show the QR codes on your order page at the entrance."
         )
     elif status == Order.PENDING:
-        lines += [
+        text.append(
             f"thank you for your order for {event.name}. It is reserved until {local(order.expires_at, zone)} "
-            f"({event.timezone}); please pay {order.total} by then, with {order.code} as the payment reference.",
-        ]
+            f"({event.timezone}); please pay {order.total} by then, with {order.code} as the payment reference."
+        )
         if event.payment_instructions:
-            lines += ["", "How to pay:", event.payment_instructions.strip()]
+            text += ["", "How to pay:", event.payment_instructions.strip()]
     elif status == Order.CANCELLED:
-        lines.append(f"your order for {event.name} was cancelled; its tickets are no longer valid.")
+        text.append(f"your order for {event.name} was cancelled; its tickets are no longer valid.")
     else:
-        lines.append(f"your order for {event.name} expired unpaid; its tickets went back on sale.")
-    lines += ["", f"Order {order.code}, total {order.total}:"]
-    lines += [
-        f"- {position.ticket.name}: {position.attendee_name} ({position.price})" for position in order.positions.all()
-    ]
-    lines += ["", f"Your order page (keep this link private): {link}", "", event.name]
+        text.append(f"your order for {event.name} expired unpaid; its tickets went back on sale.")
+    text += ["", f"Order {order.code}, total {order.total}:"]
+    text += [f"- {ticket}: {attendee} ({price})" for ticket, attendee, price in lines]
+    text += ["", f"Your order page (keep this link private): {link}", "", event.name]
     subject = SUBJECTS[reason].format(code=order.code, event=event.name)
-    return subject, "\n".join(lines) + "\n"
+    return subject, "\n".join(text) + "\n"
 
 
-def send_order_email(order_id, *, reason):
-    """Send the buyer the email about the order; a mail server failure is logged, the order stays as it is."""
-    order = Order.objects.select_related("event").prefetch_related("positions__ticket").filter(pk=order_id).first()
-    if order is None:
-        return
-    subject, body = compose(order, reason)
+def send(order, subject, body):
+    """Send one email to the buyer; a mail server failure is logged, the order stays as it is."""
     try:
         send_mail(subject=subject, message=body, from_email=None, recipient_list=[order.email])
     except OSError as error:
         logger.warning("Could not send the email about order %s to %s: %s", order.code, order.email, error)
+
+
+def send_order_email(order_id, *, reason):
+    """Read the order and send the buyer the email about it (for a change made after it was placed)."""
+    order = Order.objects.select_related("event").prefetch_related("positions__ticket").filter(pk=order_id).first()
+    if order is None:
+        return
+    lines = [(position.ticket.name, position.attendee_name, position.price) for position in order.positions.all()]
+    send(order, *compose(order, lines, reason))

@@ -298,7 +298,7 @@ def place_order(
         order, created = _insert(order, checkout_token)
         if not created:
             return Placed(order, created=False)
-        OrderPosition.objects.bulk_create(
+        positions = OrderPosition.objects.bulk_create(
             [
                 OrderPosition(
                     order=order,
@@ -311,7 +311,11 @@ def place_order(
             ]
         )
         order.event = event
-        transaction.on_commit(lambda: emails.send_order_email(order.pk, reason=emails.PLACED))
+        # Written now from what is at hand (no reading back), sent once the order is committed.
+        email = emails.compose(
+            order, [(tickets[p.ticket_id].name, p.attendee_name, p.price) for p in positions], emails.PLACED
+        )
+        transaction.on_commit(lambda: emails.send(order, *email))
         transaction.on_commit(lambda: _tell_team(order, positions=len(lines)))
     return Placed(order, created=True)
 
