@@ -17,7 +17,7 @@ import secrets
 from django import forms
 
 from ..models import Ticket
-from .services import Line, parse_amount
+from .services import MAX_POSITIONS, Line, parse_amount
 
 VISIT = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 TAMPERED = "This form was changed or is incomplete; nothing was saved. Go back to the event page and start again."
@@ -101,6 +101,8 @@ class SelectionForm(forms.Form):
                 self._check_amount(offer, cleaned)
         if not chosen and not self._errors:
             raise forms.ValidationError("Choose at least one ticket.", code="no_positions")
+        if chosen > MAX_POSITIONS:  # checked before a form with a field per attendee is built
+            raise forms.ValidationError(f"An order holds at most {MAX_POSITIONS} tickets.", code="too_many_positions")
         return cleaned
 
     def _check_quantity(self, offer, quantity):

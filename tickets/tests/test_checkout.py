@@ -194,6 +194,13 @@ def test_sold_out_meanwhile_is_a_409_page_and_saves_nothing(client, event):
     assert Order.objects.count() == 1
 
 
+def test_a_huge_quantity_posted_by_hand_is_refused_before_any_attendee_form(client, event):
+    ticket = TicketFactory(event=event, max_order=2)
+    response = client.post(f"/e/{event.slug}/checkout/", {f"qty-{ticket.pk}": "9999", "visit": VISIT})
+    assert "An order holds at most 100 tickets." in response.content.decode()
+    assert Order.objects.count() == 0
+
+
 def test_a_more_than_allowed_quantity_posted_by_hand_is_refused_by_the_service(client, event):
     ticket = TicketFactory(event=event, name="Regular", max_order=2)
     _page, hidden = checkout_page(client, event, **{f"qty-{ticket.pk}": "2"})
