@@ -17,7 +17,8 @@ import secrets
 from django import forms
 
 from ..models import Ticket
-from .services import MAX_POSITIONS, Line, parse_amount
+from .rules import MAX_POSITIONS, parse_amount
+from .services import Line
 
 VISIT = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 TAMPERED = "This form was changed or is incomplete; nothing was saved. Go back to the event page and start again."

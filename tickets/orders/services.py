@@ -1,10 +1,10 @@
 """Verbs on orders: place one, mark it paid, cancel it, expire overdue ones, delete, resend its email.
 
 Every door (the public checkout, the organizer pages, the API, the shell)
-goes through these, so the rules live here once: the price comes from the
+goes through these, so the rules hold everywhere: the price comes from the
 ticket (a donation from the buyer, at or above its minimum), sales windows,
-limits per order, hidden tickets only through their link, and stock that
-never oversells. Placing an order locks the rows of its tickets in id order
+limits per order, hidden tickets only through their link (all in rules.py),
+and stock that never oversells. Placing an order locks the rows of its tickets in id order
 (PostgreSQL: SELECT ... FOR UPDATE; SQLite: the transaction is IMMEDIATE),
 then counts what the tickets have left: concurrent buyers of one ticket queue
 there, and the count each sees includes every order committed before it.
@@ -13,14 +13,11 @@ there, and the count each sees includes every order committed before it.
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html
 
 from notifications.models import Notification
@@ -31,14 +28,10 @@ from permissions.queries import users_with_grant
 from ..models import Ticket
 from . import emails
 from .models import Order, OrderPosition, new_order_code
-from .stock import ENDED, NOT_YET, sales_phase, taken_by_ticket
+from .rules import OrderRejected, Problem, SoldOut, check_buyer, check_lines, check_tickets, clean_text
+from .stock import taken_by_ticket
 
 logger = logging.getLogger(__name__)
-
-MAX_POSITIONS = 100
-MAX_PRICE = Decimal("99999999.99")
-NAME_LENGTH = Order._meta.get_field("name").max_length
-UNAVAILABLE = "This ticket is not available."
 
 
 @dataclass(frozen=True)
@@ -49,33 +42,6 @@ class Line:
     attendee_name: str = ""
     attendee_email: str = ""
     price: object = None
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with an order: about the buyer (``field``) or about one position (``position``, ``field``)."""
-
-    message: str
-    code: str
-    field: str | None = None
-    position: int | None = None
-
-
-class OrderRejected(Exception):
-    """The order cannot be placed as asked; ``problems`` says everything that is wrong. Nothing was saved."""
-
-    def __init__(self, problems):
-        super().__init__("; ".join(problem.message for problem in problems))
-        self.problems = problems
-
-
-class SoldOut(Exception):
-    """A ticket has fewer left than asked for. Nothing was saved."""
-
-    def __init__(self, ticket, left):
-        self.ticket, self.left = ticket, left
-        self.message = f"Only {left} of {ticket.name} left; choose fewer." if left else f"{ticket.name} is sold out."
-        super().__init__(self.message)
 
 
 class OrderStateError(Exception):
@@ -90,127 +56,6 @@ class OrderStateError(Exception):
 class Placed:
     order: Order
     created: bool  # False: the checkout token had placed it already (a second submit of the same form)
-
-
-def _text(value):
-    return value.strip() if isinstance(value, str) else ""
-
-
-def _email_problem(value, *, field, position=None):
-    try:
-        validate_email(value)
-    except ValidationError:
-        return Problem("Enter a valid email address.", "invalid_email", field=field, position=position)
-    return None
-
-
-def _check_buyer(name, email):
-    problems = []
-    if not name:
-        problems.append(Problem("Enter your name.", "required", field="name"))
-    elif len(name) > NAME_LENGTH:
-        problems.append(Problem(f"Use at most {NAME_LENGTH} characters.", "too_long", field="name"))
-    if not email:
-        problems.append(Problem("Enter your email address.", "required", field="email"))
-    else:
-        problems.append(_email_problem(email, field="email"))
-    return [problem for problem in problems if problem]
-
-
-def parse_amount(value):
-    """Return the donation amount as a Decimal with cents, or raise ValueError saying what is wrong with it."""
-    if isinstance(value, bool) or not isinstance(value, (int, str, Decimal, float)):
-        raise ValueError("Enter the amount as a number, e.g. 10.50.")
-    try:
-        amount = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise ValueError("Enter the amount as a number, e.g. 10.50.") from None
-    if not amount.is_finite():
-        raise ValueError("Enter the amount as a number, e.g. 10.50.")
-    if amount < 0:
-        raise ValueError("The amount cannot be negative.")
-    if amount > MAX_PRICE:
-        raise ValueError(f"The amount can be at most {MAX_PRICE}.")
-    if amount != amount.quantize(Decimal("0.01")):
-        raise ValueError("Use at most two decimal places.")
-    return amount.quantize(Decimal("0.01"))
-
-
-def _check_lines(lines):
-    """Check what needs no ticket: the count, ids, attendees and amounts. Returns (problems, amounts by position)."""
-    problems, amounts = [], {}
-    if not lines:
-        return [Problem("Choose at least one ticket.", "no_positions", field="positions")], amounts
-    if len(lines) > MAX_POSITIONS:
-        return [Problem(f"An order holds at most {MAX_POSITIONS} tickets.", "too_many_positions", "positions")], {}
-    for index, line in enumerate(lines):
-        ticket_id = line.ticket_id
-        if isinstance(ticket_id, bool) or not isinstance(ticket_id, int) or not 0 < ticket_id < 2**63:
-            problems.append(Problem(UNAVAILABLE, "unknown_ticket", field="ticket", position=index))
-        name, email = _text(line.attendee_name), _text(line.attendee_email)
-        if not name:
-            problems.append(Problem("Enter the attendee's name.", "required", field="attendee_name", position=index))
-        elif len(name) > NAME_LENGTH:
-            problems.append(
-                Problem(f"Use at most {NAME_LENGTH} characters.", "too_long", field="attendee_name", position=index)
-            )
-        if email:
-            problems.append(_email_problem(email, field="attendee_email", position=index))
-        if line.price is not None:
-            try:
-                amounts[index] = parse_amount(line.price)
-            except ValueError as error:
-                problems.append(Problem(str(error), "invalid_price", field="price", position=index))
-    return [problem for problem in problems if problem], amounts
-
-
-def _check_tickets(lines, tickets, amounts, *, event, access, sells_hidden, now):
-    """Check what needs the locked tickets: availability to this buyer, sales windows, limits, prices."""
-    problems, counts, first_position = [], {}, {}
-    for index, line in enumerate(lines):
-        ticket = tickets.get(line.ticket_id)
-        if ticket is None or (ticket.hidden and not sells_hidden and ticket.secret not in access):
-            problems.append(Problem(UNAVAILABLE, "unknown_ticket", field="ticket", position=index))
-            continue
-        counts[ticket.pk] = counts.get(ticket.pk, 0) + 1
-        first_position.setdefault(ticket.pk, index)
-        price_given = index in amounts or line.price is not None
-        if ticket.type == Ticket.DONATION:
-            minimum = ticket.min_price or Decimal("0.00")
-            if not price_given:
-                problems.append(
-                    Problem(f"Enter the amount you give for {ticket.name}.", "price_required", "price", index)
-                )
-            elif index in amounts and amounts[index] < minimum:
-                problems.append(
-                    Problem(f"The minimum for {ticket.name} is {minimum}.", "price_below_minimum", "price", index)
-                )
-        elif price_given:
-            problems.append(
-                Problem(
-                    f"{ticket.name} has a fixed price: send no price (prices come from the event).",
-                    "price_not_allowed",
-                    "price",
-                    index,
-                )
-            )
-    for ticket_id, count in counts.items():
-        ticket, index = tickets[ticket_id], first_position[ticket_id]
-        phase = sales_phase(ticket, event=event, now=now)
-        if phase == NOT_YET:
-            when = date_format(timezone.localtime(ticket.sales_starts_at), "j M Y, H:i")
-            problems.append(Problem(f"Sales of {ticket.name} start on {when}.", "sales_not_started", "ticket", index))
-        elif phase == ENDED:
-            problems.append(Problem(f"Sales of {ticket.name} have ended.", "sales_ended", "ticket", index))
-        if count < ticket.min_order:
-            problems.append(
-                Problem(f"Order at least {ticket.min_order} of {ticket.name}.", "below_min", "ticket", index)
-            )
-        elif count > ticket.max_order:
-            problems.append(
-                Problem(f"Order at most {ticket.max_order} of {ticket.name} at a time.", "above_max", "ticket", index)
-            )
-    return problems, counts
 
 
 def _price(ticket, amount):
@@ -250,9 +95,9 @@ def place_order(
     order. Raises OrderRejected or SoldOut; nothing is saved then.
     """
     now = now or timezone.now()
-    name, email = _text(name), _text(email)
-    problems = _check_buyer(name, email)
-    line_problems, amounts = _check_lines(lines)
+    name, email = clean_text(name), clean_text(email)
+    problems = check_buyer(name, email)
+    line_problems, amounts = check_lines(lines)
     problems += line_problems
     if not event.is_published:
         problems.append(Problem("Tickets of this event are not on sale: it is not published.", "event_not_published"))
@@ -269,7 +114,7 @@ def place_order(
             existing = Order.objects.filter(event=event, checkout_token=checkout_token).first()
             if existing is not None:
                 return Placed(existing, created=False)
-        problems, counts = _check_tickets(
+        problems, counts = check_tickets(
             lines, tickets, amounts, event=event, access=set(access), sells_hidden=sells_hidden, now=now
         )
         if problems:
@@ -304,8 +149,8 @@ def place_order(
                     order=order,
                     ticket_id=line.ticket_id,
                     price=price,
-                    attendee_name=_text(line.attendee_name),
-                    attendee_email=_text(line.attendee_email),
+                    attendee_name=clean_text(line.attendee_name),
+                    attendee_email=clean_text(line.attendee_email),
                 )
                 for line, price in zip(lines, prices, strict=True)
             ]
