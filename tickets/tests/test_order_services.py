@@ -15,7 +15,7 @@ from events.models import Event
 from events.tests.factories import EventFactory
 from notifications.models import Notification
 from permissions.tests.factories import EventRoleFactory
-from tickets.models import Order, OrderPosition
+from tickets.models import Order, OrderPosition, Ticket
 from tickets.orders.services import (
     Line,
     OrderRejected,
@@ -419,3 +419,10 @@ def test_expire_orders_command_stores_expired_on_overdue_orders(event):
     call_command("expire_orders", stdout=out)
     assert out.getvalue() == "Expired 1 order(s).\n"
     assert dict(Order.objects.values_list("pk", "status")) == {overdue.pk: "expired", fresh.pk: "pending"}
+
+
+def test_deleting_an_event_takes_its_tickets_and_orders_along(event, api_for):
+    ticket = TicketFactory(event=event)
+    buy(event, ticket, ticket)
+    assert api_for(event.created_by).delete(f"/api/v1/events/{event.pk}/").status_code == 204
+    assert (Order.objects.count(), OrderPosition.objects.count(), Ticket.objects.count()) == (0, 0, 0)

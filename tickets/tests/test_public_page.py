@@ -121,3 +121,24 @@ def test_availability_answers_json_with_an_etag_that_moves_with_orders(client, d
 def test_availability_of_a_draft_event_is_a_404(client):
     event = EventFactory()
     assert client.get(f"/e/{event.slug}/availability/").status_code == 404
+
+
+def test_organizers_find_a_tickets_secret_link_in_its_details_and_the_public_never_does(client, api_for, settings):
+    settings.SITE_URL = "https://tickets.example.org"
+    event = EventFactory(state=Event.PUBLISHED)
+    hidden = TicketFactory(event=event, name="Backstage", hidden=True)
+    public = TicketFactory(event=event, name="Regular")
+    link = f"https://tickets.example.org/e/{event.slug}/?access={hidden.secret}"
+    client.force_login(event.created_by)
+    assert link in client.get(f"/events/{event.pk}/wizard/tickets/").content.decode()
+    listed = api_for(event.created_by).get(f"/api/v1/events/{event.pk}/tickets/").json()["results"]
+    assert {ticket["name"]: ticket["secret_link"] for ticket in listed}[hidden.name] == link
+    public_list = api_for(None).get(f"/api/v1/events/{event.pk}/tickets/").json()["results"]
+    assert [(ticket["name"], ticket["secret_link"]) for ticket in public_list] == [(public.name, None)]
+    client.logout()
+    assert hidden.secret not in client.get(event.get_absolute_url()).content.decode()
+
+
+def test_each_ticket_gets_its_own_secret():
+    event = EventFactory()
+    assert len({TicketFactory(event=event).secret for _ in range(3)}) == 3
