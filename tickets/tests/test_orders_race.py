@@ -138,3 +138,22 @@ def test_fifty_buyers_at_the_html_checkout_for_ten_tickets_never_oversell(two_da
     assert {
         f"/e/{event.slug}/orders/{code}/{secret}/" for code, secret in Order.objects.values_list("code", "secret")
     } == placed
+
+
+def test_concurrent_repeats_of_one_idempotency_key_place_one_order(two_daphnes):
+    organizer = UserFactory()
+    event = EventFactory(created_by=organizer, state=Event.PUBLISHED)
+    ticket = TicketFactory(event=event, quantity=QUANTITY, max_order=1)
+    token = Token.objects.create(user=organizer).key
+
+    class Repeat(ApiBuyer):
+        def send(self, server, _prepared):
+            headers = {**self.headers, "Idempotency-Key": "one-order-please"}
+            response = requests.post(server.url(self.path), json=self.body, headers=headers, timeout=60)
+            return response.status_code, response.json()
+
+    results = race(two_daphnes, [Repeat(event, ticket, token, 0) for _ in range(10)])
+
+    assert {status for status, _body in results} == {201}
+    assert len({body["id"] for _status, body in results}) == 1
+    assert OrderPosition.objects.filter(ticket=ticket).count() == 1
