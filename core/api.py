@@ -1,5 +1,8 @@
 """API-wide pieces: the exception handler that keeps every error JSON."""
 
+from datetime import UTC
+
+import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions, pagination, status
 from rest_framework.response import Response
@@ -24,6 +27,13 @@ class PageNumberPagination(pagination.PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+
+class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """An ISO 8601 filter that compares in UTC: PostgreSQL refuses offsets beyond ±15:59, ISO 8601 allows ±23:59."""
+
+    def filter(self, qs, value):
+        return super().filter(qs, value.astimezone(UTC) if value else value)
 
 
 def exception_handler(exc, context):

@@ -13,7 +13,7 @@ from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from core.api import Conflict
+from core.api import Conflict, UtcIsoDateTimeFilter
 from core.idempotency import idempotent
 from permissions.drf import EventScopedViewSet
 
@@ -37,7 +37,7 @@ class OrderFilter(django_filters.FilterSet):
     ticket = django_filters.NumberFilter(method="filter_ticket", help_text="Orders with a position of this ticket.")
     email = django_filters.CharFilter(field_name="email", lookup_expr="iexact")
     code = django_filters.CharFilter(field_name="code", lookup_expr="iexact")
-    modified_since = django_filters.IsoDateTimeFilter(
+    modified_since = UtcIsoDateTimeFilter(
         field_name="updated_at", lookup_expr="gte", help_text="Orders changed at or after this time (ISO 8601)."
     )
 

@@ -302,6 +302,8 @@ def test_filters_by_status_ticket_email_code_and_modified_since(api, event):
     assert ids(email="new@example.com") == [new.pk]
     assert ids(code=old.code.lower()) == [old.pk]
     assert ids(modified_since=(timezone.now() - timedelta(days=1)).isoformat()) == [new.pk]
+    assert ids(modified_since="1416-04-07T06:11:19+23:43") == [new.pk, old.pk]  # an offset PostgreSQL refuses
+    assert api.get(url(event), {"modified_since": "0001-01-01T00:00:00+01:00"}).status_code == 400
     assert api.get(url(event), {"status": "lost"}).status_code == 400
 
 
