@@ -86,7 +86,7 @@ def seeded_matrix_present(request):
     from permissions.models import RolePermission
 
     if not RolePermission.objects.exists():
-        for migration in ("0002_seed_matrix", "0004_seed_team_service"):
+        for migration in ("0002_seed_matrix", "0004_seed_team_service", "0005_seed_order_service"):
             importlib.import_module(f"permissions.migrations.{migration}").seed(apps, None)
 
 

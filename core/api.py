@@ -1,5 +1,8 @@
 """API-wide pieces: the exception handler that keeps every error JSON."""
 
+from datetime import UTC
+
+import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from rest_framework import exceptions, negotiation, pagination, parsers, status
@@ -49,6 +52,13 @@ class JSONParser(parsers.JSONParser):
             return super().parse(stream, media_type, parser_context)
         except RecursionError as error:
             raise exceptions.ParseError("JSON parse error - the document is nested too deeply.") from error
+
+
+class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """An ISO 8601 filter that compares in UTC: PostgreSQL refuses offsets beyond ±15:59, ISO 8601 allows ±23:59."""
+
+    def filter(self, qs, value):
+        return super().filter(qs, value.astimezone(UTC) if value else value)
 
 
 def exception_handler(exc, context):

@@ -78,7 +78,9 @@ class ConditionalBase:
     vary_on = ("Cookie", "Authorization")
 
     def etag_variant(self):
-        return ()
+        """What makes two readers' representations differ (none here; mixins after this one may say)."""
+        parent = getattr(super(), "etag_variant", None)
+        return parent() if parent is not None else ()
 
     def list_etag_parts(self):
         raise NotImplementedError

@@ -13,6 +13,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_seri
 from rest_framework import serializers
 
 from .conditional import ConditionalBase, ConditionalWriteMixin
+from .idempotency import HEADER as IDEMPOTENCY_HEADER
 
 DETAIL = inline_serializer("ErrorDetail", {"detail": serializers.CharField()})
 ERRORS = {
@@ -22,6 +23,7 @@ ERRORS = {
     404: OpenApiResponse(DETAIL, description="No such object, or none you may see (also a page past the end)."),
     409: OpenApiResponse(DETAIL, description="Conflicts with another object (e.g. a name already in use)."),
     412: OpenApiResponse(DETAIL, description="If-Match does not name the current ETag: someone changed it."),
+    422: OpenApiResponse(DETAIL, description="This Idempotency-Key was used for another request in the last 24 hours."),
     503: OpenApiResponse(DETAIL, description="The database is unavailable; nothing was saved. Retry later."),
 }
 NOT_MODIFIED = OpenApiResponse(description="If-None-Match names the current ETag; no body.")
@@ -30,6 +32,13 @@ IF_NONE_MATCH = OpenApiParameter(
 )
 IF_MATCH = OpenApiParameter(
     "If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, description="The ETag you read: 412 unless it is current."
+)
+IDEMPOTENCY_KEY = OpenApiParameter(
+    IDEMPOTENCY_HEADER,
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="Any unique string (up to 255 characters): a repeat of this POST within 24 hours gets the first "
+    "answer instead of making a second object; the same key with another body is a 422.",
 )
 WRITES = {"POST", "PUT", "PATCH"}
 PRECONDITIONED = {"PUT", "PATCH", "DELETE"}
@@ -53,7 +62,14 @@ class AutoSchema(SpectacularAutoSchema):
             parameters.append(IF_NONE_MATCH)
         elif isinstance(self.view, ConditionalWriteMixin) and self.method in PRECONDITIONED:
             parameters.append(IF_MATCH)
+        if self._is_idempotent():
+            parameters.append(IDEMPOTENCY_KEY)
         return parameters
+
+    def _is_idempotent(self):
+        """Whether this operation's view method honours Idempotency-Key (core.idempotency.idempotent)."""
+        action = getattr(self.view, "action", None) or self.method.lower()
+        return getattr(getattr(self.view, action, None), "idempotent", False)
 
     def _errors(self):
         """Return {status: response} for the errors this operation can answer."""
@@ -64,8 +80,10 @@ class AutoSchema(SpectacularAutoSchema):
             codes.append(400)  # list filters are validated too
         if isinstance(self.view, ConditionalWriteMixin) and self.method in PRECONDITIONED:
             codes.append(412)
-        if self.method in WRITES:
+        if self.method in WRITES or self.method == "DELETE":
             codes += getattr(self.view, "extra_write_errors", ())
+        if self._is_idempotent():
+            codes.append(422)
         responses = {code: ERRORS[code] for code in sorted(codes)}
         if isinstance(self.view, ConditionalBase) and self.method == "GET":
             responses[304] = NOT_MODIFIED

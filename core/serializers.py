@@ -1,5 +1,7 @@
 """Serializer bases every app's API extends: model rules shared with forms, objects scoped to one event."""
 
+from collections.abc import Mapping
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
@@ -27,29 +29,21 @@ class ModelCleanMixin:
         return attrs
 
 
-class EventOwnedSerializer(ModelCleanMixin, serializers.ModelSerializer):
-    """Serializer of an object of one event (context ``event``): related fields offer objects of that event only.
+class PrivateFieldsMixin:
+    """``private_fields`` maps a field to the (operation, service) a reader needs to see it.
 
-    ``private_fields`` maps a field to the (operation, service) a reader needs
-    to see it (context ``permissions``, the reader's permissions in the event);
-    without it the field is left out, for reading and writing alike; None
-    stands for the public, who sees no private field.
+    The reader's permissions in the event come in the context (``permissions``; None stands for the
+    public, who sees no private field); without them the field is left out, for reading and writing
+    alike. Without a reader at all (schema generation, code of our own) every field is there.
     """
 
-    related_event_fields = ()
     private_fields = {}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # Without a reader (schema generation, code of our own) every field is there.
         if "permissions" in self.context:
             for name in self.hidden_fields(self.context["permissions"]):
                 self.fields.pop(name, None)
-        event = self.context.get("event")
-        for name in self.related_event_fields:
-            field = self.fields[name]
-            target = field.child_relation if isinstance(field, serializers.ManyRelatedField) else field
-            target.queryset = target.queryset.filter(event=event) if event is not None else target.queryset.none()
 
     @classmethod
     def hidden_fields(cls, permissions):
@@ -59,3 +53,40 @@ class EventOwnedSerializer(ModelCleanMixin, serializers.ModelSerializer):
             for name, (operation, service) in cls.private_fields.items()
             if permissions is None or not permissions.can(operation, service, anywhere=True)
         )
+
+
+class EventOwnedSerializer(PrivateFieldsMixin, ModelCleanMixin, serializers.ModelSerializer):
+    """Serializer of an object of one event (context ``event``): related fields offer objects of that event only.
+
+    Private fields: see PrivateFieldsMixin.
+    """
+
+    related_event_fields = ()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        event = self.context.get("event")
+        for name in self.related_event_fields:
+            field = self.fields[name]
+            target = field.child_relation if isinstance(field, serializers.ManyRelatedField) else field
+            target.queryset = target.queryset.filter(event=event) if event is not None else target.queryset.none()
+
+
+class RefuseUnknownFieldsMixin:
+    """Refuse input fields the serializer does not declare, each by name (instead of ignoring them silently).
+
+    ``unknown_field_messages`` may give a field a message of its own (e.g. why a
+    client must not send a total).
+    """
+
+    unknown_field_messages = {}
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            writable = {name for name, field in self.fields.items() if not field.read_only}
+            unknown = sorted(str(key) for key in data if key not in writable)
+            if unknown:
+                raise serializers.ValidationError(
+                    {key: [self.unknown_field_messages.get(key, "Unknown field.")] for key in unknown}
+                )
+        return super().to_internal_value(data)

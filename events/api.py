@@ -37,6 +37,12 @@ class EventViewSet(ConditionalMixin, EventScopedViewMixin, viewsets.ModelViewSet
         self.check_object_permissions(self.request, self.event)
         return self.event
 
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if self.has_event and not self.for_schema_only:
+            context["permissions"] = self.reader_permissions()
+        return context
+
     def list_etag_parts(self):
         return tuple(read_counters(Event.version_global_keys).values())
 

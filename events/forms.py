@@ -38,6 +38,23 @@ class EventDetailsForm(forms.ModelForm):
         return cleaned
 
 
+class EventSettingsForm(EventDetailsForm):
+    """The edit page: the details plus how buyers pay (the wizard asks only for the details)."""
+
+    class Meta(EventDetailsForm.Meta):
+        fields = [*EventDetailsForm.Meta.fields, "payment_instructions", "payment_days"]
+        widgets = {**EventDetailsForm.Meta.widgets, "payment_instructions": forms.Textarea(attrs={"rows": 4})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Left empty (or not sent by an older form): keep what is set.
+        self.fields["payment_days"].required = False
+
+    def clean_payment_days(self):
+        days = self.cleaned_data.get("payment_days")
+        return days if days is not None else self.instance.payment_days
+
+
 class TrackForm(EventScopedForm):
     class Meta:
         model = Track

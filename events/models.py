@@ -28,6 +28,18 @@ class Event(VersionedModel):
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
     state = models.CharField(max_length=10, choices=STATES, default=DRAFT)
     background = models.ImageField(upload_to="backgrounds/", blank=True, max_length=200)
+    # What buyers of paid and donation tickets read: how to pay (e.g. bank transfer details).
+    payment_instructions = models.TextField(
+        blank=True,
+        help_text="Shown to buyers of paid and donation tickets, e.g. your bank account; "
+        "the order code is added as the payment reference.",
+    )
+    payment_days = models.PositiveSmallIntegerField(
+        "days to pay",
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text="An unpaid order expires after this many days and its tickets go back on sale.",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="created_events"
     )

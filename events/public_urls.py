@@ -1,10 +1,13 @@
-"""The public pages of an event, under /e/<slug>/: its page, the schedule with its feeds, sessions, speakers.
+"""The public pages of an event, under /e/<slug>/: its page, the schedule with its feeds, sessions, speakers,
+the checkout and the buyers' order pages.
 
 The feed names follow what conference tools look for (pretalx and frab use
 schedule.xml, schedule.json and schedule.ics); docs/schedule.md lists them.
 """
 
 from django.urls import path
+
+from tickets.orders import views as order_views
 
 from . import schedule_api, schedule_views, views
 
@@ -22,4 +25,7 @@ urlpatterns = [
     path("sessions/<int:session_id>/", schedule_views.SessionPageView.as_view(), name="session"),
     path("sessions/<int:session_id>.ics", schedule_api.SessionICalView.as_view(), name="session-ics"),
     path("speakers/<int:speaker_id>/", schedule_views.SpeakerPageView.as_view(), name="speaker"),
+    path("checkout/", order_views.CheckoutView.as_view(), name="checkout"),
+    path("availability/", order_views.AvailabilityView.as_view(), name="availability"),
+    path("orders/<str:code>/<str:secret>/", order_views.OrderPageView.as_view(), name="order"),
 ]

@@ -1,5 +1,7 @@
 """Organizer pages: create an event, its dashboard, and the pages of each service; the public page."""
 
+from functools import cached_property
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
@@ -12,6 +14,9 @@ from core.versioning import StaleObjectError
 from permissions.drf import track_of
 from permissions.mixins import EventPermissionMixin
 from permissions.names import CREATE, DELETE, READ, TRACK_SCOPED_SERVICES, UPDATE
+from tickets.orders.forms import SelectionForm, new_visit
+from tickets.orders.stock import offers as ticket_offers
+from tickets.orders.stock import sales_summary
 
 from . import forms, wizard_views
 from .models import Microlocation, Session, Speaker, Sponsor, Track
@@ -25,17 +30,34 @@ def event_create(request):
 
 
 class PublicEventView(EventPermissionMixin, generic.TemplateView):
-    """The public page of a published event (its team also sees a draft here, as a preview)."""
+    """The public page of a published event (its team also sees a draft here, as a preview).
+
+    Every ticket not hidden is listed with its state (on sale, not yet, ended,
+    sold out) and, while on sale, a quantity to choose; ``?access=<secret>``
+    (the link organizers copy) adds a hidden ticket.
+    """
 
     template_name = "events/public.html"
     event_slug_kwarg = "slug"
 
-    def get_context_data(self, **kwargs):
+    @cached_property
+    def access(self):
+        data = self.request.POST if self.request.method == "POST" else self.request.GET
+        return (data.get("access") or "")[:64] or None
+
+    @cached_property
+    def offers(self):
+        return ticket_offers(self.event, access=self.access)
+
+    def get_context_data(self, selection=None, **kwargs):
         event = self.event
+        if selection is None:
+            selection = SelectionForm(offers=self.offers, initial={"access": self.access, "visit": new_visit()})
         return super().get_context_data(
             sessions=public_sessions(event).select_related("track", "microlocation").prefetch_related("speakers"),
             sponsors=event.sponsors.all(),
-            tickets=event.tickets.on_sale(event=event),
+            offers=self.offers,
+            selection=selection,
             **kwargs,
         )
 
@@ -60,13 +82,16 @@ class DashboardView(EventPermissionMixin, generic.DetailView):
         context["can_read_tickets"] = perms.can(READ, "ticket", anywhere=True)
         context["can_read_team"] = perms.can(READ, "team")
         context["ticket_operations"] = perms.operations("ticket")
+        context["can_read_orders"] = perms.can(READ, "order")
+        if context["can_read_orders"]:
+            context["sales"], context["revenue"] = sales_summary(self.event)
         return context
 
 
 class EventEditView(EventPermissionMixin, generic.UpdateView):
     template_name = "events/event_form.html"
     service, operation = "event", UPDATE
-    form_class = forms.EventDetailsForm
+    form_class = forms.EventSettingsForm
 
     def get_object(self, queryset=None):
         return self.event

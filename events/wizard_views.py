@@ -7,6 +7,7 @@ submit re-renders the step with what was entered and the errors.
 
 from django.contrib import messages
 from django.db import IntegrityError
+from django.db.models import RestrictedError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views import View
@@ -18,6 +19,7 @@ from permissions.names import CREATE, DELETE, UPDATE
 from . import wizard
 
 CLASH_MESSAGE = "Another ticket of this event has one of these names (maybe added meanwhile); nothing was saved."
+SOLD_MESSAGE = "A ticket you removed was ordered meanwhile, so it stays; nothing was saved."
 
 
 def step_url(event, step):
@@ -116,6 +118,8 @@ class WizardStepView(EventPermissionMixin, View):
                 event = self.step.save(form, event=event, user=request.user)
             except StaleObjectError as error:
                 self.add_error(form, error.user_message)
+            except RestrictedError:
+                self.add_error(form, SOLD_MESSAGE)
             except IntegrityError:
                 self.add_error(form, CLASH_MESSAGE)
             else:

@@ -12,6 +12,7 @@ from events.api_background import EventBackgroundView
 from notifications import api as notifications_api
 from permissions import api as permissions_api
 from tickets import api as tickets_api
+from tickets.orders import api as orders_api
 
 from .api_auth import TokenView
 
@@ -24,6 +25,7 @@ EVENT_LISTS = [
     events_api.MicrolocationViewSet,
     permissions_api.EventRoleViewSet,
     permissions_api.RoleInviteViewSet,
+    orders_api.OrderViewSet,
 ]
 
 router = DefaultRouter()

@@ -34,6 +34,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's start script as a file of its own: no inline script (CSP).
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+    # The orders pages first: the events app's /events/<id>/<kind>/ would take "orders" for a service.
+    path("events/", include("tickets.urls")),
     path("events/", include("events.urls")),
     path("e/<slug:slug>/", include("events.public_urls")),
     path("roles/", include("permissions.urls")),

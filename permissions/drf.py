@@ -130,6 +130,17 @@ class EventScopedViewMixin:
         lookup = getattr(self, "lookup_url_kwarg", None) or getattr(self, "lookup_field", None)
         return bool(lookup) and lookup in self.kwargs
 
+    def reader_permissions(self):
+        """The permissions serializers show private fields by: None for a public reader (no private field)."""
+        return None if self.reads_publicly() else self.event_permissions
+
+    def etag_variant(self):
+        """What makes two readers' representations differ: public or member, and the private fields hidden."""
+        if self.reads_publicly():
+            return ("public",)
+        hidden = getattr(self.get_serializer_class(), "hidden_fields", lambda perms: ())(self.event_permissions)
+        return ("member", tuple(hidden))
+
     def check_track(self, operation, obj):
         """Refuse (403) an object of a track-scoped service that lies outside the tracks the role reaches."""
         if self.service in TRACK_SCOPED_SERVICES and not self.event_permissions.can(
@@ -196,15 +207,11 @@ class EventScopedViewSet(ConditionalMixin, EventScopedViewMixin, viewsets.ModelV
     def get_serializer_context(self):
         if self.for_schema_only:
             return super().get_serializer_context()
-        perms = None if self.reads_publicly() else self.event_permissions
-        return {**super().get_serializer_context(), "event": self.event, "permissions": perms}
+        return {**super().get_serializer_context(), "event": self.event, "permissions": self.reader_permissions()}
 
     def etag_variant(self):
-        if self.reads_publicly():
-            return ("public",)
         limit = self.event_permissions.track_limit(READ, self.service)
-        hidden = getattr(self.get_serializer_class(), "hidden_fields", lambda perms: ())(self.event_permissions)
-        return ("member", None if limit is None else tuple(sorted(limit)), tuple(hidden))
+        return (*super().etag_variant(), None if limit is None else tuple(sorted(limit)))
 
     def list_etag_parts(self):
         # Public readers' ETags follow the public counter where the list has private rows (hidden, draft).

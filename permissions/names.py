@@ -20,7 +20,8 @@ ROLE_LABELS = {
 TRACK_SCOPED_ROLES = frozenset({TRACK_ORGANIZER, MODERATOR})
 
 # "team" is the event's roles and invites: who may see, invite, change and remove team members.
-SERVICES = ("event", "ticket", "track", "session", "speaker", "sponsor", "microlocation", "team")
+# "order" is the event's orders (the public places them at the checkout; this is who manages them).
+SERVICES = ("event", "ticket", "track", "session", "speaker", "sponsor", "microlocation", "team", "order")
 # Services whose objects sit inside a track: a track-limited role only
 # reaches the objects of its tracks.
 TRACK_SCOPED_SERVICES = frozenset({"track", "session"})
@@ -40,6 +41,7 @@ DEFAULT_MATRIX = {
         "sponsor": "CRUD",
         "microlocation": "CRUD",
         "team": "CRUD",
+        "order": "CRUD",
     },
     COORGANIZER: {service: "RU" for service in SERVICES if service != "team"},
     TRACK_ORGANIZER: {"event": "R", "track": "RU"},

@@ -3,8 +3,9 @@
 from django.contrib import admin
 
 from events.admin import ServiceAdmin
+from permissions.admin import EventScopedAdmin
 
-from .models import Ticket
+from .models import Order, OrderPosition, Ticket
 
 
 @admin.register(Ticket)
@@ -14,3 +15,53 @@ class TicketAdmin(ServiceAdmin):
     list_filter = ["type", "hidden"]
     search_fields = ["name", "event__name"]
     readonly_fields = ["version", "created_at", "updated_at"]
+
+
+class OrderPositionInline(admin.TabularInline):
+    model = OrderPosition
+    fields = ["ticket", "attendee_name", "attendee_email", "price"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Order)
+class OrderAdmin(EventScopedAdmin):
+    """Orders, read-only: paying, cancelling and deleting go through the services (organizer pages, API)."""
+
+    service = Order.service
+    list_display = ["code", "event", "name", "email", "status", "total", "created_at"]
+    list_filter = ["status"]
+    list_select_related = ["event"]
+    search_fields = ["code", "name", "email", "event__name"]
+    readonly_fields = [
+        "event",
+        "code",
+        "name",
+        "email",
+        "status",
+        "total",
+        "expires_at",
+        "paid_at",
+        "cancelled_at",
+        "created_at",
+        "updated_at",
+        "version",
+    ]
+    exclude = ["placed_by"]
+    inlines = [OrderPositionInline]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

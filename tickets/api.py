@@ -1,13 +1,13 @@
 """Tickets API: /api/v1/events/{event_pk}/tickets/, checked against the service "ticket"."""
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, RestrictedError
 
 from core.api import Conflict
 from permissions.drf import EventScopedViewSet
 from permissions.names import READ
 
-from .models import Ticket
+from .models import OrderPosition, Ticket
 from .serializers import TicketSerializer
 
 
@@ -18,7 +18,7 @@ class TicketViewSet(EventScopedViewSet):
     serializer_class = TicketSerializer
     filterset_fields = ["type", "hidden"]
     ordering_fields = ["position", "name", "price", "id"]
-    # A name taken by a concurrent writer is a 409 (see perform_create); the schema documents it.
+    # A name taken by a concurrent writer, or deleting a ticket with orders, is a 409; the schema documents it.
     extra_write_errors = (409,)
 
     def get_queryset(self):
@@ -44,6 +44,17 @@ class TicketViewSet(EventScopedViewSet):
                 super().perform_create(serializer)
         except IntegrityError as error:
             raise Conflict("Another ticket of this event has this name.") from error
+
+    def perform_destroy(self, instance):
+        if OrderPosition.objects.filter(ticket=instance).exists():
+            raise Conflict("This ticket has orders, so it cannot be deleted; hide it or end its sales instead.")
+        try:
+            with transaction.atomic():
+                super().perform_destroy(instance)
+        except RestrictedError as error:  # ordered between the check and the delete
+            raise Conflict(
+                "This ticket has orders, so it cannot be deleted; hide it or end its sales instead."
+            ) from error
 
     def perform_update(self, serializer):
         try:

@@ -6,7 +6,7 @@ from django.utils.translation import ngettext_lazy
 from core.forms import DateTimeInput
 from events.models import Event
 
-from .models import Ticket
+from .models import OrderPosition, Ticket
 
 MAX_TICKETS = 100
 
@@ -109,6 +109,7 @@ class BaseTicketFormSet(forms.BaseInlineFormSet):
 
     def _construct_form(self, i, **kwargs):
         form = super()._construct_form(i, **kwargs)
+        form.instance.event = self.instance  # the row's secret link needs the event: no query per row
         if not self.may_update and i < self.initial_form_count():
             for name in TicketForm._meta.fields:
                 form.fields[name].disabled = True
@@ -145,9 +146,21 @@ class BaseTicketFormSet(forms.BaseInlineFormSet):
             problems.append("Your role may not add tickets.")
         if self.deleted_forms and not self.may_delete:
             problems.append("Your role may not remove tickets.")
+        problems += self._sold_tickets_removed()
         self._check_unique_names()
         if problems:
             raise forms.ValidationError(problems)
+
+    def _sold_tickets_removed(self):
+        """Return a message for each removed ticket that has orders (their positions keep it)."""
+        doomed = {form.instance.pk: form.instance for form in self.deleted_forms if form.instance.pk}
+        if not doomed:
+            return []
+        sold = set(OrderPosition.objects.filter(ticket_id__in=doomed).values_list("ticket_id", flat=True).distinct())
+        return [
+            f"{doomed[pk].name} has orders, so it cannot be removed; hide it or end its sales instead."
+            for pk in sorted(sold)
+        ]
 
     def _check_unique_names(self):
         """Add an error to each row whose name another kept row (or a ticket not shown) already uses."""

@@ -1,5 +1,10 @@
-"""Tickets of an event: free, paid or donation, each with its sales window and order limits."""
+"""Tickets of an event: free, paid or donation, each with its sales window and order limits.
 
+Orders and their positions live in tickets/orders/models.py and are imported
+at the end of this module, where Django looks for the app's models.
+"""
+
+import secrets
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -7,9 +12,11 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from core.links import absolute_url
 from core.versioning import VersionedModel, VersionedQuerySet
 
 
@@ -30,6 +37,11 @@ class TicketQuerySet(VersionedQuerySet):
         else:
             open_ended = Q(sales_ends_at__isnull=True) if event.ends_at > now else Q(pk__in=[])
         return self.public().filter(started & (Q(sales_ends_at__gt=now) | open_ended))
+
+
+def new_ticket_secret():
+    """Return a fresh secret for a ticket's link (hidden tickets are sold only through it)."""
+    return secrets.token_urlsafe(16)
 
 
 class Ticket(VersionedModel):
@@ -60,6 +72,8 @@ class Ticket(VersionedModel):
     min_order = models.PositiveIntegerField("minimum per order", default=1, validators=[MinValueValidator(1)])
     max_order = models.PositiveIntegerField("maximum per order", default=10, validators=[MinValueValidator(1)])
     hidden = models.BooleanField(default=False, help_text="Hidden tickets are not shown on the public page.")
+    # Opens the public page with this ticket on offer even while it is hidden; organizers copy the link.
+    secret = models.CharField(max_length=32, default=new_ticket_secret, editable=False)
     position = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -106,6 +120,11 @@ class Ticket(VersionedModel):
         return self.name
 
     @property
+    def secret_link(self):
+        """Return the absolute link of the public page offering this ticket, hidden or not (for organizers only)."""
+        return absolute_url(f"{reverse('public:event', args=[self.event.slug])}?access={self.secret}")
+
+    @property
     def price_label(self):
         """Return the price as shown to buyers."""
         if self.type == self.PAID:
@@ -142,3 +161,8 @@ class Ticket(VersionedModel):
                 errors["sales_starts_at"] = f"Sales must start before the event ends ({limit})."
         if errors:
             raise ValidationError(errors)
+
+
+from .orders.models import Order, OrderPosition  # noqa: E402 (Django finds the app's models here)
+
+__all__ = ["Order", "OrderPosition", "Ticket"]

@@ -6,7 +6,13 @@ from .models import Ticket
 
 
 class TicketSerializer(EventOwnedSerializer):
+    # The link that sells a hidden ticket is the team's.
+    private_fields = {"secret_link": ("read", "ticket")}
+
     price_label = serializers.CharField(read_only=True)
+    secret_link = serializers.SerializerMethodField(
+        help_text="The public page offering this ticket even while hidden; only for those who may read tickets."
+    )
 
     class Meta:
         model = Ticket
@@ -24,12 +30,17 @@ class TicketSerializer(EventOwnedSerializer):
             "min_order",
             "max_order",
             "hidden",
+            "secret_link",
             "position",
             "version",
             "created_at",
             "updated_at",
         ]
         read_only_fields = ["version", "created_at", "updated_at"]
+
+    def get_secret_link(self, ticket) -> str:
+        ticket.event = self.context["event"]  # the link needs the slug: no query per row
+        return ticket.secret_link
 
     def validate_name(self, value):
         """Names are unique in the event, ignoring case (the database holds the same rule)."""

@@ -134,6 +134,7 @@ def test_versions_endpoint_reports_counters_with_etag(organizer_api):
         "event": 1,
         "invites": 0,
         "microlocations": 0,
+        "orders": 0,
         "roles": 1,
         "sessions": 0,
         "speakers": 0,

@@ -32,7 +32,7 @@ from events.tests.factories import (
 from notifications.models import Notification
 from notifications.services import notify
 from permissions.tests.factories import EventRoleFactory
-from tickets.tests.factories import TicketFactory
+from tickets.tests.factories import OrderFactory, TicketFactory
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.django_db(transaction=True)]
 
@@ -63,6 +63,7 @@ SERVICE_FACTORIES = {
     "microlocations": MicrolocationFactory,
     "tickets": TicketFactory,
     "roles": lambda event: EventRoleFactory(event=event, role="coorganizer"),
+    "orders": lambda event: OrderFactory(event=event, pending=True, tickets=[TicketFactory(event=event, paid=True)]),
 }
 
 

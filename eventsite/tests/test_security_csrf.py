@@ -32,7 +32,8 @@ from notifications.models import Notification
 from notifications.services import notify
 from permissions.models import EventRole, RoleInvite
 from permissions.services import invite
-from tickets.tests.factories import TicketFactory
+from tickets.models import Order
+from tickets.tests.factories import OrderFactory, TicketFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.security]
 
@@ -76,6 +77,7 @@ def world():
     event = EventFactory(created_by=organizer, state=Event.PUBLISHED)
     objects = {kind: factory(event=event) for kind, factory in SERVICE_FACTORIES.items()}
     objects["tickets"] = TicketFactory(event=event)
+    objects["orders"] = OrderFactory(event=event, tickets=[objects["tickets"]])
     objects["roles"] = EventRole.objects.get(event=event, user=organizer)
     invitee = UserFactory()
     objects["invites"], token = invite(event=event, email=invitee.email, role_name="coorganizer", invited_by=organizer)
@@ -105,6 +107,15 @@ def urls_of(name, pattern, world):
         return [reverse(name, args=[event.pk, kind]) for kind in SERVICE_FACTORIES]
     if name in ("events:service-edit", "events:service-delete"):
         return [reverse(name, args=[event.pk, kind, objects[kind].pk]) for kind in SERVICE_FACTORIES]
+    if name in ("public:event", "public:checkout", "public:availability"):
+        return [reverse(name, args=[event.slug])]
+    if name == "public:order":
+        order = objects["orders"]
+        return [reverse(name, args=[event.slug, order.code, order.secret])]
+    if name == "orders:action":
+        return [reverse(name, args=[event.pk, objects["orders"].pk, action]) for action in ("mark-paid", "cancel")]
+    if name in ("orders:detail", "orders:delete"):
+        return [reverse(name, args=[event.pk, objects["orders"].pk])]
     if name.startswith("public:"):
         values = {
             "slug": event.slug,
@@ -152,10 +163,11 @@ def is_refused(name, response):
 
 
 def state(world):
-    """What a forged request could change: counters, events, roles, invites, unread notifications, personal feeds."""
+    """What a forged request could change: counters, events, orders, roles, invites, notifications, feeds."""
     return (
         sorted(VersionCounter.objects.values_list("key", "value")),
         Event.objects.count(),
+        sorted(Order.objects.values_list("pk", "status")),
         EventRole.objects.count(),
         sorted(RoleInvite.objects.values_list("pk", "state")),
         Notification.objects.filter(has_read=False).count(),

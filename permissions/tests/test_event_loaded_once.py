@@ -35,7 +35,7 @@ def world():
 
 # (URL, queries): the session and its user, the event with the permissions, then what the page shows.
 HTML_PAGES = [
-    ("/events/{event}/", 4),
+    ("/events/{event}/", 5),
     ("/events/{event}/edit/", 4),
     ("/events/{event}/tracks/", 6),
     ("/events/{event}/tracks/new/", 4),
@@ -45,6 +45,8 @@ HTML_PAGES = [
     ("/events/{event}/wizard/review/", 7),
     ("/roles/events/{event}/team/", 8),
     ("/e/{slug}/", 8),
+    ("/e/{slug}/availability/", 5),
+    ("/events/{event}/orders/", 8),
 ]
 API_GETS = [
     ("/api/v1/events/{event}/", 1),
@@ -54,6 +56,7 @@ API_GETS = [
     ("/api/v1/events/{event}/sessions/", 5),
     ("/api/v1/events/{event}/tickets/", 4),
     ("/api/v1/events/{event}/roles/", 5),
+    ("/api/v1/events/{event}/orders/", 5),
 ]
 
 

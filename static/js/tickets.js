@@ -99,6 +99,20 @@
     button.setAttribute("aria-expanded", String(!details.hidden));
   }
 
+  // The secret link of a saved ticket (the only way to buy it while hidden): select it, copy it if allowed.
+  function copyLink(body, button) {
+    const input = body.querySelector("input.secret-link");
+    input.select();
+    if (navigator.clipboard) {
+      navigator.clipboard.writeText(input.value).then(
+        () => {
+          button.textContent = "Copied";
+        },
+        () => {},
+      );
+    }
+  }
+
   table.addEventListener("click", (event) => {
     const button = event.target.closest("button[data-action]");
     if (!button) {
@@ -109,6 +123,8 @@
       removeTicket(body);
     } else if (button.dataset.action === "details") {
       toggleDetails(body, button);
+    } else if (button.dataset.action === "copy-link") {
+      copyLink(body, button);
     }
   });
 

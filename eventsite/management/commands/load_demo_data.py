@@ -14,7 +14,8 @@ from events.services import create_event
 from permissions.models import EventRole
 from permissions.names import COORGANIZER, MODERATOR, TRACK_ORGANIZER
 from permissions.services import grant_role
-from tickets.models import Ticket
+from tickets.models import Order, Ticket
+from tickets.orders.services import Line, place_order
 
 PASSWORD = "demo-password-1"
 PEOPLE = [
@@ -94,6 +95,12 @@ class Command(BaseCommand):
         if conference.state != Event.PUBLISHED:
             conference.state = Event.PUBLISHED
             conference.save()
+        if not conference.payment_instructions:
+            conference.payment_instructions = (
+                "Bank transfer to Open Source Summit e.V., IBAN DE00 1234 5678 9000 0000 00."
+            )
+            conference.save()
+        self._orders(conference)
         self.stdout.write(self.style.SUCCESS(f"Demo data ready: {len(users)} users, 2 events (password {PASSWORD})."))
 
     def _schedule(self, conference, start):
@@ -130,6 +137,17 @@ class Command(BaseCommand):
                 state=state,
             )
             session.speakers.set(speakers)
+
+    def _orders(self, event):
+        """Two orders through the checkout's service: a free one (paid at once) and a paid one waiting for payment."""
+        if Order.objects.filter(event=event).exists():
+            return
+        tickets = {ticket.name: ticket for ticket in Ticket.objects.filter(event=event)}
+        for name, email, ticket_name in [
+            ("Erin Example", "erin@example.com", "Community"),
+            ("Frank Example", "frank@example.com", "Supporter"),
+        ]:
+            place_order(event=event, name=name, email=email, lines=[Line(tickets[ticket_name].pk, name)])
 
     def _event(self, user, slug, **fields):
         event = Event.objects.filter(slug=slug).first()

@@ -1,0 +1,162 @@
+"""Stock: what a ticket has left, computed from the orders holding it, never stored.
+
+A position holds its ticket while its order is paid, or pending with a
+payment deadline still ahead. So an unpaid order releases its tickets the
+moment its deadline passes, whether or not anything has marked it expired
+yet, and a cancelled order releases them once, by leaving the count.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.db.models import Count, DecimalField, IntegerField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from ..models import Ticket
+from .models import Order, OrderPosition
+
+ON_SALE, NOT_YET, ENDED, SOLD_OUT = "on_sale", "not_yet", "ended", "sold_out"
+
+
+def holding(now, prefix=""):
+    """Return a Q over positions (or, with prefix "positions__", over tickets) that hold stock at ``now``."""
+    status, deadline = f"{prefix}order__status", f"{prefix}order__expires_at__gt"
+    return Q(**{status: Order.PAID}) | Q(**{status: Order.PENDING, deadline: now})
+
+
+def taken_by_ticket(ticket_ids, *, now):
+    """Return {ticket id: positions holding it at ``now``} for the tickets; one query."""
+    rows = (
+        OrderPosition.objects.filter(ticket_id__in=ticket_ids)
+        .filter(holding(now))
+        .order_by()
+        .values("ticket_id")
+        .annotate(taken=Count("id"))
+    )
+    return {row["ticket_id"]: row["taken"] for row in rows}
+
+
+def with_taken(tickets, *, now):
+    """Annotate a ticket queryset with ``taken``: the positions holding each at ``now`` (a subquery, no GROUP BY)."""
+    count = (
+        OrderPosition.objects.filter(ticket_id=OuterRef("pk"))
+        .filter(holding(now))
+        .order_by()
+        .values("ticket_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return tickets.annotate(taken=Coalesce(Subquery(count, output_field=IntegerField()), 0))
+
+
+def sales_phase(ticket, *, event, now):
+    """Return NOT_YET, ENDED or ON_SALE from the ticket's sales window (no end: until the event ends)."""
+    if ticket.sales_starts_at and now < ticket.sales_starts_at:
+        return NOT_YET
+    if now >= (ticket.sales_ends_at or event.ends_at):
+        return ENDED
+    return ON_SALE
+
+
+def few_left_threshold(quantity):
+    """At or below this many left, buyers are told how many: 5, or a tenth of a large quantity."""
+    return max(5, quantity // 10)
+
+
+@dataclass
+class Offer:
+    """One ticket as the public page offers it: its state, what is left and what a buyer may choose."""
+
+    ticket: Ticket
+    state: str
+    left: int
+    starts_at: datetime | None = None
+
+    @property
+    def on_sale(self):
+        return self.state == ON_SALE
+
+    @property
+    def max_quantity(self):
+        """The most a buyer may choose now: the maximum per order, or what is left."""
+        return min(self.ticket.max_order, self.left) if self.on_sale else 0
+
+    @property
+    def quantity_choices(self):
+        return [0, *range(self.ticket.min_order, self.max_quantity + 1)]
+
+    @property
+    def few_left(self):
+        """How many are left when few are (a hint to buyers), else None."""
+        if self.on_sale and self.left <= few_left_threshold(self.ticket.quantity):
+            return self.left
+        return None
+
+    @property
+    def state_label(self):
+        if self.state == NOT_YET:
+            return f"On sale from {date_format(timezone.localtime(self.starts_at), 'j M Y, H:i')}"
+        return {ON_SALE: "On sale", ENDED: "Sales ended", SOLD_OUT: "Sold out"}[self.state]
+
+    def as_json(self):
+        return {
+            "id": self.ticket.pk,
+            "state": self.state,
+            "label": self.state_label,
+            "few_left": self.few_left,
+            "max_quantity": self.max_quantity,
+            "min_quantity": self.ticket.min_order,
+        }
+
+
+def offer_for(ticket, *, event, now, taken):
+    """Return the Offer of one ticket with ``taken`` positions holding it."""
+    phase = sales_phase(ticket, event=event, now=now)
+    left = max(ticket.quantity - taken, 0)
+    state = SOLD_OUT if phase == ON_SALE and left < ticket.min_order else phase
+    return Offer(ticket=ticket, state=state, left=left, starts_at=ticket.sales_starts_at)
+
+
+def offers(event, *, now=None, access=None):
+    """Return the Offers of the event's public page: every ticket not hidden, plus the hidden one ``access`` opens.
+
+    One query (tickets with their taken counts).
+    """
+    now = now or timezone.now()
+    visible = Q(hidden=False) | Q(secret=access) if access else Q(hidden=False)
+    tickets = with_taken(Ticket.objects.filter(event=event).filter(visible), now=now)
+    return [offer_for(ticket, event=event, now=now, taken=ticket.taken) for ticket in tickets]
+
+
+def _per_ticket(aggregate, condition):
+    """Return a subquery of ``aggregate`` over the positions of the outer ticket that meet ``condition``."""
+    return Subquery(
+        OrderPosition.objects.filter(condition, ticket_id=OuterRef("pk"))
+        .order_by()
+        .values("ticket_id")
+        .annotate(value=aggregate)
+        .values("value")
+    )
+
+
+def sales_summary(event, *, now=None):
+    """Return (tickets with ``sold``, ``pending``, ``left`` and ``revenue``, revenue of paid orders); one query.
+
+    Sold: positions of paid orders; pending: of unpaid orders before their deadline.
+    """
+    now = now or timezone.now()
+    paid = Q(order__status=Order.PAID)
+    waiting = Q(order__status=Order.PENDING, order__expires_at__gt=now)
+    tickets = list(
+        Ticket.objects.filter(event=event).annotate(
+            sold=Coalesce(_per_ticket(Count("id"), paid), 0),
+            pending=Coalesce(_per_ticket(Count("id"), waiting), 0),
+            revenue=Coalesce(_per_ticket(Sum("price"), paid), Value(Decimal("0.00")), output_field=DecimalField()),
+        )
+    )
+    for ticket in tickets:
+        ticket.left = max(ticket.quantity - ticket.sold - ticket.pending, 0)
+    return tickets, sum((ticket.revenue for ticket in tickets), Decimal("0.00"))

@@ -1,0 +1,428 @@
+"""Placing orders: prices from the server, every rule at once, stock that never oversells; paying and cancelling."""
+
+import io
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.core.management import call_command
+from django.utils import timezone
+
+from core.tests.factories import UserFactory
+from core.versioning import event_versions
+from events.models import Event
+from events.tests.factories import EventFactory
+from notifications.models import Notification
+from permissions.tests.factories import EventRoleFactory
+from tickets.models import Order, OrderPosition, Ticket
+from tickets.orders.services import (
+    Line,
+    OrderRejected,
+    OrderStateError,
+    SoldOut,
+    cancel_order,
+    delete_order,
+    expire_overdue,
+    mark_paid,
+    place_order,
+)
+from tickets.orders.stock import taken_by_ticket
+
+from .factories import TicketFactory
+
+pytestmark = pytest.mark.django_db
+
+# A moment before the events of the factories (a month ahead) end.
+NOW = timezone.now().replace(microsecond=0) + timedelta(days=1)
+
+
+@pytest.fixture
+def event():
+    return EventFactory(state=Event.PUBLISHED)
+
+
+def buy(event, *lines, **kwargs):
+    """Place an order of (ticket, price) or ticket lines for Ann; return the order."""
+    made = [
+        Line(ticket_id=line[0].pk, attendee_name="Ann", price=line[1])
+        if isinstance(line, tuple)
+        else Line(ticket_id=line.pk, attendee_name="Ann")
+        for line in lines
+    ]
+    kwargs.setdefault("name", "Ann Buyer")
+    kwargs.setdefault("email", "ann@example.com")
+    return place_order(event=event, lines=made, **kwargs).order
+
+
+def left(ticket, now=None):
+    ticket.refresh_from_db()
+    return ticket.quantity - taken_by_ticket([ticket.pk], now=now or timezone.now()).get(ticket.pk, 0)
+
+
+def codes(error):
+    return sorted(problem.code for problem in error.value.problems)
+
+
+def test_free_order_is_paid_at_once(event):
+    ticket = TicketFactory(event=event)
+    order = buy(event, ticket, ticket)
+    assert (order.status, order.total, order.expires_at, order.paid_at is not None) == (
+        "paid",
+        Decimal("0.00"),
+        None,
+        True,
+    )
+    assert list(order.positions.values_list("ticket_id", "price", "attendee_name")) == [
+        (ticket.pk, Decimal("0.00"), "Ann"),
+        (ticket.pk, Decimal("0.00"), "Ann"),
+    ]
+    assert len(order.code) == 6
+    assert order.secret != order.positions.first().secret
+
+
+def test_paid_order_is_pending_until_the_events_deadline(event):
+    event.payment_days = 5
+    event.save()
+    ticket = TicketFactory(event=event, paid=True)
+    with time_machine.travel(NOW - timedelta(days=30), tick=False):
+        order = buy(event, ticket, ticket)
+    assert (order.status, order.total, order.paid_at) == ("pending", Decimal("50.00"), None)
+    assert order.expires_at == NOW - timedelta(days=25)
+
+
+def test_donation_takes_the_buyers_amount_and_the_price_of_others_comes_from_the_ticket(event):
+    paid = TicketFactory(event=event, paid=True)
+    donation = TicketFactory(event=event, donation=True)
+    order = buy(event, paid, (donation, "12.5"))
+    assert order.total == Decimal("37.50")
+    assert sorted(order.positions.values_list("price", flat=True)) == [Decimal("12.50"), Decimal("25.00")]
+
+
+def test_a_donation_of_zero_where_allowed_is_a_free_order_paid_at_once(event):
+    donation = TicketFactory(event=event, type="donation", min_price=None)
+    assert buy(event, (donation, "0")).status == "paid"
+
+
+@pytest.mark.parametrize(
+    ("make", "expected"),
+    [
+        (lambda e, other: [], ["no_positions"]),
+        (lambda e, other: [Line(ticket_id=TicketFactory(event=other).pk, attendee_name="A")], ["unknown_ticket"]),
+        (lambda e, other: [Line(ticket_id="1", attendee_name="A")], ["unknown_ticket"]),
+        (lambda e, other: [Line(ticket_id=2**64, attendee_name="A")], ["unknown_ticket"]),
+        (
+            lambda e, other: [Line(ticket_id=TicketFactory(event=e, hidden=True).pk, attendee_name="A")],
+            ["unknown_ticket"],
+        ),
+        (lambda e, other: [Line(ticket_id=TicketFactory(event=e).pk, attendee_name=" ")], ["required"]),
+        (
+            lambda e, other: [Line(ticket_id=TicketFactory(event=e).pk, attendee_name="A", attendee_email="x")],
+            ["invalid_email"],
+        ),
+        (lambda e, other: [Line(ticket_id=TicketFactory(event=e, min_order=2).pk, attendee_name="A")], ["below_min"]),
+        (
+            lambda e, other: [Line(ticket_id=TicketFactory(event=e, max_order=1).pk, attendee_name="A")] * 2,
+            ["above_max"],
+        ),
+        (
+            lambda e, other: [
+                Line(
+                    ticket_id=TicketFactory(event=e, sales_starts_at=timezone.now() + timedelta(days=1)).pk,
+                    attendee_name="A",
+                )
+            ],
+            ["sales_not_started"],
+        ),
+        (
+            lambda e, other: [
+                Line(
+                    ticket_id=TicketFactory(
+                        event=e,
+                        sales_starts_at=timezone.now() - timedelta(days=2),
+                        sales_ends_at=timezone.now() - timedelta(days=1),
+                    ).pk,
+                    attendee_name="A",
+                )
+            ],
+            ["sales_ended"],
+        ),
+        (
+            lambda e, other: [
+                Line(ticket_id=TicketFactory(event=e, donation=True).pk, attendee_name="A", price="4.99")
+            ],
+            ["price_below_minimum"],
+        ),
+        (
+            lambda e, other: [Line(ticket_id=TicketFactory(event=e, donation=True).pk, attendee_name="A", price="ten")],
+            ["invalid_price"],
+        ),
+        (
+            lambda e, other: [Line(ticket_id=TicketFactory(event=e, donation=True).pk, attendee_name="A", price="NaN")],
+            ["invalid_price"],
+        ),
+        (
+            lambda e, other: [
+                Line(ticket_id=TicketFactory(event=e, donation=True).pk, attendee_name="A", price="5.001")
+            ],
+            ["invalid_price"],
+        ),
+        (
+            lambda e, other: [Line(ticket_id=TicketFactory(event=e, donation=True).pk, attendee_name="A", price=True)],
+            ["invalid_price"],
+        ),
+        (
+            lambda e, other: [Line(ticket_id=TicketFactory(event=e, donation=True).pk, attendee_name="A")],
+            ["price_required"],
+        ),
+        (
+            lambda e, other: [Line(ticket_id=TicketFactory(event=e, paid=True).pk, attendee_name="A", price="1")],
+            ["price_not_allowed"],
+        ),
+        (
+            lambda e, other: [Line(ticket_id=TicketFactory(event=e).pk, attendee_name="A", price="0")],
+            ["price_not_allowed"],
+        ),
+    ],
+    ids=[
+        "zero-positions",
+        "foreign-ticket",
+        "id-not-a-number",
+        "id-out-of-range",
+        "hidden-without-link",
+        "no-attendee-name",
+        "bad-attendee-email",
+        "below-min-per-order",
+        "above-max-per-order",
+        "sales-not-started",
+        "sales-ended",
+        "donation-below-minimum",
+        "donation-not-a-number",
+        "donation-nan",
+        "donation-fractions-of-cents",
+        "donation-boolean",
+        "donation-missing",
+        "price-sent-for-paid-ticket",
+        "price-sent-for-free-ticket",
+    ],
+)
+def test_bad_orders_are_refused_with_a_reason_and_nothing_is_saved(event, make, expected):
+    lines = make(event, EventFactory(state=Event.PUBLISHED))
+    counters = event_orders_counter(event)
+    with pytest.raises(OrderRejected) as error:
+        place_order(event=event, name="Ann", email="ann@example.com", lines=lines)
+    assert codes(error) == expected
+    assert (Order.objects.count(), OrderPosition.objects.count()) == (0, 0)
+    assert event_orders_counter(event) == counters
+
+
+def event_orders_counter(event):
+    return event_versions(event.pk)["orders"]
+
+
+def test_buyer_problems_and_draft_event_come_all_at_once():
+    draft = EventFactory()
+    ticket = TicketFactory(event=draft)
+    with pytest.raises(OrderRejected) as error:
+        place_order(event=draft, name="", email="not-an-email", lines=[Line(ticket_id=ticket.pk, attendee_name="A")])
+    assert [(problem.field, problem.code) for problem in error.value.problems] == [
+        ("name", "required"),
+        ("email", "invalid_email"),
+        (None, "event_not_published"),
+    ]
+    assert Order.objects.count() == 0
+
+
+def test_hidden_ticket_sells_through_its_secret_only(event):
+    hidden = TicketFactory(event=event, hidden=True)
+    with pytest.raises(OrderRejected):
+        buy(event, hidden, access=["not-the-secret"])
+    assert buy(event, hidden, access=[hidden.secret]).positions.count() == 1
+    assert buy(event, hidden, sells_hidden=True).positions.count() == 1
+
+
+def test_stock_is_never_oversold_and_the_refusal_names_the_ticket(event):
+    ticket = TicketFactory(event=event, quantity=3, max_order=3)
+    buy(event, ticket, ticket)
+    with pytest.raises(SoldOut) as error:
+        buy(event, ticket, ticket)
+    assert (error.value.ticket.pk, error.value.left, error.value.message) == (
+        ticket.pk,
+        1,
+        f"Only 1 of {ticket.name} left; choose fewer.",
+    )
+    assert OrderPosition.objects.count() == 2
+    buy(event, ticket)
+    with pytest.raises(SoldOut) as error:
+        buy(event, ticket)
+    assert error.value.message == f"{ticket.name} is sold out."
+    assert left(ticket) == 0
+
+
+def test_rule_problems_come_before_stock(event):
+    sold_out = TicketFactory(event=event, quantity=0, max_order=1, min_order=1)
+    with pytest.raises(OrderRejected) as error:
+        place_order(event=event, name="", email="a@example.com", lines=[Line(ticket_id=sold_out.pk, attendee_name="A")])
+    assert codes(error) == ["required"]
+
+
+def test_queries_per_order_do_not_grow_with_its_positions(event, django_assert_num_queries):
+    ticket = TicketFactory(event=event, paid=True, max_order=10)
+    donation = TicketFactory(event=event, donation=True, max_order=10)
+    buy(event, ticket)  # the first order of the event may create its counter row
+    # savepoint, lock the tickets, count what they have left, savepoint, insert the order,
+    # bump the orders counter, release, insert the positions, release
+    with django_assert_num_queries(9):
+        buy(event, ticket)
+    with django_assert_num_queries(9):
+        buy(event, *[ticket] * 5, *[(donation, "6")] * 5)
+
+
+def test_a_second_submit_of_one_checkout_form_returns_the_first_order(event, django_capture_on_commit_callbacks):
+    ticket = TicketFactory(event=event, quantity=1, max_order=1)
+    lines = [Line(ticket.pk, "Ann")]
+    first = place_order(event=event, name="Ann", email="a@example.com", lines=lines, checkout_token="t" * 32)
+    # Sold out now, yet the same form finds its order instead of a refusal, and sends nothing again.
+    with django_capture_on_commit_callbacks() as callbacks:
+        again = place_order(event=event, name="Ann", email="a@example.com", lines=lines, checkout_token="t" * 32)
+    assert (first.created, again.created, again.order.pk) == (True, False, first.order.pk)
+    assert callbacks == []
+    assert Order.objects.count() == 1
+
+
+def test_an_unpaid_order_releases_its_stock_when_the_deadline_passes(event):
+    ticket = TicketFactory(event=event, paid=True, quantity=2, max_order=2)
+    with time_machine.travel(NOW, tick=False):
+        order = buy(event, ticket, ticket)
+        with pytest.raises(SoldOut):
+            buy(event, ticket)
+    deadline = NOW + timedelta(days=3)
+    assert order.expires_at == deadline
+    with time_machine.travel(deadline - timedelta(seconds=1), tick=False):
+        assert left(ticket) == 0
+        assert order.effective_status() == "pending"
+    with time_machine.travel(deadline, tick=False):
+        # Nothing has stored "expired" yet: the stock is back all the same.
+        assert Order.objects.get(pk=order.pk).status == "pending"
+        assert left(ticket) == 2
+        assert order.effective_status() == "expired"
+        late = buy(event, ticket, ticket)
+        assert late.status == "pending"
+        assert expire_overdue(event=event) == 1
+    assert Order.objects.get(pk=order.pk).status == "expired"
+
+
+def test_cancelling_releases_the_stock_exactly_once(event):
+    ticket = TicketFactory(event=event, quantity=3, max_order=3)
+    order = buy(event, ticket, ticket)
+    assert left(ticket) == 1
+    assert cancel_order(order=order) is True
+    assert left(ticket) == 3
+    assert cancel_order(order=order) is False
+    assert left(ticket) == 3
+    assert Order.objects.get(pk=order.pk).status == "cancelled"
+
+
+def test_cancelling_an_expired_order_changes_no_stock(event):
+    ticket = TicketFactory(event=event, paid=True, quantity=2, max_order=2)
+    with time_machine.travel(NOW, tick=False):
+        order = buy(event, ticket, ticket)
+    with time_machine.travel(NOW + timedelta(days=4), tick=False):
+        buy(event, ticket)
+        assert cancel_order(order=order) is True
+        assert left(ticket) == 1
+
+
+def test_marking_paid_keeps_the_stock_and_is_idempotent(event):
+    ticket = TicketFactory(event=event, paid=True, quantity=2, max_order=2)
+    order = buy(event, ticket)
+    paid = mark_paid(order=order)
+    assert (paid.status, paid.paid_at is not None, paid.version) == ("paid", True, order.version + 1)
+    assert mark_paid(order=order).version == paid.version
+    assert left(ticket) == 1
+
+
+def test_a_late_payment_revives_an_expired_order_only_if_stock_allows(event):
+    ticket = TicketFactory(event=event, paid=True, quantity=2, max_order=2)
+    with time_machine.travel(NOW, tick=False):
+        revivable, crowded_out = buy(event, ticket), buy(event, ticket)
+    with time_machine.travel(NOW + timedelta(days=4), tick=False):
+        expire_overdue(event=event)
+        buy(event, ticket)
+        assert mark_paid(order=revivable).status == "paid"
+        with pytest.raises(SoldOut):
+            mark_paid(order=crowded_out)
+        assert Order.objects.get(pk=crowded_out.pk).status == "expired"
+        assert left(ticket) == 0
+
+
+def test_a_cancelled_order_cannot_be_paid(event):
+    order = buy(event, TicketFactory(event=event, paid=True))
+    cancel_order(order=order)
+    with pytest.raises(OrderStateError) as error:
+        mark_paid(order=order)
+    assert error.value.message == "A cancelled order cannot be marked paid."
+
+
+def test_only_closed_orders_are_deleted(event):
+    ticket = TicketFactory(event=event)
+    order = buy(event, ticket)
+    with pytest.raises(OrderStateError):
+        delete_order(order=order)
+    cancel_order(order=order)
+    delete_order(order=order)
+    assert (Order.objects.count(), OrderPosition.objects.count()) == (0, 0)
+
+
+def test_the_buyer_gets_an_email_with_absolute_links_after_commit(
+    event, mailoutbox, settings, django_capture_on_commit_callbacks
+):
+    settings.SITE_URL = "https://tickets.example.org"
+    event.payment_instructions = "IBAN DE00 1234"
+    event.save()
+    ticket = TicketFactory(event=event, paid=True, name="Regular")
+    with django_capture_on_commit_callbacks(execute=True):
+        order = buy(event, ticket)
+        assert mailoutbox == []
+    [mail] = mailoutbox
+    assert mail.to == ["ann@example.com"]
+    assert mail.subject == f"Your order {order.code} for {event.name}"
+    assert f"https://tickets.example.org/e/{event.slug}/orders/{order.code}/{order.secret}/" in mail.body
+    assert "IBAN DE00 1234" in mail.body
+    assert f"with {order.code} as the payment reference" in mail.body
+
+
+def test_the_team_members_who_read_orders_are_notified(event, django_capture_on_commit_callbacks):
+    coorganizer, moderator = UserFactory(), UserFactory()
+    EventRoleFactory(user=coorganizer, event=event, role="coorganizer")
+    EventRoleFactory(user=moderator, event=event, role="moderator")
+    ticket = TicketFactory(event=event)
+    with django_capture_on_commit_callbacks(execute=True):
+        order = buy(event, ticket)
+    notified = sorted(Notification.objects.values_list("user_id", "title"))
+    title = f"New order {order.code} for {event.name}: 1 ticket"
+    assert notified == sorted([(event.created_by_id, title), (coorganizer.pk, title)])
+
+
+def test_an_order_placed_by_an_organizer_does_not_notify_them(event, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        buy(event, TicketFactory(event=event), placed_by=event.created_by)
+    assert Notification.objects.count() == 0
+
+
+def test_expire_orders_command_stores_expired_on_overdue_orders(event):
+    ticket = TicketFactory(event=event, paid=True)
+    with time_machine.travel(timezone.now() - timedelta(days=10), tick=False):
+        overdue = buy(event, ticket)
+    fresh = buy(event, ticket)
+    out = io.StringIO()
+    call_command("expire_orders", stdout=out)
+    assert out.getvalue() == "Expired 1 order(s).\n"
+    assert dict(Order.objects.values_list("pk", "status")) == {overdue.pk: "expired", fresh.pk: "pending"}
+
+
+def test_deleting_an_event_takes_its_tickets_and_orders_along(event, api_for):
+    ticket = TicketFactory(event=event)
+    buy(event, ticket, ticket)
+    assert api_for(event.created_by).delete(f"/api/v1/events/{event.pk}/").status_code == 204
+    assert (Order.objects.count(), OrderPosition.objects.count(), Ticket.objects.count()) == (0, 0, 0)
