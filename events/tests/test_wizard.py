@@ -80,9 +80,11 @@ def test_wizard_step_one_invalid_keeps_what_was_entered(client_for, user):
     assert Event.objects.filter(name="PyCon Atlantis").exists() is False
 
 
-def test_wizard_save_draft_stays_on_the_step(organizer, event):
-    response = organizer.post(step_url(event, "details"), {**DETAILS, "go": "stay"})
-    assert response["Location"] == step_url(event, "details")
+def test_wizard_save_draft_stays_on_the_step_and_saves(organizer, event):
+    response = organizer.post(step_url(event, "details"), {**DETAILS, "name": "Saved as draft", "go": "stay"})
+    assert (response.status_code, response["Location"]) == (302, step_url(event, "details"))
+    event.refresh_from_db()
+    assert (event.name, event.state) == ("Saved as draft", Event.DRAFT)
 
 
 def test_wizard_next_then_back_shows_what_was_saved(organizer, event):

@@ -33,6 +33,36 @@ SERVICE_CASES = {
 }
 
 
+def local(moment, event):
+    """A time as the organizer pages' date-time inputs send it: local to the event, to the minute."""
+    from zoneinfo import ZoneInfo
+
+    return moment.astimezone(ZoneInfo(event.timezone)).strftime("%Y-%m-%dT%H:%M")
+
+
+def form_data(service, event):
+    """What the organizer page's form of the service posts to create (or rename) an object."""
+    if service == "session":
+        return {
+            "title": "New session",
+            "abstract": "",
+            "state": "confirmed",
+            "starts_at": local(event.starts_at + timedelta(hours=2), event),
+            "ends_at": local(event.starts_at + timedelta(hours=3), event),
+        }
+    return {
+        "track": {"name": "New track", "description": "", "color": "#123456", "location": ""},
+        "speaker": {"name": "New speaker", "email": "", "bio": "", "organisation": ""},
+        "sponsor": {"name": "New sponsor", "url": "", "level": ""},
+        "microlocation": {"name": "New room", "floor": "", "latitude": "", "longitude": ""},
+    }[service]
+
+
+def label_of(obj):
+    """The field the door tests rename: a session's title, every other object's name."""
+    return "title" if hasattr(obj, "title") else "name"
+
+
 def member_of(event, role):
     """Return a new user holding the role in the event."""
     member = UserFactory()

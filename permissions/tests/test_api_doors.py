@@ -7,7 +7,7 @@ from events.models import Event
 from events.tests.factories import EventFactory
 from permissions.models import RolePermission
 from permissions.names import CREATE, DELETE, MODERATOR, OPERATIONS, READ, ROLES, UPDATE, default_grants
-from permissions.tests.doors import MATRIX_CELLS, SERVICE_CASES, denial_status, door_case
+from permissions.tests.doors import MATRIX_CELLS, SERVICE_CASES, denial_status, door_case, label_of
 from permissions.tests.factories import EventRoleFactory
 
 ALLOWED = {READ: 200, CREATE: 201, UPDATE: 200, DELETE: 204}
@@ -32,13 +32,24 @@ def test_api_follows_matrix(api_for, role, service, operation, allowed):
     model = type(obj)
     before = model.objects.count()
 
-    response = call(api_for(member), operation, event, segment, obj, payload(event))
+    label = label_of(obj)
+    names_before = set(model.objects.filter(event=event).values_list(label, flat=True))
+    body = {**payload(event), label: "Renamed"} if operation == UPDATE else payload(event)
+
+    response = call(api_for(member), operation, event, segment, obj, body)
 
     assert response.status_code == (ALLOWED[operation] if allowed else denial_status(role, service, operation))
-    if operation == CREATE:
-        assert model.objects.count() == before + (1 if allowed else 0)
-    if operation == DELETE:
-        assert model.objects.count() == before - (1 if allowed else 0)
+    names_after = set(model.objects.filter(event=event).values_list(label, flat=True))
+    expected = {
+        READ: names_before,
+        CREATE: names_before | {payload(event)[label]} if allowed else names_before,
+        UPDATE: (names_before - {getattr(obj, label)}) | {"Renamed"} if allowed else names_before,
+        DELETE: names_before - {getattr(obj, label)} if allowed else names_before,
+    }[operation]
+    assert names_after == expected
+    assert model.objects.count() == before + {CREATE: 1, DELETE: -1}.get(operation, 0) * allowed
+    if operation == READ and allowed:
+        assert [row[label] for row in response.json()["results"]] == [getattr(obj, label)]
 
 
 @pytest.mark.django_db

@@ -1,5 +1,7 @@
 """Managing the team: roles API, team page, invites, the last organizer rule."""
 
+import hashlib
+
 import pytest
 from django.core import mail
 from django.utils import timezone
@@ -10,7 +12,7 @@ from events.tests.factories import EventFactory, TrackFactory
 from notifications.models import Notification
 from permissions.models import EventRole, RoleInvite, RolePermission
 from permissions.names import COORGANIZER, MODERATOR, ORGANIZER, TRACK_ORGANIZER
-from permissions.services import accept_invite, invite
+from permissions.services import accept_invite, find_invite, invite
 from permissions.tests.factories import EventRoleFactory
 
 
@@ -193,6 +195,7 @@ def test_api_second_organizer_allows_removing_the_first(api_for):
     EventRoleFactory(user=second, event=event, role=ORGANIZER)
     first_role = EventRole.objects.get(event=event, user=event.created_by)
     assert api_for(second).delete(roles_url(event, first_role.pk)).status_code == 204
+    assert list(EventRole.objects.filter(event=event).values_list("user_id", "role__name")) == [(second.pk, ORGANIZER)]
 
 
 @pytest.mark.django_db
@@ -239,8 +242,11 @@ def test_invite_existing_user_notifies_and_accept_grants(client, django_capture_
 def test_invite_token_is_stored_hashed(django_capture_on_commit_callbacks):
     event = EventFactory()
     role_invite, token = invite(event=event, email="x@example.com", role_name=MODERATOR, invited_by=event.created_by)
-    assert token not in role_invite.token_hash
-    assert len(role_invite.token_hash) == 64
+    stored = RoleInvite.objects.get(pk=role_invite.pk).token_hash
+    assert stored == hashlib.sha256(token.encode()).hexdigest()
+    assert token not in stored
+    # The token finds its invite through the hash only.
+    assert find_invite(token).pk == role_invite.pk
 
 
 @pytest.mark.django_db

@@ -37,10 +37,116 @@ def test_api_updates_own_track_not_other(api_for, limited):
     assert sorted(Track.objects.values_list("name", flat=True)) == ["A2", "B"]
 
 
-def test_html_edits_own_track_not_other(client, limited):
-    event, track_a, track_b, member = limited
+def test_html_lists_only_own_tracks(client, limited):
+    event, _track_a, _track_b, member = limited
     client.force_login(member)
-    assert client.get(f"/events/{event.pk}/tracks/{track_a.pk}/edit/").status_code == 200
-    assert client.get(f"/events/{event.pk}/tracks/{track_b.pk}/edit/").status_code == 404
     response = client.get(f"/events/{event.pk}/tracks/")
     assert [str(track) for track in response.context["object_list"]] == ["A"]
+
+
+@pytest.fixture
+def sessions_for_track_organizers(db):
+    """The super admin lets track organizers create and change sessions (their tracks' only)."""
+    from permissions.models import RolePermission
+
+    RolePermission.objects.filter(role__name=TRACK_ORGANIZER, service__name="session").update(
+        can_create=True, can_read=True, can_update=True
+    )
+
+
+def session_json(event, track, title):
+    from datetime import timedelta
+
+    starts = event.starts_at + timedelta(hours=2)
+    return {
+        "title": title,
+        "track": track.pk,
+        "starts_at": starts.isoformat(),
+        "ends_at": (starts + timedelta(hours=1)).isoformat(),
+    }
+
+
+def session_form(event, track, title):
+    from datetime import timedelta
+
+    from permissions.tests.doors import local
+
+    starts = event.starts_at + timedelta(hours=2)
+    return {
+        "title": title,
+        "abstract": "",
+        "state": "confirmed",
+        "track": track.pk,
+        "starts_at": local(starts, event),
+        "ends_at": local(starts + timedelta(hours=1), event),
+    }
+
+
+def test_api_creates_and_moves_sessions_only_within_own_tracks(api_for, limited, sessions_for_track_organizers):
+    from events.models import Session
+    from events.tests.factories import SessionFactory
+
+    event, track_a, track_b, member = limited
+    api = api_for(member)
+    url = f"/api/v1/events/{event.pk}/sessions/"
+
+    assert api.post(url, session_json(event, track_a, "In A"), format="json").status_code == 201
+    assert api.post(url, session_json(event, track_b, "Into B"), format="json").status_code == 403
+    own = Session.objects.get(title="In A")
+    moved = api.patch(f"{url}{own.pk}/", {"track": track_b.pk}, format="json")
+    assert moved.status_code == 403
+    foreign = SessionFactory(event=event, track=track_b, title="In B")
+    into_own = api.patch(f"{url}{foreign.pk}/", {"track": track_a.pk}, format="json")
+    assert into_own.status_code == 404
+    assert sorted(Session.objects.values_list("title", "track__name")) == [("In A", "A"), ("In B", "B")]
+
+
+def test_html_creates_and_moves_sessions_only_within_own_tracks(client, limited, sessions_for_track_organizers):
+    from events.models import Session
+    from events.tests.factories import SessionFactory
+
+    event, track_a, track_b, member = limited
+    client.force_login(member)
+    base = f"/events/{event.pk}/sessions/"
+
+    assert client.post(f"{base}new/", session_form(event, track_a, "In A")).status_code == 302
+    assert client.post(f"{base}new/", session_form(event, track_b, "Into B")).status_code == 403
+    own = Session.objects.get(title="In A")
+    assert client.post(f"{base}{own.pk}/edit/", session_form(event, track_b, "In A")).status_code == 403
+    foreign = SessionFactory(event=event, track=track_b, title="In B")
+    assert client.post(f"{base}{foreign.pk}/edit/", session_form(event, track_a, "In B")).status_code == 404
+    assert sorted(Session.objects.values_list("title", "track__name")) == [("In A", "A"), ("In B", "B")]
+
+
+def test_html_edits_own_track_and_the_other_stays_out_of_reach(client, limited):
+    event, track_a, track_b, member = limited
+    client.force_login(member)
+    form = {"description": "", "color": "#123456", "location": ""}
+    assert client.post(f"/events/{event.pk}/tracks/{track_a.pk}/edit/", {**form, "name": "A2"}).status_code == 302
+    assert client.post(f"/events/{event.pk}/tracks/{track_b.pk}/edit/", {**form, "name": "B2"}).status_code == 404
+    assert sorted(Track.objects.values_list("name", flat=True)) == ["A2", "B"]
+
+
+def test_mixed_roles_in_two_events_reach_what_each_role_reaches(api_for, db):
+    """Moderator of one event (reads every track), track organizer of another limited to one track."""
+    from permissions.names import MODERATOR
+
+    first, second = EventFactory(), EventFactory()
+    first_tracks = [TrackFactory(event=first, name=name) for name in ("F1", "F2")]
+    kept, other = TrackFactory(event=second, name="S1"), TrackFactory(event=second, name="S2")
+    member = UserFactory()
+    EventRoleFactory(user=member, event=first, role=MODERATOR)
+    EventRoleFactory(user=member, event=second, role=TRACK_ORGANIZER, tracks=[kept])
+    api = api_for(member)
+
+    def names(event):
+        return [track["name"] for track in api.get(f"/api/v1/events/{event.pk}/tracks/").json()["results"]]
+
+    assert (names(first), names(second)) == (["F1", "F2"], ["S1"])
+    renamed = {"name": "renamed"}
+    assert (
+        api.patch(f"/api/v1/events/{first.pk}/tracks/{first_tracks[0].pk}/", renamed, format="json").status_code == 403
+    )
+    assert api.patch(f"/api/v1/events/{second.pk}/tracks/{kept.pk}/", renamed, format="json").status_code == 200
+    assert api.patch(f"/api/v1/events/{second.pk}/tracks/{other.pk}/", renamed, format="json").status_code == 404
+    assert sorted(Track.objects.values_list("name", flat=True)) == ["F1", "F2", "S2", "renamed"]
