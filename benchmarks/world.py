@@ -79,7 +79,7 @@ def seeded_event(organizer, name, *, sessions=SESSIONS):
     return event, tracks
 
 
-def build():
+def build(*, socket_user_count=SOCKET_USERS):
     """Create the world (about 1,000 users, 10 events) and return what the scripts need of it."""
     users = get_user_model()
     organizer = users.objects.create_user("organizer@bench.example", "organizer@bench.example", None)
@@ -97,7 +97,7 @@ def build():
     socket_users = users.objects.bulk_create(
         [
             users(username=f"socket{number}@bench.example", email=f"socket{number}@bench.example", password="!")
-            for number in range(SOCKET_USERS)
+            for number in range(socket_user_count)
         ]
     )
     world.socket_user_ids = [user.pk for user in socket_users]

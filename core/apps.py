@@ -10,6 +10,7 @@ class CoreConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import m2m_changed
 
+        from . import connections  # noqa: F401 (registers the deploy check of the connection budget)
         from .versioning import record_m2m_change
 
         # Many-to-many writes bypass save(); this keeps them from bypassing versions.

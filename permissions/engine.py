@@ -16,6 +16,8 @@ from django.db.models import Case, CharField, OuterRef, Subquery, Value, When
 from django.db.models.aggregates import StringAgg
 from django.db.models.functions import Cast, Coalesce, Concat
 
+from core.precompiled import PrecompiledQuery
+
 from .names import (
     CREATE,
     LETTERS,
@@ -95,7 +97,7 @@ def _event_model():
     return apps.get_model("events", "Event")
 
 
-def _grants_subquery(user):
+def _grants_subquery(user_id):
     """One text per event: "role|service|CRUD|track" pieces of the user's roles, joined by ";"."""
     event_role = apps.get_model("permissions", "EventRole")
     flags = [
@@ -113,7 +115,7 @@ def _grants_subquery(user):
         output_field=CharField(),
     )
     pieces = (
-        event_role.objects.filter(event_id=OuterRef("pk"), user_id=user.pk)
+        event_role.objects.filter(event_id=OuterRef("pk"), user_id=user_id)
         .order_by()
         .values("event_id")
         .annotate(all=StringAgg(piece, Value(";")))
@@ -133,21 +135,48 @@ def load_event(user, event_id, *, queryset=None):
         return None
     if not 0 < event_id < 2**63:  # beyond what an id column holds: no such event
         return None
-    return _load(user, (_event_model().objects.all() if queryset is None else queryset).filter(pk=event_id))
+    return _load(user, "pk", event_id, queryset)
 
 
 def load_event_by_slug(user, slug, *, queryset=None):
     """Return the event with this slug as load_event() does, or None."""
-    return _load(user, (_event_model().objects.all() if queryset is None else queryset).filter(slug=slug))
+    return _load(user, "slug", slug, queryset)
 
 
-def _load(user, queryset):
-    if user is not None and user.is_authenticated:
-        queryset = queryset.annotate(**{_GRANTS: _grants_subquery(user)})
-    event = next(iter(queryset.order_by()[:1]), None)
+def _load(user, lookup, value, queryset):
+    authenticated = user is not None and user.is_authenticated
+    if queryset is None:
+        query = _QUERIES[(lookup, authenticated)]
+        event = query.first(value, user.pk) if authenticated else query.first(value)
+    else:
+        queryset = queryset.filter(**{lookup: value})
+        if authenticated:
+            queryset = queryset.annotate(**{_GRANTS: _grants_subquery(user.pk)})
+        event = next(iter(queryset.order_by()[:1]), None)
     if event is not None:
         _memo(user)[event.pk] = _resolve(user, event, getattr(event, _GRANTS, None) or "")
     return event
+
+
+def _event_query(lookup, *, authenticated):
+    """The engine's query, compiled once per process: building the grants subquery (a dozen nested
+    expressions) into SQL cost more than the rest of a 304 answer together."""
+
+    def build(value, user_id=None):
+        queryset = _event_model().objects.filter(**{lookup: value})
+        if authenticated:
+            queryset = queryset.annotate(**{_GRANTS: _grants_subquery(user_id)})
+        return queryset.order_by()[:1]
+
+    kinds = (str if lookup == "slug" else int, *((int,) if authenticated else ()))
+    return PrecompiledQuery(build, *kinds)
+
+
+_QUERIES = {
+    (lookup, authenticated): _event_query(lookup, authenticated=authenticated)
+    for lookup in ("pk", "slug")
+    for authenticated in (True, False)
+}
 
 
 def permissions_for(user, event):

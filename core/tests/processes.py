@@ -1,14 +1,17 @@
-"""Real server processes for tests and benchmarks: daphne and redis-server on free loopback ports.
+"""Real server processes for tests and benchmarks: gunicorn, daphne and redis-server on free loopback ports.
 
-Every process starts in a session of its own and is stopped with its whole
-process group, so nothing outlives the test or benchmark that started it.
-Used by deploy/tests (nginx in front of two daphne), the fault and fuzz tests
-and benchmarks/.
+They run as production runs them: gunicorn (HTTP) with deploy/gunicorn.conf.py
+and eventsite/wsgi.py, daphne (sockets) with eventsite/asgi.py. Every process
+starts in a session of its own and is stopped with its whole process group,
+so nothing outlives the test or benchmark that started it. Used by
+deploy/tests (nginx in front of gunicorn and two daphne), the fault and fuzz
+tests and benchmarks/.
 """
 
 import atexit
 import contextlib
 import functools
+import http.client
 import os
 import shutil
 import signal
@@ -149,8 +152,63 @@ class Process:
         self.stop()
 
 
+class Gunicorn(Process):
+    """``gunicorn --config deploy/gunicorn.conf.py eventsite.wsgi`` (HTTP) with ``workers`` sync workers.
+
+    ``start()`` returns once a worker answers (the master listens before its
+    workers have imported Django). ``app`` serves another WSGI application
+    on the same server (e.g. benchmarks/floor.py).
+    """
+
+    CONFIG = ROOT / "deploy" / "gunicorn.conf.py"
+
+    def __init__(self, *, env, log_path, port=None, workers=1, app="eventsite.wsgi:application"):
+        super().__init__(log_path=log_path, port=port, env=env)
+        self.workers = workers
+        self.app = app
+
+    def command(self):
+        return [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            *("--config", str(self.CONFIG)),
+            *("--workers", str(self.workers)),
+            *("--bind", f"127.0.0.1:{self.port}"),
+            self.app,
+        ]
+
+    def start(self, timeout=60):
+        super().start(timeout=timeout)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+                connection.request("GET", "/healthz")
+                connection.getresponse().read()
+                connection.close()
+                return self
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError(f"gunicorn on {self.port} never answered:\n{self.log_text()[-2000:]}") from None
+                time.sleep(0.1)
+
+    def url(self, path="/"):
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def worker_pids(self):
+        """Return the pids of the workers (the master's children)."""
+        children = Path(f"/proc/{self.pid}/task/{self.pid}/children")
+        return [int(pid) for pid in children.read_text().split()] if children.exists() else []
+
+
 class Daphne(Process):
-    """``python -m daphne eventsite.asgi:application`` (HTTP and WebSockets) with the given environment."""
+    """``python -m daphne eventsite.asgi:application`` (WebSockets, and HTTP) with the given environment.
+
+    On PostgreSQL its connections come from psycopg's pool (eventsite/asgi.py
+    turns DATABASE_POOL on), as in production.
+    """
 
     def __init__(self, *, env, log_path, port=None, proxy_headers=False):
         super().__init__(log_path=log_path, port=port, env=env)
