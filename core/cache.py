@@ -72,7 +72,7 @@ class TolerantRedisCacheClient(RedisCacheClient):
     def has_key(self, key):
         return super().has_key(key)
 
-    @_tolerant(lambda data, timeout: list(data))
+    @_tolerant(lambda data, timeout: None)
     def set_many(self, data, timeout):
         return super().set_many(data, timeout)
 

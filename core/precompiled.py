@@ -13,10 +13,13 @@ import functools
 
 from django.db import router
 
-# A stand-in is a value no request can carry, so it is found again among the compiled parameters:
-# ids are positive (a negative one is a stand-in) and keys, slugs and names never hold a NUL.
-# Within 32 bits: the ORM answers "no rows" without SQL for a value beyond an integer column's range.
-_INT_BASE = -2_000_000_000
+# A stand-in marks where a value of the request goes: it is found among the compiled parameters by
+# value, so it must differ from the constants the query itself carries (separators, flags, zeros),
+# and the ORM must take it as a plain value: within 32 bits and positive (for an id or a positive
+# column, the ORM drops or empties a condition it can prove always or never true), and for text,
+# something no query spells (a NUL). A request's value that equals a stand-in is harmless: values
+# are put in by position.
+_INT_BASE = 1_987_654_321
 
 
 def int_stand_in(number):

@@ -11,6 +11,7 @@ import os
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "eventsite.settings")
+os.environ.setdefault("DATABASE_APPLICATION_NAME", "openevent-sockets")
 os.environ.setdefault("DATABASE_POOL", "1")
 django_asgi_app = get_asgi_application()
 

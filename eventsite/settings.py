@@ -143,9 +143,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 else:
     DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ.get("DJANGO_TEST_DATABASE_NAME", "test_eventsite")
+    # Shown in pg_stat_activity: which kind of process holds a connection (the entry points name theirs).
+    DATABASES["default"].setdefault("OPTIONS", {})["application_name"] = os.environ.get(
+        "DATABASE_APPLICATION_NAME", "openevent"
+    )
     if DATABASE_POOL:
         DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps the connections (Django requires 0)
-        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        DATABASES["default"]["OPTIONS"]["pool"] = {
             "min_size": env_int("DATABASE_POOL_MIN_SIZE", 1),
             "max_size": env_int("DATABASE_POOL_MAX_SIZE", 4),
             "timeout": env_float("DATABASE_POOL_TIMEOUT", 5.0),

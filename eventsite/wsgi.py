@@ -11,5 +11,6 @@ import os
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "eventsite.settings")
+os.environ.setdefault("DATABASE_APPLICATION_NAME", "openevent-web")
 os.environ.setdefault("DATABASE_CONN_MAX_AGE", "600")
 application = get_wsgi_application()

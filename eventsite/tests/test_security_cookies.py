@@ -41,6 +41,7 @@ def test_production_login_sets_secure_httponly_samesite_session_cookie(settings)
         "DJANGO_SECRET_KEY": SECRET_KEY,
         "DJANGO_ALLOWED_HOSTS": "testserver",
         "DJANGO_SECURE_SSL_REDIRECT": "0",
+        "DJANGO_SITE_URL": "https://testserver",
         "DATABASE_URL": database_url(settings.DATABASES["default"]),
     }
     result = subprocess.run(
