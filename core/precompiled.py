@@ -47,14 +47,18 @@ class PrecompiledQuery:
 
     @functools.cache  # noqa: B019 (one per database alias for the life of the process: that is the point)
     def compiled(self, alias):
-        """Return (sql, params with the stand-ins, {position in params: index of the value})."""
+        """Return (sql, params with the stand-ins, {position in params: (index of the value, its type)}).
+
+        The type is the parameter's own: a backend may wrap a value (psycopg's Int8 for a big integer
+        column on PostgreSQL), and the request's value is wrapped the same way.
+        """
         sql, params = self._build(*self._stand_ins).using(alias).query.sql_with_params()
         slots = {}
         for position, param in enumerate(params):
             for index, stand_in in enumerate(self._stand_ins):
-                if type(param) is type(stand_in) and param == stand_in:
-                    slots[position] = index
-        missing = set(range(len(self._stand_ins))) - set(slots.values())
+                if isinstance(param, type(stand_in)) and not isinstance(param, bool) and param == stand_in:
+                    slots[position] = (index, type(param))
+        missing = set(range(len(self._stand_ins))) - {index for index, _kind in slots.values()}
         if missing:
             raise ValueError(f"stand-ins {sorted(missing)} do not reach the SQL: {sql}")
         return sql, tuple(params), slots
@@ -62,7 +66,10 @@ class PrecompiledQuery:
     def raw(self, *values, using=None):
         alias = using or router.db_for_read(self.model)
         sql, params, slots = self.compiled(alias)
-        params = [values[slots[position]] if position in slots else param for position, param in enumerate(params)]
+        params = [
+            slots[position][1](values[slots[position][0]]) if position in slots else param
+            for position, param in enumerate(params)
+        ]
         return self.model._default_manager.db_manager(alias).raw(sql, params)
 
     def first(self, *values, using=None):
