@@ -246,6 +246,79 @@ class Daphne(Process):
         raise RuntimeError("no VmRSS line")
 
 
+class Nginx(Process):
+    """nginx with deploy/nginx's http and location files in front of a web server and socket servers.
+
+    ``fronts`` maps a name to the socket-server ports its /ws/ goes to; each
+    front listens on a port of its own (``ports[name]``) and sends all other
+    HTTP to the web server. The access log (``access_log``) has one line per
+    request in the site's format, with the upstream that served it.
+    """
+
+    DEPLOY = ROOT / "deploy" / "nginx"
+
+    def __init__(self, *, folder, web_port, fronts, static_root, media_root, worker_connections=256):
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.ports = {name: free_port() for name in fronts}
+        super().__init__(log_path=self.folder / "nginx.out", port=next(iter(self.ports.values())), env=None)
+        self.access_log = self.folder / "access.log"
+        self.write_config(web_port, fronts, static_root, media_root, worker_connections)
+
+    def write_config(self, web_port, fronts, static_root, media_root, worker_connections):
+        folder = self.folder
+        for part in ("openevent-http.conf", "openevent-locations.conf"):
+            text = (self.DEPLOY / part).read_text()
+            text = text.replace("@STATIC_ROOT@", str(static_root)).replace("@MEDIA_ROOT@", str(media_root))
+            (folder / part).write_text(text)
+        upstreams = [f"upstream openevent_web {{ server 127.0.0.1:{web_port}; }}"]
+        servers = []
+        for name, socket_ports in fronts.items():
+            members = " ".join(f"server 127.0.0.1:{port};" for port in socket_ports)
+            upstreams.append(f"upstream openevent_sockets_{name} {{ {members} }}")
+            servers.append(
+                f"server {{ listen 127.0.0.1:{self.ports[name]}; access_log {self.access_log} openevent;"
+                f" set $openevent_web openevent_web; set $openevent_sockets openevent_sockets_{name};"
+                f" include {folder}/openevent-locations.conf; }}"
+            )
+        newline = "\n    "
+        # As root (CI containers), workers would run as nobody and could not read the test's folders.
+        user = "user root;" if os.geteuid() == 0 else ""
+        (folder / "nginx.conf").write_text(
+            f"""
+{user}
+daemon off;
+worker_processes 1;
+pid {folder}/nginx.pid;
+error_log {folder}/error.log warn;
+events {{ worker_connections {worker_connections}; }}
+http {{
+    include /etc/nginx/mime.types;
+    client_body_temp_path {folder}/body; proxy_temp_path {folder}/proxy;
+    fastcgi_temp_path {folder}/fastcgi; uwsgi_temp_path {folder}/uwsgi; scgi_temp_path {folder}/scgi;
+    include {folder}/openevent-http.conf;
+    {newline.join(upstreams)}
+    {newline.join(servers)}
+}}
+"""
+        )
+
+    def command(self):
+        return ["nginx", "-c", str(self.folder / "nginx.conf"), "-e", str(self.folder / "error.log")]
+
+    def start(self, timeout=30):
+        super().start(timeout=timeout)
+        for port in self.ports.values():
+            wait_for_port(port, self.process, timeout=timeout)
+        return self
+
+    def url(self, path="/", front=None):
+        return f"http://127.0.0.1:{self.ports[front or next(iter(self.ports))]}{path}"
+
+    def access_log_text(self):
+        return self.access_log.read_text() if self.access_log.exists() else ""
+
+
 class RedisServer(Process):
     """A private, non-persistent redis-server; ``stop()`` then ``start()`` restarts it on the same port."""
 

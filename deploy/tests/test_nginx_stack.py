@@ -11,7 +11,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import time
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -21,20 +20,10 @@ from django.conf import global_settings
 from websockets.sync.client import connect
 
 from core.tests.factories import UserFactory
-from core.tests.processes import (
-    Daphne,
-    Gunicorn,
-    collected_static,
-    database_url,
-    free_port,
-    production_env,
-    stop_process,
-    wait_for_port,
-)
+from core.tests.processes import Daphne, Gunicorn, Nginx, collected_static, database_url, production_env
 from events.tests.factories import EventFactory
 
 ROOT = Path(__file__).resolve().parents[2]
-DEPLOY = ROOT / "deploy"
 PASSWORD = "through-nginx-passphrase-42"
 
 pytestmark = [
@@ -52,7 +41,7 @@ def read_access_log(stack, until, count=1, timeout=5):
     response; a socket's line when it closes)."""
     deadline = time.monotonic() + timeout
     while True:
-        text = (stack["logs"] / "access.log").read_text()
+        text = stack["nginx"].access_log_text()
         if text.count(until) >= count or time.monotonic() > deadline:
             return text
         time.sleep(0.05)
@@ -93,9 +82,9 @@ class Browser:
 
 @pytest.fixture
 def stack(transactional_db, settings, tmp_path):
-    """Start gunicorn (web), two daphne (sockets A, B) and nginx with three ports.
+    """Start gunicorn (web), two daphne (sockets A, B) and nginx with three fronts.
 
-    Every port sends HTTP to gunicorn; /ws/ goes to both socket servers on
+    Every front sends HTTP to gunicorn; /ws/ goes to both socket servers on
     "pool", to A only on "a" and to B only on "b".
     """
     static_root, media_root = collected_static(), tmp_path / "media"
@@ -111,58 +100,22 @@ def stack(transactional_db, settings, tmp_path):
     daphnes = {
         name: Daphne(env=env, log_path=tmp_path / f"daphne-{name}.log", proxy_headers=True) for name in ("a", "b")
     }
-    front = {"pool": free_port(), "a": free_port(), "b": free_port()}
-    include_dir = tmp_path / "nginx"
-    include_dir.mkdir()
-    for part in ("openevent-http.conf", "openevent-locations.conf"):
-        text = (DEPLOY / "nginx" / part).read_text()
-        text = text.replace("@STATIC_ROOT@", str(static_root)).replace("@MEDIA_ROOT@", str(media_root))
-        (include_dir / part).write_text(text)
-    servers = []
-    for name, port in front.items():
-        sockets = "openevent_sockets" if name == "pool" else f"openevent_sockets_{name}"
-        servers.append(
-            f"server {{ listen 127.0.0.1:{port}; access_log {tmp_path}/access.log openevent;"
-            f" set $openevent_web openevent_web; set $openevent_sockets {sockets};"
-            f" include {include_dir}/openevent-locations.conf; }}"
-        )
-    ports = {name: daphne.port for name, daphne in daphnes.items()}
-    (tmp_path / "nginx.conf").write_text(
-        f"""
-user root;
-daemon off;
-worker_processes 1;
-pid {tmp_path}/nginx.pid;
-error_log {tmp_path}/error.log warn;
-events {{ worker_connections 256; }}
-http {{
-    include /etc/nginx/mime.types;
-    client_body_temp_path {tmp_path}/body; proxy_temp_path {tmp_path}/proxy;
-    fastcgi_temp_path {tmp_path}/fastcgi; uwsgi_temp_path {tmp_path}/uwsgi; scgi_temp_path {tmp_path}/scgi;
-    include {include_dir}/openevent-http.conf;
-    upstream openevent_web {{ server 127.0.0.1:{web.port}; }}
-    upstream openevent_sockets {{ server 127.0.0.1:{ports["a"]}; server 127.0.0.1:{ports["b"]}; }}
-    upstream openevent_sockets_a {{ server 127.0.0.1:{ports["a"]}; }}
-    upstream openevent_sockets_b {{ server 127.0.0.1:{ports["b"]}; }}
-    {chr(10).join(servers)}
-}}
-"""
-    )
-    nginx = subprocess.Popen(
-        ["nginx", "-c", str(tmp_path / "nginx.conf"), "-e", str(tmp_path / "error.log")],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
+    a, b = daphnes["a"].port, daphnes["b"].port
+    nginx = Nginx(
+        folder=tmp_path / "nginx",
+        web_port=web.port,
+        fronts={"pool": [a, b], "a": [a], "b": [b]},
+        static_root=static_root,
+        media_root=media_root,
     )
     try:
         web.start()
         for daphne in daphnes.values():
             daphne.start()
-        for port in front.values():
-            wait_for_port(port, nginx)
-        yield {"front": front, "logs": tmp_path, "web": web, "daphnes": daphnes}
+        nginx.start()
+        yield {"front": nginx.ports, "nginx": nginx, "web": web, "daphnes": daphnes}
     finally:
-        stop_process(nginx)
+        nginx.stop()
         web.stop()
         for daphne in daphnes.values():
             daphne.stop()
