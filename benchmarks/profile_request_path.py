@@ -140,7 +140,7 @@ def measure_middleware(rounds):
         previous = micros
 
 
-def profile(world, name, count=500):
+def profile(world, name, count=500, lines=30):
     from django.core.handlers.wsgi import WSGIHandler
 
     caller = Caller(WSGIHandler())
@@ -154,13 +154,14 @@ def profile(world, name, count=500):
     profiler.disable()
     for order in ("tottime", "cumulative"):
         print(f"\n## {name}: {count} answers, by {order}\n")
-        pstats.Stats(profiler, stream=sys.stdout).sort_stats(order).print_stats(30)
+        pstats.Stats(profiler, stream=sys.stdout).sort_stats(order).print_stats(lines)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--cprofile", help="the answer to profile, e.g. event-304 (see the requests table)")
+    parser.add_argument("--lines", type=int, default=30, help="functions to show per ordering (--cprofile)")
     args = parser.parse_args(argv)
 
     from benchmarks.run import admin_connection, prepare_environment, with_database
@@ -188,7 +189,7 @@ def main(argv=None):
         call_command("migrate", verbosity=0)
         seeded = world.build(socket_user_count=0)
         if args.cprofile:
-            profile(seeded, args.cprofile)
+            profile(seeded, args.cprofile, lines=args.lines)
         else:
             measure_requests(seeded, args.rounds)
             measure_middleware(args.rounds)

@@ -1,6 +1,7 @@
-"""API-wide pieces: the exception handler that keeps every error JSON."""
+"""API-wide pieces: the exception handler that keeps every error JSON, pagination, filtering."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions, pagination, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -24,6 +25,20 @@ class PageNumberPagination(pagination.PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+
+class FilterBackend(DjangoFilterBackend):
+    """django-filter's backend, not run for a request without query parameters.
+
+    With nothing to filter by, a FilterSet filters nothing (none of ours has
+    a default or a required filter), yet building and validating its form
+    cost a tenth of a list's answer.
+    """
+
+    def filter_queryset(self, request, queryset, view):
+        if not request.query_params:
+            return queryset
+        return super().filter_queryset(request, queryset, view)
 
 
 def exception_handler(exc, context):

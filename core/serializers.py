@@ -1,7 +1,9 @@
 """Serializer bases every app's API extends: model rules shared with forms, objects scoped to one event."""
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
+from rest_framework.relations import MANY_RELATION_KWARGS
 
 
 class ModelCleanMixin:
@@ -27,15 +29,89 @@ class ModelCleanMixin:
         return attrs
 
 
+class ManyIdsField(serializers.ManyRelatedField):
+    """A many-to-many as a list of ids; reads the ids the view prefetched (``prefetch_ids``) when there are some.
+
+    DRF's field would ask each object for ``relation.all()``: a queryset per
+    object, and model instances, only to print their ids.
+    """
+
+    def get_attribute(self, instance):
+        prefetched = getattr(instance, PREFETCHED_IDS, {}).get(self.field_name)
+        return super().get_attribute(instance) if prefetched is None else prefetched
+
+    def to_representation(self, iterable):
+        return [item if isinstance(item, int) else self.child_relation.to_representation(item) for item in iterable]
+
+
+class EventScopedRelatedField(serializers.PrimaryKeyRelatedField):
+    """An object of the serializer's event (context ``event``), by id: only that event's objects are valid choices.
+
+    The choices are narrowed when a write asks for them, not when the
+    serializer is made: a read never needs them.
+    """
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        event = self.context.get("event")
+        return queryset.filter(event=event) if event is not None else queryset.none()
+
+    @classmethod
+    def many_init(cls, *args, **kwargs):
+        # As RelatedField.many_init, with the ids-reading list field.
+        list_kwargs = {"child_relation": cls(*args, **kwargs)}
+        list_kwargs.update({key: value for key, value in kwargs.items() if key in MANY_RELATION_KWARGS})
+        return ManyIdsField(**list_kwargs)
+
+
 class EventOwnedSerializer(ModelCleanMixin, serializers.ModelSerializer):
     """Serializer of an object of one event (context ``event``): related fields offer objects of that event only."""
 
     related_event_fields = ()
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        event = self.context.get("event")
+    def build_relational_field(self, field_name, relation_info):
+        field_class, field_kwargs = super().build_relational_field(field_name, relation_info)
+        if field_name in self.related_event_fields:
+            field_class = EventScopedRelatedField
+        return field_class, field_kwargs
+
+    def get_fields(self):
+        fields = super().get_fields()
         for name in self.related_event_fields:
-            field = self.fields[name]
+            field = fields[name]
             target = field.child_relation if isinstance(field, serializers.ManyRelatedField) else field
-            target.queryset = target.queryset.filter(event=event) if event is not None else target.queryset.none()
+            if not isinstance(target, EventScopedRelatedField):  # a declared field would offer every event's objects
+                raise ImproperlyConfigured(f"{type(self).__name__}.{name} must be an EventScopedRelatedField.")
+        return fields
+
+
+PREFETCHED_IDS = "_prefetched_ids"
+
+
+def prefetch_ids(objects, *field_names):
+    """Read the ids of many-to-many fields of these objects, one query per field, for ManyIdsField; return them.
+
+    The ids come in the related model's default order, as ``relation.all()`` gives them.
+    """
+    objects = list(objects)
+    if not objects:
+        return objects
+    meta = type(objects[0])._meta
+    for name in field_names:
+        field = meta.get_field(name)
+        source, target = field.m2m_field_name(), field.m2m_reverse_field_name()
+        ordering = [
+            f"-{target}__{order[1:]}" if order.startswith("-") else f"{target}__{order}"
+            for order in field.related_model._meta.ordering
+        ]
+        rows = (
+            field.remote_field.through.objects.filter(**{f"{source}__in": [obj.pk for obj in objects]})
+            .order_by(*ordering)
+            .values_list(f"{source}_id", f"{target}_id")
+        )
+        found = {obj.pk: [] for obj in objects}
+        for owner, related in rows:
+            found[owner].append(related)
+        for obj in objects:
+            obj.__dict__.setdefault(PREFETCHED_IDS, {})[name] = found[obj.pk]
+    return objects

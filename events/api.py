@@ -92,9 +92,7 @@ class SessionViewSet(EventScopedViewSet):
         "starts_at": ["gte", "lte"],
     }
     ordering_fields = ["starts_at", "title", "id"]
-
-    def get_queryset(self):
-        return super().get_queryset().prefetch_related("speakers")
+    many_ids = ("speakers",)
 
 
 class SpeakerViewSet(EventScopedViewSet):
