@@ -1,12 +1,12 @@
 from rest_framework import serializers
 
-from core.serializers import EventOwnedSerializer, ModelCleanMixin
+from core.serializers import EventOwnedSerializer, ModelCleanMixin, ModelSerializer
 from core.versioning import event_resources
 
 from .models import Event, Microlocation, Session, Speaker, Sponsor, Track
 
 
-class EventSerializer(ModelCleanMixin, serializers.ModelSerializer):
+class EventSerializer(ModelCleanMixin, ModelSerializer):
     background_url = serializers.SerializerMethodField()
     slug = serializers.SlugField(required=False, max_length=100)
 

@@ -2,11 +2,13 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
+from core.serializers import ModelSerializer
+
 from .models import EventRole
 from .names import ROLES
 
 
-class EventRoleSerializer(serializers.ModelSerializer):
+class EventRoleSerializer(ModelSerializer):
     email = serializers.EmailField(write_only=True, required=False, help_text="Whom to add (an existing account).")
     user = serializers.IntegerField(source="user_id", read_only=True)
     user_email = serializers.EmailField(source="user.email", read_only=True)
