@@ -57,7 +57,8 @@ def test_related_choices_are_the_events_own():
     event, other = EventFactory(), EventFactory()
     ours, theirs = SpeakerFactory(event=event), SpeakerFactory(event=other)
     session = SessionFactory(event=event)
-    serializer = SessionSerializer(session, data={"speakers": [ours.pk, theirs.pk]}, partial=True, context={"event": event})
+    data = {"speakers": [ours.pk, theirs.pk]}
+    serializer = SessionSerializer(session, data=data, partial=True, context={"event": event})
     assert not serializer.is_valid()
     assert serializer.errors["speakers"] == [f'Invalid pk "{theirs.pk}" - object does not exist.']
     without_event = SessionSerializer(session, data={"speakers": [ours.pk]}, partial=True, context={})
