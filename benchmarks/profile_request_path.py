@@ -7,7 +7,10 @@ gunicorn worker does, with persistent connections (as eventsite/wsgi.py sets
 them). No server, no network, no load generator: on a shared machine the
 minimum of many interleaved rounds is the figure that moves least.
 
-- ``requests``: microseconds per answer (minimum over rounds) and its queries;
+- ``requests``: microseconds per answer (minimum over rounds), wall-clock
+  and this process's CPU time (which other processes on the machine do not
+  inflate; the database's work is in PostgreSQL's processes), and its
+  queries;
 - ``middleware``: the bare view with our middleware added one by one;
 - ``--cprofile PATH_NAME``: cProfile of 500 answers of one path (e.g.
   ``event-304``), the functions that cost most, by own and cumulative time.
@@ -64,15 +67,15 @@ class Caller:
         return answer["status"], answer["headers"]
 
 
-def best_of(cases, rounds, batch):
+def best_of(cases, rounds, batch, clock=time.perf_counter):
     """Run every case ``batch`` times per round, interleaved; return {name: minimum microseconds per call}."""
     best = dict.fromkeys(cases, float("inf"))
     for _ in range(rounds):
         for name, call in cases.items():
-            started = time.perf_counter()
+            started = clock()
             for _ in range(batch):
                 call()
-            best[name] = min(best[name], (time.perf_counter() - started) / batch * 1e6)
+            best[name] = min(best[name], (clock() - started) / batch * 1e6)
     return best
 
 
@@ -107,16 +110,15 @@ def measure_requests(world, rounds):
         got, _ = caller(path, headers)
         if got != status:
             raise RuntimeError(f"{name}: {path} answered {got}, not {status}")
-    timings = best_of(
-        {name: (lambda p=path, h=headers: caller(p, h)) for name, (path, headers, _s) in cases.items()},
-        rounds,
-        batch=50,
-    )
-    print("\n| answer | µs per answer (min) | queries |\n|---|---|---|")
+    calls = {name: (lambda p=path, h=headers: caller(p, h)) for name, (path, headers, _s) in cases.items()}
+    wall = best_of(calls, rounds, batch=50)
+    cpu = best_of(calls, rounds, batch=50, clock=time.process_time)
+    print("\n| answer | µs per answer, wall (min) | µs per answer, CPU of this process (min) | queries |")
+    print("|---|---|---|---|")
     for name, (path, headers, _status) in cases.items():
         with CaptureQueriesContext(connection) as queries:
             caller(path, headers)
-        print(f"| {name} | {timings[name]:,.0f} | {len(queries)} |")
+        print(f"| {name} | {wall[name]:,.0f} | {cpu[name]:,.0f} | {len(queries)} |")
 
 
 def measure_middleware(rounds):
@@ -131,8 +133,9 @@ def measure_middleware(rounds):
     for name, stack in stacks.items():
         with override_settings(MIDDLEWARE=stack):
             callers[name] = Caller(WSGIHandler())
-    timings = best_of({name: (lambda c=c: c("/bench/bare/", {})) for name, c in callers.items()}, rounds, batch=300)
-    print("\n| bare view, middleware so far | µs per answer (min) | this middleware |\n|---|---|---|")
+    calls = {name: (lambda c=c: c("/bench/bare/", {})) for name, c in callers.items()}
+    timings = best_of(calls, rounds, batch=300, clock=time.process_time)
+    print("\n| bare view, middleware so far | µs CPU per answer (min) | this middleware |\n|---|---|---|")
     previous = None
     for name, micros in timings.items():
         step = "" if previous is None else f"{micros - previous:+.1f}"
