@@ -1,12 +1,14 @@
 """Serializer bases every app's API extends: model rules shared with forms, objects scoped to one event."""
 
 import datetime
+import operator
 
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from rest_framework import serializers
-from rest_framework.relations import MANY_RELATION_KWARGS
+from rest_framework.fields import SkipField
+from rest_framework.relations import MANY_RELATION_KWARGS, PKOnlyObject
 
 
 class UTCDateTimeField(serializers.DateTimeField):
@@ -19,13 +21,119 @@ class UTCDateTimeField(serializers.DateTimeField):
         return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
-# DRF's ModelSerializer with the API's own date-time field. (No docstring: the OpenAPI schema
-# would show it as the description of every serializer that has none of its own.)
+# DRF's ModelSerializer with the API's own date-time field, and a faster read. (No docstring: the
+# OpenAPI schema would show it as the description of every serializer that has none of its own.)
 class ModelSerializer(serializers.ModelSerializer):
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
         models.DateTimeField: UTCDateTimeField,
     }
+
+    def to_representation(self, instance):
+        """Represent the instance as DRF would, reading plain columns straight from it (see ``read_plan``)."""
+        plan = self.__dict__.get("_read_plan")
+        if plan is None:  # once per serializer: a list's child serves every row
+            plan = self.__dict__["_read_plan"] = read_plan(self)
+        data = {}
+        for name, read in plan:
+            value = read(instance)
+            if value is not SKIP:
+                data[name] = value
+        return data
+
+
+SKIP = object()
+# DRF fields (exactly these classes) that show a column of these model types as stored: DRF's
+# to_representation would return the same str, int or bool.
+TEXT = {"CharField", "TextField", "SlugField", "EmailField", "URLField"}
+INTEGER = {
+    "IntegerField",
+    "BigIntegerField",
+    "SmallIntegerField",
+    "PositiveIntegerField",
+    "PositiveBigIntegerField",
+    "PositiveSmallIntegerField",
+    "AutoField",
+    "BigAutoField",
+    "SmallAutoField",
+}
+AS_STORED = {
+    serializers.CharField: TEXT,
+    serializers.EmailField: TEXT,
+    serializers.SlugField: TEXT,
+    serializers.URLField: TEXT,
+    serializers.IntegerField: INTEGER,
+    serializers.BooleanField: {"BooleanField"},
+}
+
+
+def shown_as_stored(field, model_field):
+    if type(field) is serializers.ChoiceField:
+        return bool(model_field.choices)
+    return model_field.get_internal_type() in AS_STORED.get(type(field), ())
+
+
+def read_plan(serializer):
+    """Return [(name, read(instance))] for the readable fields of a model serializer.
+
+    DRF asks every field of every row for its attribute and its
+    representation, through a few generic calls each: most of a list's
+    answer. Here a field that only shows a column as stored (one of
+    ``AS_STORED``, exactly that class), a date-time, the id of a foreign key
+    or the prefetched ids of a many-to-many is read from the instance
+    directly; any other field is asked as DRF asks it. The output is the
+    same (core/tests/test_serializers.py compares them on every serializer
+    of the API).
+    """
+    meta = serializer.Meta.model._meta
+    plan = []
+    for field in serializer._readable_fields:
+        source = field.source
+        model_field = _model_field(meta, source) if source != "*" and "." not in source else None
+        if model_field is not None and not model_field.is_relation and shown_as_stored(field, model_field):
+            plan.append((field.field_name, _attribute(model_field.attname)))
+        elif model_field is not None and type(field) is UTCDateTimeField and not model_field.is_relation:
+            plan.append((field.field_name, _date_time(model_field.attname, field)))
+        elif model_field is not None and model_field.many_to_one and _shows_pk(field):
+            plan.append((field.field_name, _attribute(model_field.attname)))
+        else:
+            plan.append((field.field_name, _as_drf_reads(field)))
+    return plan
+
+
+def _model_field(meta, name):
+    try:
+        return meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+
+
+def _shows_pk(field):
+    return isinstance(field, serializers.PrimaryKeyRelatedField) and field.pk_field is None
+
+
+def _attribute(attname):
+    return operator.attrgetter(attname)
+
+
+def _date_time(attname, field):
+    def read(instance):
+        value = getattr(instance, attname)
+        return field.to_representation(value) if value else None
+
+    return read
+
+
+def _as_drf_reads(field):
+    def read(instance):
+        try:
+            attribute = field.get_attribute(instance)
+        except SkipField:
+            return SKIP
+        check_for_none = attribute.pk if isinstance(attribute, PKOnlyObject) else attribute
+        return None if check_for_none is None else field.to_representation(attribute)
+
+    return read
 
 
 class ModelCleanMixin:

@@ -9,6 +9,7 @@ from rest_framework import serializers
 from rest_framework.test import APIClient
 
 from core.serializers import EventOwnedSerializer, prefetch_ids
+from core.tests.factories import UserFactory
 from events.models import Session
 from events.serializers import EventSerializer, SessionSerializer
 from events.tests.factories import EventFactory, SessionFactory, SpeakerFactory
@@ -84,3 +85,58 @@ def test_date_times_are_utc_whatever_the_current_time_zone():
     with timezone.override("Europe/Berlin"):
         data = EventSerializer(event).data
     assert (data["starts_at"], data["ends_at"]) == ("2027-03-01T09:30:00Z", "2027-03-02T09:30:00Z")
+
+
+def every_api_representation():
+    """(serializer class, instance, context) for every model serializer of the API, on varied objects."""
+    from events.queries import events_of_user
+    from events.serializers import (
+        MicrolocationSerializer,
+        MyEventSerializer,
+        SpeakerSerializer,
+        SponsorSerializer,
+        TrackSerializer,
+    )
+    from events.tests.factories import MicrolocationFactory, SponsorFactory, TrackFactory
+    from notifications.models import Notification
+    from notifications.serializers import NotificationSerializer
+    from notifications.services import notify
+    from permissions.serializers import EventRoleSerializer
+    from permissions.tests.factories import EventRoleFactory
+    from tickets.serializers import TicketSerializer
+    from tickets.tests.factories import TicketFactory
+
+    event = EventFactory(description="Two\nlines", location="")
+    track = TrackFactory(event=event)
+    room = MicrolocationFactory(event=event)
+    [full, *_rest] = sessions_with_speakers(event, 1)
+    full.track, full.microlocation = track, room
+    full.save()
+    bare = SessionFactory(event=event, track=None)
+    member = EventRoleFactory(user=UserFactory(), event=event, role="track_organizer", tracks=[track])
+    [notification] = notify(member.user, action=Notification.GENERAL, title="Hi", message="<p>Hi</p>")
+    context = {"event": event}
+    return [
+        (EventSerializer, event, {}),
+        (MyEventSerializer, events_of_user(event.created_by).get(), {}),
+        (TrackSerializer, track, context),
+        (MicrolocationSerializer, room, context),
+        (SpeakerSerializer, full.speakers.first(), context),
+        (SponsorSerializer, SponsorFactory(event=event), context),
+        (SessionSerializer, Session.objects.get(pk=full.pk), context),
+        (SessionSerializer, prefetch_ids([Session.objects.get(pk=bare.pk)], "speakers")[0], context),
+        (TicketSerializer, TicketFactory(event=event, paid=True), context),
+        (TicketSerializer, TicketFactory(event=event), context),
+        (EventRoleSerializer, member, context),
+        (NotificationSerializer, notification, {}),
+    ]
+
+
+def test_read_plan_represents_every_serializer_as_drf_does():
+    from core.serializers import ModelSerializer
+
+    for serializer_class, instance, context in every_api_representation():
+        serializer = serializer_class(instance, context=context)
+        drf = super(ModelSerializer, serializer).to_representation(instance)
+        assert serializer.data == drf, serializer_class.__name__
+        assert list(serializer.data) == list(drf), serializer_class.__name__  # same keys, same order
