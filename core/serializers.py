@@ -1,6 +1,8 @@
 """Serializer bases every app's API extends: model rules shared with forms, objects scoped to one event."""
 
+import copy
 import datetime
+import functools
 import operator
 
 from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
@@ -9,6 +11,8 @@ from django.db import models
 from rest_framework import serializers
 from rest_framework.fields import SkipField
 from rest_framework.relations import MANY_RELATION_KWARGS, PKOnlyObject
+
+from .precompiled import PrecompiledQuery
 
 
 class UTCDateTimeField(serializers.DateTimeField):
@@ -29,6 +33,13 @@ class ModelSerializer(serializers.ModelSerializer):
         models.DateTimeField: UTCDateTimeField,
     }
 
+    def get_fields(self):
+        """Build the fields from the model once per class, as DRF copies declared fields: copies of them after."""
+        prototypes = _FIELD_PROTOTYPES.get(type(self))
+        if prototypes is None:
+            prototypes = _FIELD_PROTOTYPES[type(self)] = super().get_fields()
+        return copy.deepcopy(prototypes)
+
     def to_representation(self, instance):
         """Represent the instance as DRF would, reading plain columns straight from it (see ``read_plan``)."""
         plan = self.__dict__.get("_read_plan")
@@ -42,6 +53,7 @@ class ModelSerializer(serializers.ModelSerializer):
         return data
 
 
+_FIELD_PROTOTYPES = {}  # serializer class -> its fields, unbound, as ModelSerializer.get_fields() built them
 SKIP = object()
 # DRF fields (exactly these classes) that show a column of these model types as stored: DRF's
 # to_representation would return the same str, int or bool.
@@ -226,22 +238,29 @@ def prefetch_ids(objects, *field_names):
     objects = list(objects)
     if not objects:
         return objects
-    meta = type(objects[0])._meta
+    model = type(objects[0])
     for name in field_names:
-        field = meta.get_field(name)
+        field = model._meta.get_field(name)
         source, target = field.m2m_field_name(), field.m2m_reverse_field_name()
-        ordering = [
-            f"-{target}__{order[1:]}" if order.startswith("-") else f"{target}__{order}"
-            for order in field.related_model._meta.ordering
-        ]
-        rows = (
-            field.remote_field.through.objects.filter(**{f"{source}__in": [obj.pk for obj in objects]})
-            .order_by(*ordering)
-            .values_list(f"{source}_id", f"{target}_id")
-        )
         found = {obj.pk: [] for obj in objects}
-        for owner, related in rows:
-            found[owner].append(related)
+        for row in _ids_query(model, name, len(found)).all(*found):
+            found[getattr(row, f"{source}_id")].append(getattr(row, f"{target}_id"))
         for obj in objects:
             obj.__dict__.setdefault(PREFETCHED_IDS, {})[name] = found[obj.pk]
     return objects
+
+
+@functools.lru_cache(maxsize=512)
+def _ids_query(model, name, count):
+    """The rows of a many-to-many's table for ``count`` owners, in the related model's order; compiled once."""
+    field = model._meta.get_field(name)
+    source, target = field.m2m_field_name(), field.m2m_reverse_field_name()
+    ordering = [
+        f"-{target}__{order[1:]}" if order.startswith("-") else f"{target}__{order}"
+        for order in field.related_model._meta.ordering
+    ]
+
+    def build(*owners):
+        return field.remote_field.through.objects.filter(**{f"{source}_id__in": owners}).order_by(*ordering)
+
+    return PrecompiledQuery(build, *[int] * count)
