@@ -29,7 +29,9 @@ PASSWORD = "through-nginx-passphrase-42"
 pytestmark = [
     pytest.mark.nginx,
     pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed (.ci/run installs it)"),
-    pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL: daphne processes share Redis"),
+    pytest.mark.skipif(
+        not os.environ.get("REDIS_URL"), reason="needs REDIS_URL: the web server and the socket servers share Redis"
+    ),
     pytest.mark.skipif(
         not os.environ.get("DATABASE_URL", "").startswith("postgres"), reason="needs DATABASE_URL on PostgreSQL"
     ),
