@@ -187,12 +187,13 @@ def main(argv=None):
     with admin_connection(server_url) as admin:
         admin.execute(f'CREATE DATABASE "{database}"')
     env = prepare_environment(with_database(server_url, database), redis_url, work)
-    servers, peer = [], None
+    servers, peer, django_ready = [], None, False
     try:
         import django
 
         sys.path.insert(0, str(ROOT))
         django.setup()
+        django_ready = True
         from django.core.management import call_command
 
         from benchmarks import harness, world
@@ -250,9 +251,10 @@ def main(argv=None):
             server.stop()
         if peer is not None:
             peer.stop()
-        from django.db import connections
+        if django_ready:  # settings that fail to load must not keep the database from being dropped
+            from django.db import connections
 
-        connections.close_all()
+            connections.close_all()
         with admin_connection(server_url) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
