@@ -3,7 +3,13 @@
 What the cache holds (sessions, through the cached_db engine) is also in the
 database, so an outage of Redis costs a query per request, never a failed
 request: pages and the API keep working while Redis is down, as the channel
-layer already does. Each failure is logged once until Redis answers again.
+layer already does. Failures are logged once a minute while they last.
+
+One hazard is named here rather than hidden: a log-out during an outage
+deletes the session's row but cannot delete its cached copy; if Redis comes
+back with its data (a network cut rather than a restart, or persistence on),
+that copy stays valid until it expires. A password change still ends it
+(Django checks the session's hash against the user on every request).
 """
 
 import functools
