@@ -53,8 +53,10 @@ format: $(VENV)/.dev
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
 
-# Benchmarks against a daphne on the local PostgreSQL + Redis (BENCH_DATABASE_URL, REDIS_URL
-# override them) with wrk (.ci/run installs it); writes benchmarks/RESULTS.md. About 5 minutes.
+# Benchmarks of the production servers (gunicorn for HTTP, daphne for sockets, nginx in front for
+# the load test) on the local PostgreSQL + Redis (BENCH_DATABASE_URL, REDIS_URL override them), beside
+# pretalx 2026.2.1 (installed once under ~/.cache/openevent-bench, a few minutes the first time) with wrk
+# and nginx (.ci/run installs them); writes benchmarks/RESULTS.md. About 6 minutes on 2 cores.
 bench: $(VENV)/.dev
 	$(PY) -m benchmarks.run
 

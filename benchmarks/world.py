@@ -126,7 +126,7 @@ def schedule_event(organizer):
     return event
 
 
-def build():
+def build(*, socket_user_count=SOCKET_USERS):
     """Create the world (about 1,000 users, 10 events) and return what the scripts need of it."""
     users = get_user_model()
     organizer = users.objects.create_user("organizer@bench.example", "organizer@bench.example", None)
@@ -145,7 +145,7 @@ def build():
     socket_users = users.objects.bulk_create(
         [
             users(username=f"socket{number}@bench.example", email=f"socket{number}@bench.example", password="!")
-            for number in range(SOCKET_USERS)
+            for number in range(socket_user_count)
         ]
     )
     world.socket_user_ids = [user.pk for user in socket_users]

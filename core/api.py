@@ -1,10 +1,11 @@
-"""API-wide pieces: the exception handler that keeps every error JSON."""
+"""API-wide pieces: the exception handler that keeps every error JSON, pagination, filtering."""
 
 from datetime import UTC
 
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions, negotiation, pagination, parsers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -59,6 +60,20 @@ class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
 
     def filter(self, qs, value):
         return super().filter(qs, value.astimezone(UTC) if value else value)
+
+
+class FilterBackend(DjangoFilterBackend):
+    """django-filter's backend, not run for a request without query parameters.
+
+    With nothing to filter by, a FilterSet filters nothing (none of ours has
+    a default or a required filter), yet building and validating its form
+    cost a tenth of a list's answer.
+    """
+
+    def filter_queryset(self, request, queryset, view):
+        if not request.query_params:
+            return queryset
+        return super().filter_queryset(request, queryset, view)
 
 
 def exception_handler(exc, context):

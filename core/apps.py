@@ -10,7 +10,8 @@ class CoreConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import m2m_changed
 
-        from . import signals
+        # Importing connections registers the deploy check of the connection budget.
+        from . import connections, signals  # noqa: F401
         from .versioning import record_m2m_change
 
         # Many-to-many writes bypass save(); this keeps them from bypassing versions.

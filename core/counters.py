@@ -4,10 +4,13 @@ The low floor of core.versioning: keys, one statement to bump many
 counters and learn their new values, one query to read them.
 """
 
+import functools
+
 from django.db import connections, transaction
 from django.utils import timezone
 
 from .models import VersionCounter
+from .precompiled import PrecompiledQuery
 
 
 def counter_key(scope, scope_id, resource):
@@ -42,15 +45,25 @@ def increment(keys, *, using="default"):
         return dict(cursor.fetchall())
 
 
+@functools.cache
+def _counters_query(count):
+    """The counters of ``count`` keys, compiled once per count (a conditional GET reads them every time)."""
+    return PrecompiledQuery(lambda *keys: VersionCounter.objects.filter(key__in=keys), *[str] * count)
+
+
+def _read(keys, using):
+    keys = list(keys)
+    return {counter.key: counter for counter in _counters_query(len(keys)).all(*keys, using=using)} if keys else {}
+
+
 def read_counters(keys, *, using="default"):
     """Return {key: value} for the keys given (0 for a counter never bumped); one query."""
-    found = dict(VersionCounter.objects.using(using).filter(key__in=keys).values_list("key", "value"))
-    return {key: found.get(key, 0) for key in keys}
+    found = _read(keys, using)
+    return {key: found[key].value if key in found else 0 for key in keys}
 
 
 def read_counters_with_times(keys, *, using="default"):
     """Return ({key: value}, the latest time any of them moved, None if none ever did); one query."""
-    rows = VersionCounter.objects.using(using).filter(key__in=keys).values_list("key", "value", "changed_at")
-    found = {key: (value, changed_at) for key, value, changed_at in rows}
-    times = [changed_at for _value, changed_at in found.values()]
-    return {key: found.get(key, (0, None))[0] for key in keys}, max(times, default=None)
+    found = _read(keys, using)
+    times = [counter.changed_at for counter in found.values()]
+    return {key: found[key].value if key in found else 0 for key in keys}, max(times, default=None)

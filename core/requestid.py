@@ -10,7 +10,8 @@ current_request_id = ContextVar("current_request_id", default="-")
 
 
 def _request_id(request):
-    given = request.headers.get("X-Request-ID", "")
+    # META, not request.headers: that would build a dict of every header for one of them.
+    given = request.META.get("HTTP_X_REQUEST_ID", "")
     # Accept only a short token-like id, so a client cannot forge log lines.
     if given and len(given) <= 64 and given.replace("-", "").isalnum():
         return given
@@ -25,11 +26,13 @@ class RequestIdMiddleware:
 
     def __init__(self, get_response):
         self.get_response = get_response
-        if iscoroutinefunction(get_response):
+        # Decided once: asking on every request what kind of chain this is costs more than the id itself.
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
             markcoroutinefunction(self)
 
     def __call__(self, request):
-        if iscoroutinefunction(self):
+        if self.is_async:
             return self._acall(request)
         request.id = _request_id(request)
         token = current_request_id.set(request.id)

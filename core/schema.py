@@ -1,8 +1,8 @@
 """The OpenAPI schema: drf-spectacular's AutoSchema plus what it leaves out.
 
 drf-spectacular documents the success answer only; clients (and schemathesis)
-also need the errors every operation can give (400, 401, 403, 404, 412, 503,
-409 where a view says so), 304 on conditional GETs, and the If-Match /
+also need the errors every operation can give (400, 401, 403, 404, 412, 414,
+503, 409 where a view says so, 429 where it is throttled), 304 on conditional GETs, and the If-Match /
 If-None-Match request headers. Answers given explicitly with
 ``@extend_schema(responses=...)`` are kept as they are.
 """
@@ -23,7 +23,12 @@ ERRORS = {
     404: OpenApiResponse(DETAIL, description="No such object, or none you may see (also a page past the end)."),
     409: OpenApiResponse(DETAIL, description="Conflicts with another object (e.g. a name already in use)."),
     412: OpenApiResponse(DETAIL, description="If-Match does not name the current ETag: someone changed it."),
+    414: OpenApiResponse(
+        description="The request line (path and query string) is longer than the server reads (4094 bytes); "
+        "the server answers before the application, so the body is not this API's JSON."
+    ),
     422: OpenApiResponse(DETAIL, description="This Idempotency-Key was used for another request in the last 24 hours."),
+    429: OpenApiResponse(DETAIL, description="Too many of these requests; Retry-After says when to try again."),
     503: OpenApiResponse(DETAIL, description="The database is unavailable; nothing was saved. Retry later."),
 }
 NOT_MODIFIED = OpenApiResponse(description="If-None-Match names the current ETag; no body.")
@@ -73,7 +78,7 @@ class AutoSchema(SpectacularAutoSchema):
 
     def _errors(self):
         """Return {status: response} for the errors this operation can answer."""
-        codes = [503]
+        codes = [414, 503]
         if getattr(self.view, "permission_classes", ()):
             codes += [401, 403, 404]
         if self.method in WRITES or getattr(self.view, "action", None) == "list":
@@ -84,6 +89,8 @@ class AutoSchema(SpectacularAutoSchema):
             codes += getattr(self.view, "extra_write_errors", ())
         if self._is_idempotent():
             codes.append(422)
+        if self.view.get_throttles():
+            codes.append(429)
         responses = {code: ERRORS[code] for code in sorted(codes)}
         if isinstance(self.view, ConditionalBase) and self.method == "GET":
             responses[304] = NOT_MODIFIED

@@ -99,9 +99,10 @@ class SessionViewSet(EventScopedViewSet):
         "state": ["exact"],
     }
     ordering_fields = ["starts_at", "title", "id"]
+    many_ids = ("speakers",)
 
     def get_queryset(self):
-        queryset = super().get_queryset().prefetch_related("speakers")
+        queryset = super().get_queryset()
         if not self.for_schema_only and self.reads_publicly():
             # The public reads confirmed and cancelled sessions; the team (a read grant) sees drafts too.
             # The ETag already differs between the two (etag_variant: "public" / "member").

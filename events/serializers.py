@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from core.images import ImageRefused
 from core.links import absolute_url
-from core.serializers import EventOwnedSerializer, ModelCleanMixin, PrivateFieldsMixin
+from core.serializers import EventOwnedSerializer, ModelCleanMixin, ModelSerializer, PrivateFieldsMixin
 from core.versioning import event_resources
 
 from .models import Event, Microlocation, Session, Speaker, Sponsor, Track
@@ -26,7 +26,7 @@ EventLinksSerializer = type(
 )
 
 
-class EventSerializer(PrivateFieldsMixin, ModelCleanMixin, serializers.ModelSerializer):
+class EventSerializer(PrivateFieldsMixin, ModelCleanMixin, ModelSerializer):
     # How buyers pay is shown to them on their order's page; in the API it is for those who may change it.
     private_fields = {"payment_instructions": ("update", "event"), "payment_days": ("update", "event")}
 

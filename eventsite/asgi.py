@@ -1,10 +1,18 @@
-"""ASGI entry point: HTTP through Django, WebSockets through Channels."""
+"""ASGI entry point: WebSockets through Channels (and HTTP through Django: `make run`, /healthz).
+
+daphne runs each HTTP request on a thread of its own and the sockets'
+queries on another, so connections cannot stay with a thread: on
+PostgreSQL they come from psycopg's pool (DATABASE_POOL, on unless set),
+bounded by DATABASE_POOL_MAX_SIZE per process. See docs/deploy.md.
+"""
 
 import os
 
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "eventsite.settings")
+os.environ.setdefault("DATABASE_APPLICATION_NAME", "openevent-sockets")
+os.environ.setdefault("DATABASE_POOL", "1")
 django_asgi_app = get_asgi_application()
 
 # Imported after Django is set up: the routing imports models.

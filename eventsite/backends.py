@@ -1,9 +1,23 @@
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 
+from core.precompiled import PrecompiledQuery
+
+# The user of a session, read on every signed-in request: compiled once, one query by primary key.
+_USER_BY_ID = PrecompiledQuery(lambda pk: get_user_model()._default_manager.filter(pk=pk)[:1], int)
+
 
 class EmailBackend(ModelBackend):
     """Authenticate by email address (case-insensitive) and password."""
+
+    def get_user(self, user_id):
+        """Return the active user of a session (None if gone or inactive), as ModelBackend does."""
+        try:
+            user_id = int(user_id)
+        except (TypeError, ValueError):
+            return None
+        user = _USER_BY_ID.first(user_id)
+        return user if user is not None and self.user_can_authenticate(user) else None
 
     def authenticate(self, request, username=None, password=None, email=None, **kwargs):
         email = email or username

@@ -24,6 +24,16 @@ def env_bool(name, default=False):
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def env_int(name, default):
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+def env_float(name, default):
+    value = os.environ.get(name, "").strip()
+    return float(value) if value else default
+
+
 def env_list(name, default=""):
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
@@ -109,12 +119,22 @@ TEMPLATES = [
     },
 ]
 
-# Database: a SQLite file unless DATABASE_URL names another. Persistent
-# connections stay off: under ASGI every request may run on another thread.
+# Database: a SQLite file unless DATABASE_URL names another. How a process holds its
+# connections depends on how it runs requests (docs/deploy.md, "Database connections"):
+# - a WSGI worker (gunicorn) runs one request at a time on one thread: it keeps one
+#   connection for DATABASE_CONN_MAX_AGE seconds (eventsite/wsgi.py defaults it to 600);
+# - daphne runs every HTTP request on a thread of its own and the sockets' queries on
+#   another, so a connection cannot stay with a thread: DATABASE_POOL borrows one from
+#   psycopg's pool per request or query (eventsite/asgi.py turns it on), at most
+#   DATABASE_POOL_MAX_SIZE at once; a caller that waits DATABASE_POOL_TIMEOUT seconds
+#   for one gets OperationalError, which core.middleware answers with 503 + Retry-After.
+# Health checks are on either way: a connection that died in between is replaced.
+DATABASE_CONN_MAX_AGE = env_int("DATABASE_CONN_MAX_AGE", 0)
+DATABASE_POOL = env_bool("DATABASE_POOL", default=False)
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=0,
+        conn_max_age=DATABASE_CONN_MAX_AGE,
         conn_health_checks=True,
     )
 }
@@ -132,6 +152,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 else:
     DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ.get("DJANGO_TEST_DATABASE_NAME", "test_eventsite")
+    # Shown in pg_stat_activity: which kind of process holds a connection (the entry points name theirs).
+    DATABASES["default"].setdefault("OPTIONS", {})["application_name"] = os.environ.get(
+        "DATABASE_APPLICATION_NAME", "openevent"
+    )
+    if DATABASE_POOL:
+        DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps the connections (Django requires 0)
+        DATABASES["default"]["OPTIONS"]["pool"] = {
+            "min_size": env_int("DATABASE_POOL_MIN_SIZE", 1),
+            "max_size": env_int("DATABASE_POOL_MAX_SIZE", 4),
+            "timeout": env_float("DATABASE_POOL_TIMEOUT", 5.0),
+        }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -151,6 +182,25 @@ if REDIS_URL:
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# Cache: on Redis when REDIS_URL is set (every process shares it), else this process's memory.
+# Sessions are read from it before the database (cached_db): a signed-in request costs no
+# session query. While Redis is unreachable the cache answers misses (core.cache), so
+# requests fall back to the database instead of failing.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "core.cache.TolerantRedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": os.environ.get("DJANGO_CACHE_PREFIX", "openevent"),
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+else:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": {"MAX_ENTRIES": 10_000}}
+    }
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # django-axes first: it counts failed log-ins (page and API token) and refuses locked-out ones.
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "eventsite.backends.EmailBackend"]
@@ -276,7 +326,7 @@ AXES_VERBOSE = False
 REST_FRAMEWORK = {
     # Token first, so an anonymous API call gets 401 with WWW-Authenticate: Token.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "core.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -287,7 +337,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "core.api.PageNumberPagination",
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "core.api.FilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "core.schema.AutoSchema",

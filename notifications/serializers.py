@@ -1,9 +1,11 @@
 from rest_framework import serializers
 
+from core.serializers import ModelSerializer
+
 from .models import Notification
 
 
-class NotificationSerializer(serializers.ModelSerializer):
+class NotificationSerializer(ModelSerializer):
     """One notification as the API returns it; the API never writes one directly."""
 
     class Meta:

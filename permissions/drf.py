@@ -15,6 +15,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from core.conditional import ConditionalMixin
+from core.serializers import prefetch_ids
 from core.versioning import event_resources, read_counters
 
 from .engine import load_event, load_event_by_slug, permissions_for, site_permissions
@@ -192,6 +193,8 @@ class EventScopedViewSet(ConditionalMixin, EventScopedViewMixin, viewsets.ModelV
 
     permission_classes = [EventServicePermission]
     model = None
+    # Many-to-many fields a list shows as ids: read for the whole page in one query (core.serializers).
+    many_ids = ()
 
     def get_queryset(self):
         if self.for_schema_only:
@@ -203,6 +206,10 @@ class EventScopedViewSet(ConditionalMixin, EventScopedViewMixin, viewsets.ModelV
         if limit is not None and self.service in TRACK_SCOPED_SERVICES:
             queryset = queryset.filter(**{f"{self.model.track_attname}__in": limit})
         return queryset
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        return prefetch_ids(page, *self.many_ids) if page is not None and self.many_ids else page
 
     def get_serializer_context(self):
         if self.for_schema_only:

@@ -1,24 +1,28 @@
 """The permission engine: what a user may do in an event, asked by every door.
 
 ``load_event(user, event_id)`` reads the event row and, in the same query,
-the user's roles with their rows of the matrix and their track limits; it
-returns the event and memoises the user's ``EventPermissions`` for it on
-the user object, which lives for one request (or one WebSocket message, see
-the consumers). ``permissions_for(user, event)`` then answers from that
-memo. HTML views, the DRF permission class, the admin and the consumers all
-ask it; none of them looks at role names.
+the user's roles there with their track limits and the counter of the
+matrix; the rows of the matrix come from this process's copy
+(permissions/matrix.py), read again when that counter moved. It returns the
+event and memoises the user's ``EventPermissions`` for it on the user
+object, which lives for one request (or one WebSocket message, see the
+consumers). ``permissions_for(user, event)`` then answers from that memo.
+HTML views, the DRF permission class, the admin and the consumers all ask
+it; none of them looks at role names.
 """
 
 from dataclasses import dataclass, field
 
 from django.apps import apps
-from django.db.models import Case, CharField, OuterRef, Subquery, Value, When
+from django.db.models import CharField, OuterRef, Subquery, Value
 from django.db.models.aggregates import StringAgg
 from django.db.models.functions import Cast, Coalesce, Concat
 
+from core.precompiled import PrecompiledQuery
+
+from . import matrix
 from .names import (
     CREATE,
-    LETTERS,
     OPERATIONS,
     READ,
     SERVICES,
@@ -32,6 +36,7 @@ PUBLISHED = "published"
 _CACHE_ATTR = "_event_permissions_cache"
 _ALL_TRACKS = None
 _GRANTS = "_engine_grants"
+_MATRIX = "_engine_matrix"
 
 
 @dataclass(frozen=True)
@@ -95,31 +100,27 @@ def _event_model():
     return apps.get_model("events", "Event")
 
 
-def _grants_subquery(user):
-    """One text per event: "role|service|CRUD|track" pieces of the user's roles, joined by ";"."""
+def _grants_subquery(user_id):
+    """One text per event: "role id|track id" pieces of the user's roles (track empty: all), joined by ";"."""
     event_role = apps.get_model("permissions", "EventRole")
-    flags = [
-        Case(When(**{f"role__permissions__can_{op}": True}, then=Value(LETTERS[op])), default=Value(""))
-        for op in OPERATIONS
-    ]
     piece = Concat(
-        "role__name",
-        Value("|"),
-        Coalesce("role__permissions__service__name", Value("")),
-        Value("|"),
-        *flags,
+        Cast("role_id", CharField()),
         Value("|"),
         Coalesce(Cast("tracks__id", CharField()), Value("")),
         output_field=CharField(),
     )
     pieces = (
-        event_role.objects.filter(event_id=OuterRef("pk"), user_id=user.pk)
+        event_role.objects.filter(event_id=OuterRef("pk"), user_id=user_id)
         .order_by()
         .values("event_id")
         .annotate(all=StringAgg(piece, Value(";")))
         .values("all")
     )
     return Subquery(pieces, output_field=CharField())
+
+
+def _with_grants(queryset, user_id):
+    return queryset.annotate(**{_GRANTS: _grants_subquery(user_id), _MATRIX: matrix.stamp_subquery()})
 
 
 def load_event(user, event_id, *, queryset=None):
@@ -133,21 +134,49 @@ def load_event(user, event_id, *, queryset=None):
         return None
     if not 0 < event_id < 2**63:  # beyond what an id column holds: no such event
         return None
-    return _load(user, (_event_model().objects.all() if queryset is None else queryset).filter(pk=event_id))
+    return _load(user, "pk", event_id, queryset)
 
 
 def load_event_by_slug(user, slug, *, queryset=None):
     """Return the event with this slug as load_event() does, or None."""
-    return _load(user, (_event_model().objects.all() if queryset is None else queryset).filter(slug=slug))
+    return _load(user, "slug", slug, queryset)
 
 
-def _load(user, queryset):
-    if user is not None and user.is_authenticated:
-        queryset = queryset.annotate(**{_GRANTS: _grants_subquery(user)})
-    event = next(iter(queryset.order_by()[:1]), None)
+def _load(user, lookup, value, queryset):
+    authenticated = user is not None and user.is_authenticated
+    if queryset is None:
+        query = _QUERIES[(lookup, authenticated)]
+        event = query.first(value, user.pk) if authenticated else query.first(value)
+    else:
+        queryset = queryset.filter(**{lookup: value})
+        if authenticated:
+            queryset = _with_grants(queryset, user.pk)
+        event = next(iter(queryset.order_by()[:1]), None)
     if event is not None:
-        _memo(user)[event.pk] = _resolve(user, event, getattr(event, _GRANTS, None) or "")
+        grants, stamp = getattr(event, _GRANTS, None) or "", getattr(event, _MATRIX, None)
+        _memo(user)[event.pk] = _resolve(user, event, grants, stamp)
     return event
+
+
+def _event_query(lookup, *, authenticated):
+    """The engine's query, compiled once per process: building the grants subquery into SQL cost more
+    than the rest of a 304 answer together."""
+
+    def build(value, user_id=None):
+        queryset = _event_model().objects.filter(**{lookup: value})
+        if authenticated:
+            queryset = _with_grants(queryset, user_id)
+        return queryset.order_by()[:1]
+
+    kinds = (str if lookup == "slug" else int, *((int,) if authenticated else ()))
+    return PrecompiledQuery(build, *kinds)
+
+
+_QUERIES = {
+    (lookup, authenticated): _event_query(lookup, authenticated=authenticated)
+    for lookup in ("pk", "slug")
+    for authenticated in (True, False)
+}
 
 
 def permissions_for(user, event):
@@ -193,25 +222,22 @@ def _memo(user):
     return cache
 
 
-def _resolve(user, event, text):
-    """Build the EventPermissions of the user from the event row and the grants text."""
+def _resolve(user, event, text, stamp):
+    """Build the EventPermissions of the user from the event row, the grants text and the matrix."""
     authenticated = bool(user and user.is_authenticated)
-    roles = set()
-    role_tracks = {}  # role name -> set of track ids it is limited to (empty: all)
-    role_grants = {}  # role name -> set of (service, operation)
+    role_tracks = {}  # role id -> set of track ids it is limited to (empty: all)
     for piece in filter(None, text.split(";")):
-        role, service, letters, track = piece.split("|")
-        roles.add(role)
-        tracks = role_tracks.setdefault(role, set())
-        if track and role in TRACK_SCOPED_ROLES:
-            tracks.add(int(track))
-        granted = role_grants.setdefault(role, set())
-        if service in SERVICES:
-            granted.update((service, op) for op in OPERATIONS if LETTERS[op] in letters)
+        role_id, track = piece.split("|")
+        role_tracks.setdefault(int(role_id), set()).update([int(track)] if track else [])
+    rows = matrix.current(stamp, role_tracks).roles if role_tracks else {}
 
-    grants = {}
-    for role, granted in role_grants.items():
-        limit = frozenset(role_tracks[role])
+    roles, grants = set(), {}
+    for role_id, tracks in role_tracks.items():
+        if role_id not in rows:  # a role deleted since the query: it grants nothing
+            continue
+        name, granted = rows[role_id]
+        roles.add(name)
+        limit = frozenset(tracks) if name in TRACK_SCOPED_ROLES else frozenset()
         for service, op in granted:
             reach = limit if (limit and service in TRACK_SCOPED_SERVICES) else _ALL_TRACKS
             current = grants.get((service, op), frozenset())

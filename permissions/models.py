@@ -2,15 +2,71 @@ import hashlib
 import secrets
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models.functions import Lower
 
-from core.versioning import Counter, VersionedModel
+from core.versioning import Counter, VersionedModel, bump
 
+from .matrix import MATRIX_COUNTER
 from .names import OPERATIONS, ROLE_LABELS, ROLES, SERVICES
 
 
-class Role(models.Model):
+class MatrixQuerySet(models.QuerySet):
+    """Writes in bulk to the matrix move its counter, as single saves do (permissions/matrix.py)."""
+
+    def update(self, **kwargs):
+        with transaction.atomic(using=self.db, savepoint=False):
+            rows = super().update(**kwargs)
+            bump([MATRIX_COUNTER], using=self.db)
+            return rows
+
+    update.alters_data = True
+
+    def delete(self):
+        with transaction.atomic(using=self.db, savepoint=False):
+            result = super().delete()
+            bump([MATRIX_COUNTER], using=self.db)
+            return result
+
+    delete.alters_data = True
+
+    def bulk_create(self, objs, *args, **kwargs):
+        with transaction.atomic(using=self.db, savepoint=False):
+            created = super().bulk_create(objs, *args, **kwargs)
+            bump([MATRIX_COUNTER], using=self.db)
+            return created
+
+    # bulk_update() writes through update() above.
+
+
+class MatrixModel(models.Model):
+    """A role, a service or a row of the matrix: every write moves the matrix counter in the same transaction,
+    so every process reads the matrix again on its next request."""
+
+    objects = MatrixQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        using = kwargs.get("using") or "default"
+        with transaction.atomic(using=using, savepoint=False):
+            super().save(*args, **kwargs)
+            bump([MATRIX_COUNTER], using=using)
+
+    save.alters_data = True
+
+    def delete(self, *args, **kwargs):
+        using = kwargs.get("using") or "default"
+        with transaction.atomic(using=using, savepoint=False):
+            result = super().delete(*args, **kwargs)
+            bump([MATRIX_COUNTER], using=using)
+            return result
+
+    delete.alters_data = True
+
+
+class Role(MatrixModel):
     name = models.CharField(max_length=40, unique=True, choices=[(name, ROLE_LABELS[name]) for name in ROLES])
 
     class Meta:
@@ -20,7 +76,7 @@ class Role(models.Model):
         return self.get_name_display()
 
 
-class Service(models.Model):
+class Service(MatrixModel):
     name = models.CharField(max_length=40, unique=True, choices=[(name, name.title()) for name in SERVICES])
 
     class Meta:
@@ -30,7 +86,7 @@ class Service(models.Model):
         return self.name
 
 
-class RolePermission(models.Model):
+class RolePermission(MatrixModel):
     """One cell row of the matrix: what a role may do on a service."""
 
     role = models.ForeignKey(Role, on_delete=models.CASCADE, related_name="permissions")

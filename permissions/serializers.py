@@ -1,11 +1,13 @@
 from django.apps import apps
 from rest_framework import serializers
 
+from core.serializers import ModelSerializer
+
 from .models import EventRole, RoleInvite
 from .names import ROLES
 
 
-class EventRoleSerializer(serializers.ModelSerializer):
+class EventRoleSerializer(ModelSerializer):
     """A member of the team. People join by invite (``invites/``); here a role is changed or removed."""
 
     user = serializers.IntegerField(source="user_id", read_only=True)
@@ -24,7 +26,7 @@ class EventRoleSerializer(serializers.ModelSerializer):
         self.fields["tracks"].child_relation.queryset = track_model.objects.filter(event=self.context.get("event"))
 
 
-class RoleInviteSerializer(serializers.ModelSerializer):
+class RoleInviteSerializer(ModelSerializer):
     """An invitation to the team: the invitee accepts it (with a verified address) or declines it."""
 
     role = serializers.ChoiceField(choices=ROLES, source="role.name")

@@ -1,6 +1,6 @@
-"""Helpers for tests that run a real daphne against the test database (fault and fuzz tests).
+"""Helpers for tests that run a real server (gunicorn or daphne) against the test database (fault, fuzz tests).
 
-The daphne gets the test process's SECRET_KEY, so a session made here with
+The server gets the test process's SECRET_KEY, so a session made here with
 ``session_cookie()`` is valid there, and a channel-layer prefix of its own,
 so concurrent runs on one Redis do not hear each other.
 """
@@ -25,7 +25,7 @@ POSTGRES_AND_REDIS = [
 
 
 def daphne_env(settings, tmp_path, *, redis_url=None, **extra):
-    """Return the environment of a production-like daphne on the test database."""
+    """Return the environment of a production-like server (gunicorn or daphne) on the test database."""
     media = tmp_path / "media"
     media.mkdir(exist_ok=True)
     return production_env(

@@ -1,14 +1,17 @@
-"""Real server processes for tests and benchmarks: daphne and redis-server on free loopback ports.
+"""Real server processes for tests and benchmarks: gunicorn, daphne and redis-server on free loopback ports.
 
-Every process starts in a session of its own and is stopped with its whole
-process group, so nothing outlives the test or benchmark that started it.
-Used by deploy/tests (nginx in front of two daphne), the fault and fuzz tests
-and benchmarks/.
+They run as production runs them: gunicorn (HTTP) with deploy/gunicorn.conf.py
+and eventsite/wsgi.py, daphne (sockets) with eventsite/asgi.py. Every process
+starts in a session of its own and is stopped with its whole process group,
+so nothing outlives the test or benchmark that started it. Used by
+deploy/tests (nginx in front of gunicorn and two daphne), the fault and fuzz
+tests and benchmarks/.
 """
 
 import atexit
 import contextlib
 import functools
+import http.client
 import os
 import shutil
 import signal
@@ -149,8 +152,63 @@ class Process:
         self.stop()
 
 
+class Gunicorn(Process):
+    """``gunicorn --config deploy/gunicorn.conf.py eventsite.wsgi`` (HTTP) with ``workers`` sync workers.
+
+    ``start()`` returns once a worker answers (the master listens before its
+    workers have imported Django). ``app`` serves another WSGI application
+    on the same server (e.g. benchmarks/floor.py).
+    """
+
+    CONFIG = ROOT / "deploy" / "gunicorn.conf.py"
+
+    def __init__(self, *, env, log_path, port=None, workers=1, app="eventsite.wsgi:application"):
+        super().__init__(log_path=log_path, port=port, env=env)
+        self.workers = workers
+        self.app = app
+
+    def command(self):
+        return [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            *("--config", str(self.CONFIG)),
+            *("--workers", str(self.workers)),
+            *("--bind", f"127.0.0.1:{self.port}"),
+            self.app,
+        ]
+
+    def start(self, timeout=60):
+        super().start(timeout=timeout)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+                connection.request("GET", "/healthz")
+                connection.getresponse().read()
+                connection.close()
+                return self
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError(f"gunicorn on {self.port} never answered:\n{self.log_text()[-2000:]}") from None
+                time.sleep(0.1)
+
+    def url(self, path="/"):
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def worker_pids(self):
+        """Return the pids of the workers (the master's children)."""
+        children = Path(f"/proc/{self.pid}/task/{self.pid}/children")
+        return [int(pid) for pid in children.read_text().split()] if children.exists() else []
+
+
 class Daphne(Process):
-    """``python -m daphne eventsite.asgi:application`` (HTTP and WebSockets) with the given environment."""
+    """``python -m daphne eventsite.asgi:application`` (WebSockets, and HTTP) with the given environment.
+
+    On PostgreSQL its connections come from psycopg's pool (eventsite/asgi.py
+    turns DATABASE_POOL on), as in production.
+    """
 
     def __init__(self, *, env, log_path, port=None, proxy_headers=False):
         super().__init__(log_path=log_path, port=port, env=env)
@@ -186,6 +244,79 @@ class Daphne(Process):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
         raise RuntimeError("no VmRSS line")
+
+
+class Nginx(Process):
+    """nginx with deploy/nginx's http and location files in front of a web server and socket servers.
+
+    ``fronts`` maps a name to the socket-server ports its /ws/ goes to; each
+    front listens on a port of its own (``ports[name]``) and sends all other
+    HTTP to the web server. The access log (``access_log``) has one line per
+    request in the site's format, with the upstream that served it.
+    """
+
+    DEPLOY = ROOT / "deploy" / "nginx"
+
+    def __init__(self, *, folder, web_port, fronts, static_root, media_root, worker_connections=256):
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.ports = {name: free_port() for name in fronts}
+        super().__init__(log_path=self.folder / "nginx.out", port=next(iter(self.ports.values())), env=None)
+        self.access_log = self.folder / "access.log"
+        self.write_config(web_port, fronts, static_root, media_root, worker_connections)
+
+    def write_config(self, web_port, fronts, static_root, media_root, worker_connections):
+        folder = self.folder
+        for part in ("openevent-http.conf", "openevent-locations.conf"):
+            text = (self.DEPLOY / part).read_text()
+            text = text.replace("@STATIC_ROOT@", str(static_root)).replace("@MEDIA_ROOT@", str(media_root))
+            (folder / part).write_text(text)
+        upstreams = [f"upstream openevent_web {{ server 127.0.0.1:{web_port}; }}"]
+        servers = []
+        for name, socket_ports in fronts.items():
+            members = " ".join(f"server 127.0.0.1:{port};" for port in socket_ports)
+            upstreams.append(f"upstream openevent_sockets_{name} {{ {members} }}")
+            servers.append(
+                f"server {{ listen 127.0.0.1:{self.ports[name]}; access_log {self.access_log} openevent;"
+                f" set $openevent_web openevent_web; set $openevent_sockets openevent_sockets_{name};"
+                f" include {folder}/openevent-locations.conf; }}"
+            )
+        newline = "\n    "
+        # As root (CI containers), workers would run as nobody and could not read the test's folders.
+        user = "user root;" if os.geteuid() == 0 else ""
+        (folder / "nginx.conf").write_text(
+            f"""
+{user}
+daemon off;
+worker_processes 1;
+pid {folder}/nginx.pid;
+error_log {folder}/error.log warn;
+events {{ worker_connections {worker_connections}; }}
+http {{
+    include /etc/nginx/mime.types;
+    client_body_temp_path {folder}/body; proxy_temp_path {folder}/proxy;
+    fastcgi_temp_path {folder}/fastcgi; uwsgi_temp_path {folder}/uwsgi; scgi_temp_path {folder}/scgi;
+    include {folder}/openevent-http.conf;
+    {newline.join(upstreams)}
+    {newline.join(servers)}
+}}
+"""
+        )
+
+    def command(self):
+        return ["nginx", "-c", str(self.folder / "nginx.conf"), "-e", str(self.folder / "error.log")]
+
+    def start(self, timeout=30):
+        super().start(timeout=timeout)
+        for port in self.ports.values():
+            wait_for_port(port, self.process, timeout=timeout)
+        return self
+
+    def url(self, path="/", front=None):
+        return f"http://127.0.0.1:{self.ports[front or next(iter(self.ports))]}{path}"
+
+    def access_log_text(self):
+        return self.access_log.read_text() if self.access_log.exists() else ""
 
 
 class RedisServer(Process):

@@ -38,6 +38,7 @@ def test_dashboard_for_moderator_shows_only_what_the_matrix_allows(client):
 def test_dashboard_queries(client, django_assert_num_queries):
     event = EventFactory()
     client.force_login(event.created_by)
-    # session, user, the event with the user's permissions (one query), unread badge, tickets with their sales
-    with django_assert_num_queries(5):
+    # user (the session comes from the cache), the event with the user's permissions (one query), unread badge,
+    # tickets with their sales
+    with django_assert_num_queries(4):
         assert client.get(f"/events/{event.pk}/").status_code == 200

@@ -28,7 +28,7 @@ def test_each_feed_is_documented(schema, path, media_type):
     operation = schema["paths"][path]["get"]
     assert operation["tags"] == ["schedule"]
     assert list(operation["responses"]["200"]["content"]) == [media_type]
-    assert sorted(operation["responses"]) == ["200", "304", "400", "401", "403", "404", "503"]
+    assert sorted(operation["responses"]) == ["200", "304", "400", "401", "403", "404", "414", "503"]
     query = sorted(parameter["name"] for parameter in operation["parameters"] if parameter["in"] == "query")
     assert query == ["day", "room", "track"]
     assert "If-None-Match" in [parameter["name"] for parameter in operation["parameters"]]

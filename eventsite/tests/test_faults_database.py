@@ -1,9 +1,11 @@
 """The database connection dies in the middle of a write: a clean 503, nothing half-written, the server carries on.
 
-A real daphne on the PostgreSQL test database. The test holds a lock on the
-list counter a write bumps last, waits until daphne's backend waits for it
-(the object's row is already updated inside that transaction), then
-terminates that backend with pg_terminate_backend().
+A real gunicorn (the production HTTP server, one sync worker holding its
+connection) on the PostgreSQL test database. The test holds a lock on the
+list counter a write bumps last, waits until the worker's backend waits for
+it (the object's row is already updated inside that transaction), then
+terminates that backend with pg_terminate_backend(). The worker's next
+request opens a new connection.
 """
 
 from concurrent.futures import ThreadPoolExecutor
@@ -22,7 +24,7 @@ from core.tests.live import (
     daphne_env,
     session_cookie,
 )
-from core.tests.processes import Daphne
+from core.tests.processes import Gunicorn
 from events.tests.factories import EventFactory, TrackFactory
 from tickets.models import Ticket
 from tickets.tests.factories import TicketFactory
@@ -33,8 +35,8 @@ CSRF = "a" * 32
 
 
 @pytest.fixture
-def daphne(settings, tmp_path):
-    with Daphne(env=daphne_env(settings, tmp_path), log_path=tmp_path / "daphne.log") as server:
+def web(settings, tmp_path):
+    with Gunicorn(env=daphne_env(settings, tmp_path), log_path=tmp_path / "gunicorn.log") as server:
         yield server
 
 
@@ -48,7 +50,7 @@ def counter(key):
 
 
 def kill_the_writer_holding(settings, counter_key, send):
-    """Lock the counter, send the request in a thread, terminate daphne's backend once it waits; return the response."""
+    """Lock the counter, send the request in a thread, end the server's backend once it waits; return the answer."""
     locker, admin = connect_to_test_database(settings), connect_to_test_database(settings)
     try:
         with locker.cursor() as cursor:
@@ -69,7 +71,7 @@ def kill_the_writer_holding(settings, counter_key, send):
         admin.close()
 
 
-def test_api_write_losing_its_connection_answers_json_503_and_writes_nothing(settings, daphne, organizer):
+def test_api_write_losing_its_connection_answers_json_503_and_writes_nothing(settings, web, organizer):
     event = EventFactory(created_by=organizer)
     ticket = TicketFactory(event=event, name="Early bird")
     token = Token.objects.create(user=organizer).key
@@ -78,7 +80,7 @@ def test_api_write_losing_its_connection_answers_json_503_and_writes_nothing(set
 
     def send():
         return requests.patch(
-            daphne.url(f"/api/v1/events/{event.pk}/tickets/{ticket.pk}/"),
+            web.url(f"/api/v1/events/{event.pk}/tickets/{ticket.pk}/"),
             json={"name": "Renamed"},
             headers={"Authorization": f"Token {token}"},
             timeout=30,
@@ -92,10 +94,10 @@ def test_api_write_losing_its_connection_answers_json_503_and_writes_nothing(set
     assert response.headers["Retry-After"] == "5"
     assert Ticket.objects.values_list("name", "version").get(pk=ticket.pk) == ("Early bird", ticket.version)
     assert counter(key) == before
-    assert "Database unavailable during PATCH" in daphne.log_text()
+    assert "Database unavailable during PATCH" in web.log_text()
     # The next request gets a fresh connection.
     again = requests.get(
-        daphne.url(f"/api/v1/events/{event.pk}/tickets/{ticket.pk}/"),
+        web.url(f"/api/v1/events/{event.pk}/tickets/{ticket.pk}/"),
         headers={"Authorization": f"Token {token}"},
         timeout=10,
     )
@@ -103,7 +105,7 @@ def test_api_write_losing_its_connection_answers_json_503_and_writes_nothing(set
     assert again.json()["name"] == "Early bird"
 
 
-def test_form_post_losing_its_connection_answers_html_503_and_writes_nothing(settings, daphne, organizer):
+def test_form_post_losing_its_connection_answers_html_503_and_writes_nothing(settings, web, organizer):
     event = EventFactory(created_by=organizer)
     track = TrackFactory(event=event, name="Main")
     key = f"event.{event.pk}.tracks"
@@ -112,7 +114,7 @@ def test_form_post_losing_its_connection_answers_html_503_and_writes_nothing(set
 
     def send():
         return requests.post(
-            daphne.url(f"/events/{event.pk}/tracks/{track.pk}/edit/"),
+            web.url(f"/events/{event.pk}/tracks/{track.pk}/edit/"),
             data={"csrfmiddlewaretoken": CSRF, "name": "Renamed", "color": "#123456", "location": ""},
             headers={"Cookie": cookie},
             allow_redirects=False,
@@ -128,4 +130,4 @@ def test_form_post_losing_its_connection_answers_html_503_and_writes_nothing(set
     track.refresh_from_db()
     assert (track.name, track.version) == ("Main", 1)
     assert counter(key) == before
-    assert requests.get(daphne.url("/healthz"), timeout=10).json()["database"] == "ok"
+    assert requests.get(web.url("/healthz"), timeout=10).json()["database"] == "ok"

@@ -34,8 +34,9 @@ def test_home_queries_are_constant(client, user, django_assert_num_queries):
     for _ in range(3):
         EventFactory(created_by=user, state=Event.PUBLISHED)
     client.force_login(user)
-    # session, user, published list, my events, my roles prefetch, is my address verified, unread badge count
-    with django_assert_num_queries(7):
+    # user (the session comes from the cache), published list, my events, my roles prefetch, is my address
+    # verified, unread badge count
+    with django_assert_num_queries(6):
         assert client.get("/").status_code == 200
 
 

@@ -1,7 +1,9 @@
 """Redis stops while a user is connected: notifications are still saved, requests still succeed, nothing is lost.
 
 A private redis-server on a free port (the shared one on 6379 is never
-touched) and a daphne using it, on the PostgreSQL test database.
+touched), and the production pair using it on the PostgreSQL test database:
+gunicorn serves the API and the pages (its sessions are cached in that
+Redis), daphne holds the socket.
 """
 
 import json
@@ -16,7 +18,7 @@ from websockets.sync.client import connect
 
 from core.tests.factories import UserFactory
 from core.tests.live import POSTGRES_AND_REDIS, daphne_env, session_cookie
-from core.tests.processes import Daphne, RedisServer
+from core.tests.processes import Daphne, Gunicorn, RedisServer
 from events.tests.factories import EventFactory
 from notifications.models import Notification
 from notifications.services import notify
@@ -47,6 +49,13 @@ def daphne(settings, tmp_path, redis):
         yield server
 
 
+@pytest.fixture
+def web(tmp_path, daphne):
+    # daphne's environment: the same Redis and channel prefix, so the two hear each other.
+    with Gunicorn(env=daphne.env, log_path=tmp_path / "gunicorn.log") as server:
+        yield server
+
+
 def open_socket(daphne, cookie):
     return connect(daphne.ws_url(), additional_headers={"Cookie": cookie, "Origin": daphne.origin}, open_timeout=10)
 
@@ -55,11 +64,11 @@ def receive(socket, timeout=10):
     return json.loads(socket.recv(timeout=timeout))
 
 
-def grant(daphne, token, event, email):
-    """Give the user a role through the API on daphne: its notify() pushes after commit."""
+def grant(web, token, event, email):
+    """Give the user a role through the API on gunicorn: its notify() pushes after commit."""
     started = time.monotonic()
     response = requests.post(
-        daphne.url(f"/api/v1/events/{event.pk}/invites/"),
+        web.url(f"/api/v1/events/{event.pk}/invites/"),
         json={"email": email, "role": "coorganizer"},
         headers={"Authorization": f"Token {token}"},
         timeout=30,
@@ -67,7 +76,7 @@ def grant(daphne, token, event, email):
     return response, time.monotonic() - started
 
 
-def test_notifications_made_while_redis_is_down_reach_the_user_on_reconnect(daphne, redis):
+def test_notifications_made_while_redis_is_down_reach_the_user_on_reconnect(web, daphne, redis):
     user, organizer = UserFactory(), UserFactory()
     events = [EventFactory(created_by=organizer, name=f"Conf {number}") for number in range(4)]
     token = Token.objects.create(user=organizer).key
@@ -75,18 +84,22 @@ def test_notifications_made_while_redis_is_down_reach_the_user_on_reconnect(daph
 
     with open_socket(daphne, cookie) as socket:
         assert receive(socket)["unread_count"] == 0
-        response, _ = grant(daphne, token, events[0], user.email)
+        response, _ = grant(web, token, events[0], user.email)
         assert response.status_code == 201
         assert receive(socket)["notification"]["title"] == "Invitation: Co-organizer of Conf 0"
 
         redis.stop()
 
-        # Over HTTP (daphne's notify) and straight into the database (this process's notify).
-        response, seconds = grant(daphne, token, events[1], user.email)
+        # Over HTTP (gunicorn's notify) and straight into the database (this process's notify).
+        response, seconds = grant(web, token, events[1], user.email)
         assert response.status_code == 201, response.text
         assert seconds < 10
         saved = notify(user, action=Notification.GENERAL, title="Written while Redis was down")
         assert saved[0].pk is not None
+        # A signed-in page: its session is read from the database while the cache is unreachable.
+        page = requests.get(web.url("/notifications/"), headers={"Cookie": cookie}, timeout=10, allow_redirects=False)
+        assert page.status_code == 200
+        assert "Log out" in page.text  # signed in
         try:
             socket.recv(timeout=1)
             pytest.fail("nothing can be pushed while Redis is down")
@@ -105,11 +118,12 @@ def test_notifications_made_while_redis_is_down_reach_the_user_on_reconnect(daph
             "Invitation: Co-organizer of Conf 0",
         ]
         # Live pushes work again: daphne's channel layer reconnected to the restarted Redis.
-        response, _ = grant(daphne, token, events[2], user.email)
+        response, _ = grant(web, token, events[2], user.email)
         assert response.status_code == 201
         pushed = receive(socket)
         assert (pushed["type"], pushed["unread_count"]) == ("notification", 4)
         assert pushed["notification"]["title"] == "Invitation: Co-organizer of Conf 2"
 
     assert Notification.objects.filter(user=user).count() == 4
-    assert "Could not push" in daphne.log_text()
+    assert "Could not push" in web.log_text()
+    assert "Cache unreachable" in web.log_text()

@@ -33,20 +33,21 @@ def world():
     return event, track, session
 
 
-# (URL, queries): the session and its user, the event with the permissions, then what the page shows.
+# (URL, queries): the user (the session comes from the cache), the event with the permissions, then what
+# the page shows.
 HTML_PAGES = [
-    ("/events/{event}/", 5),
-    ("/events/{event}/edit/", 4),
-    ("/events/{event}/tracks/", 6),
-    ("/events/{event}/tracks/new/", 4),
-    ("/events/{event}/tracks/{track}/edit/", 5),
-    ("/events/{event}/sessions/{session}/edit/", 9),
-    ("/events/{event}/wizard/tickets/", 6),
-    ("/events/{event}/wizard/review/", 7),
-    ("/roles/events/{event}/team/", 8),
-    ("/e/{slug}/", 8),
-    ("/e/{slug}/availability/", 5),
-    ("/events/{event}/orders/", 8),
+    ("/events/{event}/", 4),
+    ("/events/{event}/edit/", 3),
+    ("/events/{event}/tracks/", 5),
+    ("/events/{event}/tracks/new/", 3),
+    ("/events/{event}/tracks/{track}/edit/", 4),
+    ("/events/{event}/sessions/{session}/edit/", 8),
+    ("/events/{event}/wizard/tickets/", 5),
+    ("/events/{event}/wizard/review/", 6),
+    ("/roles/events/{event}/team/", 7),
+    ("/e/{slug}/", 7),
+    ("/e/{slug}/availability/", 4),
+    ("/events/{event}/orders/", 7),
 ]
 API_GETS = [
     ("/api/v1/events/{event}/", 1),

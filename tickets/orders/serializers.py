@@ -4,7 +4,7 @@ from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
 from core.links import absolute_url
-from core.serializers import RefuseUnknownFieldsMixin
+from core.serializers import ModelSerializer, RefuseUnknownFieldsMixin
 
 from .models import Order, OrderPosition
 
@@ -12,7 +12,7 @@ PRICE_FROM_SERVER = "Prices come from the event's tickets; send a price only for
 SET_BY_SERVER = {"total": PRICE_FROM_SERVER, "price": PRICE_FROM_SERVER}
 
 
-class PositionSerializer(serializers.ModelSerializer):
+class PositionSerializer(ModelSerializer):
     # Optional: an empty string when not given (so not typed as an email address).
     attendee_email = serializers.CharField(read_only=True)
 
@@ -22,7 +22,7 @@ class PositionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class OrderSerializer(serializers.ModelSerializer):
+class OrderSerializer(ModelSerializer):
     positions = PositionSerializer(many=True, read_only=True)
     url = serializers.SerializerMethodField(help_text="The buyer's order page (it holds the order's secret).")
 

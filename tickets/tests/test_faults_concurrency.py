@@ -1,8 +1,9 @@
 """Two writers change one ticket at the same moment with the same If-Match: one wins, the other gets 412.
 
-Two daphne processes on the PostgreSQL test database, one request to each.
-The test holds the ticket's row lock until both requests have passed their
-If-Match check and wait on it, so they truly overlap; then it lets go.
+A real gunicorn with two sync workers on the PostgreSQL test database: the
+first request occupies one worker, the second goes to the other. The test
+holds the ticket's row lock until both requests have passed their If-Match
+check and wait on it, so they truly overlap; then it lets go.
 """
 
 from concurrent.futures import ThreadPoolExecutor
@@ -19,7 +20,7 @@ from core.tests.live import (
     connect_to_test_database,
     daphne_env,
 )
-from core.tests.processes import Daphne
+from core.tests.processes import Gunicorn
 from events.tests.factories import EventFactory
 from tickets.models import Ticket
 from tickets.tests.factories import TicketFactory
@@ -28,16 +29,10 @@ pytestmark = [pytest.mark.faults, *POSTGRES_AND_REDIS, pytest.mark.django_db(tra
 
 
 @pytest.fixture
-def two_daphnes(settings, tmp_path):
-    env = daphne_env(settings, tmp_path)
-    servers = [Daphne(env=env, log_path=tmp_path / f"daphne-{name}.log") for name in ("a", "b")]
-    try:
-        for server in servers:
-            server.start()
-        yield servers
-    finally:
-        for server in servers:
-            server.stop()
+def web(settings, tmp_path):
+    """Two sync workers behind one port: a worker waiting on the row leaves the next request to the other."""
+    with Gunicorn(env=daphne_env(settings, tmp_path), log_path=tmp_path / "gunicorn.log", workers=2) as server:
+        yield server
 
 
 def race_behind_row_lock(settings, ticket, writes):
@@ -61,21 +56,19 @@ def race_behind_row_lock(settings, ticket, writes):
         admin.close()
 
 
-def test_concurrent_if_match_writes_one_wins_one_gets_412(settings, two_daphnes):
+def test_concurrent_if_match_writes_one_wins_one_gets_412(settings, web):
     organizer = UserFactory()
     event = EventFactory(created_by=organizer)
     ticket = TicketFactory(event=event, name="Regular")
     headers = {"Authorization": f"Token {Token.objects.create(user=organizer).key}"}
     path = f"/api/v1/events/{event.pk}/tickets/{ticket.pk}/"
-    etag = requests.get(two_daphnes[0].url(path), headers=headers, timeout=10).headers["ETag"]
+    etag = requests.get(web.url(path), headers=headers, timeout=10).headers["ETag"]
 
-    def write(server, name):
-        response = requests.patch(
-            server.url(path), json={"name": name}, headers={**headers, "If-Match": etag}, timeout=30
-        )
+    def write(name):
+        response = requests.patch(web.url(path), json={"name": name}, headers={**headers, "If-Match": etag}, timeout=30)
         return name, response.status_code, response.json()
 
-    writes = [partial(write, server, f"Renamed by {n}") for n, server in enumerate(two_daphnes)]
+    writes = [partial(write, f"Renamed by {n}") for n in range(2)]
     waited, results = race_behind_row_lock(settings, ticket, writes)
     results.sort(key=lambda result: result[1])
 
@@ -88,7 +81,7 @@ def test_concurrent_if_match_writes_one_wins_one_gets_412(settings, two_daphnes)
     assert body["version"] == ticket.version + 1
 
 
-def test_concurrent_writes_without_if_match_both_succeed_one_after_the_other(settings, two_daphnes):
+def test_concurrent_writes_without_if_match_both_succeed_one_after_the_other(settings, web):
     """No If-Match means no precondition: the second writer waits for the first and keeps both changes."""
     organizer = UserFactory()
     event = EventFactory(created_by=organizer)
@@ -97,10 +90,10 @@ def test_concurrent_writes_without_if_match_both_succeed_one_after_the_other(set
     path = f"/api/v1/events/{event.pk}/tickets/{ticket.pk}/"
     changes = [{"name": "Renamed"}, {"description": "Described"}]
 
-    def write(server, change):
-        return requests.patch(server.url(path), json=change, headers=headers, timeout=30).status_code
+    def write(change):
+        return requests.patch(web.url(path), json=change, headers=headers, timeout=30).status_code
 
-    writes = [partial(write, server, change) for server, change in zip(two_daphnes, changes, strict=True)]
+    writes = [partial(write, change) for change in changes]
     waited, statuses = race_behind_row_lock(settings, ticket, writes)
 
     assert waited == 2

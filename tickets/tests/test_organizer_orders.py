@@ -41,8 +41,9 @@ def test_orders_page_costs_the_same_queries_for_one_or_three(organizer, event, c
     ticket = TicketFactory(event=event)
     for _ in range(count):
         OrderFactory(event=event, tickets=[ticket])
-    # session, user, the event with the permissions, storing "expired" (keys, update), count, page, tickets, badge
-    with django_assert_num_queries(9):
+    # user (the session comes from the cache), the event with the permissions, storing "expired" (keys, update),
+    # count, page, tickets, badge
+    with django_assert_num_queries(8):
         response = organizer.get(f"/events/{event.pk}/orders/")
     assert len(listed(response)) == count
 

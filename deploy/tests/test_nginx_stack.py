@@ -1,7 +1,9 @@
-"""nginx in front of two daphne processes on PostgreSQL + Redis, for real.
+"""The production stack, for real: nginx in front of gunicorn (HTTP) and two daphne (/ws/) on PostgreSQL + Redis.
 
 Runs when DATABASE_URL points at PostgreSQL, REDIS_URL is set and nginx is
-installed (.ci/run's second pass); skipped otherwise, with the reason.
+installed (.ci/run's second pass); skipped otherwise, with the reason. The
+processes run with the repository's own deploy/gunicorn.conf.py,
+eventsite/wsgi.py and eventsite/asgi.py, behind deploy/nginx's locations.
 """
 
 import http.client
@@ -9,7 +11,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import time
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -19,37 +20,31 @@ from django.conf import global_settings
 from websockets.sync.client import connect
 
 from core.tests.factories import UserFactory
-from core.tests.processes import (
-    Daphne,
-    collected_static,
-    database_url,
-    free_port,
-    production_env,
-    stop_process,
-    wait_for_port,
-)
+from core.tests.processes import Daphne, Gunicorn, Nginx, collected_static, database_url, production_env
 from events.tests.factories import EventFactory
 
 ROOT = Path(__file__).resolve().parents[2]
-DEPLOY = ROOT / "deploy"
 PASSWORD = "through-nginx-passphrase-42"
 
 pytestmark = [
     pytest.mark.nginx,
     pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed (.ci/run installs it)"),
-    pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL: daphne processes share Redis"),
+    pytest.mark.skipif(
+        not os.environ.get("REDIS_URL"), reason="needs REDIS_URL: the web server and the socket servers share Redis"
+    ),
     pytest.mark.skipif(
         not os.environ.get("DATABASE_URL", "").startswith("postgres"), reason="needs DATABASE_URL on PostgreSQL"
     ),
 ]
 
 
-def read_access_log(stack, until, timeout=5):
-    """Return nginx's access log once it holds ``until`` (nginx writes the line after the response)."""
+def read_access_log(stack, until, count=1, timeout=5):
+    """Return nginx's access log once it holds ``until`` ``count`` times (nginx writes a line after the
+    response; a socket's line when it closes)."""
     deadline = time.monotonic() + timeout
     while True:
-        text = (stack["logs"] / "access.log").read_text()
-        if until in text or time.monotonic() > deadline:
+        text = stack["nginx"].access_log_text()
+        if text.count(until) >= count or time.monotonic() > deadline:
             return text
         time.sleep(0.05)
 
@@ -89,7 +84,11 @@ class Browser:
 
 @pytest.fixture
 def stack(transactional_db, settings, tmp_path):
-    """Start two daphne processes (A, B) and nginx with three ports: the pool, A only, B only."""
+    """Start gunicorn (web), two daphne (sockets A, B) and nginx with three fronts.
+
+    Every front sends HTTP to gunicorn; /ws/ goes to both socket servers on
+    "pool", to A only on "a" and to B only on "b".
+    """
     static_root, media_root = collected_static(), tmp_path / "media"
     media_root.mkdir()
     env = production_env(
@@ -99,90 +98,65 @@ def stack(transactional_db, settings, tmp_path):
         media_root=media_root,
         CHANNELS_PREFIX=f"nginxtest{os.getpid()}",
     )
+    web = Gunicorn(env=env, log_path=tmp_path / "gunicorn.log", workers=2)
     daphnes = {
         name: Daphne(env=env, log_path=tmp_path / f"daphne-{name}.log", proxy_headers=True) for name in ("a", "b")
     }
-    ports = {name: daphne.port for name, daphne in daphnes.items()}
-    front = {"pool": free_port(), "a": free_port(), "b": free_port()}
-    include_dir = tmp_path / "nginx"
-    include_dir.mkdir()
-    for part in ("openevent-http.conf", "openevent-locations.conf"):
-        text = (DEPLOY / "nginx" / part).read_text()
-        text = text.replace("@STATIC_ROOT@", str(static_root)).replace("@MEDIA_ROOT@", str(media_root))
-        (include_dir / part).write_text(text)
-    servers = []
-    for name, port in front.items():
-        upstream = "openevent_daphne" if name == "pool" else f"openevent_{name}"
-        servers.append(
-            f"server {{ listen 127.0.0.1:{port}; access_log {tmp_path}/access.log openevent;"
-            f" set $openevent_upstream {upstream}; include {include_dir}/openevent-locations.conf; }}"
-        )
-    (tmp_path / "nginx.conf").write_text(
-        f"""
-user root;
-daemon off;
-worker_processes 1;
-pid {tmp_path}/nginx.pid;
-error_log {tmp_path}/error.log warn;
-events {{ worker_connections 256; }}
-http {{
-    include /etc/nginx/mime.types;
-    client_body_temp_path {tmp_path}/body; proxy_temp_path {tmp_path}/proxy;
-    fastcgi_temp_path {tmp_path}/fastcgi; uwsgi_temp_path {tmp_path}/uwsgi; scgi_temp_path {tmp_path}/scgi;
-    include {include_dir}/openevent-http.conf;
-    upstream openevent_daphne {{ server 127.0.0.1:{ports["a"]}; server 127.0.0.1:{ports["b"]}; }}
-    upstream openevent_a {{ server 127.0.0.1:{ports["a"]}; }}
-    upstream openevent_b {{ server 127.0.0.1:{ports["b"]}; }}
-    {chr(10).join(servers)}
-}}
-"""
-    )
-    nginx = subprocess.Popen(
-        ["nginx", "-c", str(tmp_path / "nginx.conf"), "-e", str(tmp_path / "error.log")],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
+    a, b = daphnes["a"].port, daphnes["b"].port
+    nginx = Nginx(
+        folder=tmp_path / "nginx",
+        web_port=web.port,
+        fronts={"pool": [a, b], "a": [a], "b": [b]},
+        static_root=static_root,
+        media_root=media_root,
     )
     try:
+        web.start()
         for daphne in daphnes.values():
             daphne.start()
-        for port in front.values():
-            wait_for_port(port, nginx)
-        yield {"front": front, "logs": tmp_path}
+        nginx.start()
+        yield {"front": nginx.ports, "nginx": nginx, "web": web, "daphnes": daphnes}
     finally:
-        stop_process(nginx)
+        nginx.stop()
+        web.stop()
         for daphne in daphnes.values():
             daphne.stop()
 
 
-def test_socket_on_a_receives_notification_caused_on_b(stack, settings):
-    # The daphne processes check passwords with the production hashers.
+def open_socket(port, cookie):
+    return connect(
+        f"ws://127.0.0.1:{port}/ws/notifications/",
+        additional_headers={"Cookie": cookie, "Origin": f"http://127.0.0.1:{port}"},
+        open_timeout=10,
+    )
+
+
+def test_sockets_on_both_daphnes_receive_a_notification_caused_by_an_api_call_on_gunicorn(stack, settings):
+    # The web server checks passwords with the production hashers.
     settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
     UserFactory(email="invitee@example.com", password=PASSWORD)
     organizer = UserFactory(email="organizer@example.com", password=PASSWORD)
     event = EventFactory(created_by=organizer, name="Nginx Conf")
-    front = stack["front"]
+    front, web = stack["front"], stack["web"]
 
     browser = Browser(front["pool"])
-    browser.login("invitee@example.com", PASSWORD)
+    browser.login("invitee@example.com", PASSWORD)  # a page and a form post, served by gunicorn
     cookie = "; ".join(f"{k}={v}" for k, v in browser.cookies.items())
-    with connect(
-        f"ws://127.0.0.1:{front['a']}/ws/notifications/",
-        additional_headers={"Cookie": cookie, "Origin": f"http://127.0.0.1:{front['a']}"},
-        open_timeout=10,
-    ) as socket_on_a:
-        snapshot = json.loads(socket_on_a.recv(timeout=10))
-        assert (snapshot["type"], snapshot["unread_count"]) == ("snapshot", 0)
+    # Two tabs of the invitee: one socket held by daphne A, one by daphne B.
+    with open_socket(front["a"], cookie) as socket_on_a, open_socket(front["b"], cookie) as socket_on_b:
+        for socket in (socket_on_a, socket_on_b):
+            snapshot = json.loads(socket.recv(timeout=10))
+            assert (snapshot["type"], snapshot["unread_count"]) == ("snapshot", 0)
 
-        api_on_b = Browser(front["b"])
-        response, body = api_on_b.request(
+        api = Browser(front["pool"])
+        response, body = api.request(
             "POST",
             "/api/v1/auth/token/",
             "username=organizer@example.com&password=" + PASSWORD,
             {"Content-Type": "application/x-www-form-urlencoded"},
         )
         token = json.loads(body)["token"]
-        response, body = api_on_b.request(
+        response, body = api.request(
             "POST",
             f"/api/v1/events/{event.pk}/invites/",
             json.dumps({"email": "invitee@example.com", "role": "coorganizer"}),
@@ -190,13 +164,24 @@ def test_socket_on_a_receives_notification_caused_on_b(stack, settings):
         )
         assert response.status == 201, body
 
-        pushed = json.loads(socket_on_a.recv(timeout=10))
-        assert pushed["type"] == "notification"
-        assert pushed["unread_count"] == 1
-        assert pushed["notification"]["title"] == "Invitation: Co-organizer of Nginx Conf"
+        for socket in (socket_on_a, socket_on_b):
+            pushed = json.loads(socket.recv(timeout=10))
+            assert pushed["type"] == "notification"
+            assert pushed["unread_count"] == 1
+            assert pushed["notification"]["title"] == "Invitation: Co-organizer of Nginx Conf"
 
-    access = read_access_log(stack, until=f"/api/v1/events/{event.pk}/invites/")
-    assert f'POST /api/v1/events/{event.pk}/invites/ HTTP/1.1" 201' in access
+    # The call went to gunicorn, and only the sockets to daphne.
+    read_access_log(stack, until=f"/api/v1/events/{event.pk}/invites/")
+    access = read_access_log(stack, until="GET /ws/notifications/", count=2)
+    [call] = [line for line in access.splitlines() if f"POST /api/v1/events/{event.pk}/invites/ " in line]
+    assert 'HTTP/1.1" 201' in call
+    assert f"up=127.0.0.1:{web.port}" in call
+    daphne_ports = {daphne.port for daphne in stack["daphnes"].values()}
+    upstreams = {int(port) for port in re.findall(r"up=127\.0\.0\.1:(\d+)", access)}
+    socket_lines = [line for line in access.splitlines() if "GET /ws/notifications/" in line]
+    assert len(socket_lines) == 2
+    assert {int(re.search(r"up=127\.0\.0\.1:(\d+)", line).group(1)) for line in socket_lines} == daphne_ports
+    assert upstreams - daphne_ports == {web.port}
 
 
 def test_static_files_come_from_nginx(stack):

@@ -1,0 +1,47 @@
+"""PrecompiledQuery: compiled once per database, each call with its own values, loaded like the ORM loads."""
+
+import pytest
+
+from core.models import VersionCounter
+from core.precompiled import PrecompiledQuery
+
+pytestmark = pytest.mark.django_db
+
+
+def test_query_is_compiled_once_and_answers_each_value(django_assert_num_queries):
+    builds = []
+
+    def build(key):
+        builds.append(key)
+        return VersionCounter.objects.filter(key=key)
+
+    query = PrecompiledQuery(build, str)
+    VersionCounter.objects.create(key="site.test.a", value=3)
+    VersionCounter.objects.create(key="site.test.b", value=5)
+    with django_assert_num_queries(3):
+        answers = [query.first(key) for key in ("site.test.a", "site.test.b", "site.test.missing")]
+    assert [counter and counter.value for counter in answers] == [3, 5, None]
+    assert len(builds) == 2  # once for the model, once compiled for the database alias
+
+
+def test_query_loads_fields_with_their_types():
+    counter = VersionCounter.objects.create(key="site.test.typed", value=7)
+    query = PrecompiledQuery(lambda value: VersionCounter.objects.filter(value=value), int)
+    loaded = query.first(7)
+    assert (loaded.key, loaded.value, loaded.changed_at) == ("site.test.typed", 7, counter.changed_at)
+
+
+def test_query_with_several_values_keeps_their_order():
+    for key, value in (("site.test.x", 1), ("site.test.y", 2), ("site.test.z", 3)):
+        VersionCounter.objects.create(key=key, value=value)
+    query = PrecompiledQuery(
+        lambda low, key: VersionCounter.objects.filter(value__gte=low).exclude(key=key).order_by("key"), int, str
+    )
+    assert [counter.key for counter in query.all(2, "site.test.z")] == ["site.test.y"]
+    assert [counter.key for counter in query.all(1, "site.test.y")] == ["site.test.x", "site.test.z"]
+
+
+def test_stand_in_missing_from_the_sql_is_refused():
+    query = PrecompiledQuery(lambda key, unused: VersionCounter.objects.filter(key=key), str, int)
+    with pytest.raises(ValueError, match=r"stand-ins \[1\] do not reach the SQL"):
+        query.first("site.test.a", 1)

@@ -1,0 +1,30 @@
+"""gunicorn settings of the web server (all HTTP but /ws/), read by deploy/systemd/openevent-web.service.
+
+``gunicorn --config deploy/gunicorn.conf.py eventsite.wsgi`` runs
+WEB_CONCURRENCY sync workers behind nginx. Each worker serves one request at
+a time and keeps one database connection (eventsite/wsgi.py), so the web
+server holds at most WEB_CONCURRENCY connections to PostgreSQL. When every
+worker is busy, new connections wait in the listen backlog (and nginx waits
+for them up to its proxy_read_timeout) instead of being refused. The tests
+(core.tests.processes.Gunicorn) and `make bench` run this same file.
+"""
+
+import os
+
+bind = os.environ.get("WEB_BIND", "127.0.0.1:8000")
+# One per core is the point where a CPU-bound worker saturates the machine;
+# a few more cover the time a worker waits on the database.
+workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
+worker_class = "sync"
+# Connections beyond the busy workers queue here (the kernel caps it at net.core.somaxconn).
+backlog = int(os.environ.get("WEB_BACKLOG", "2048"))
+# A request running this long is stuck: the worker is killed and replaced (its transaction rolls back).
+timeout = int(os.environ.get("WEB_TIMEOUT", "30"))
+graceful_timeout = 20
+# nginx logs the requests (with their ids); gunicorn logs its own events to stderr (the journal).
+errorlog = "-"
+loglevel = os.environ.get("WEB_LOG_LEVEL", "info")
+# Only nginx, on this machine, may set X-Forwarded-* for us.
+forwarded_allow_ips = "127.0.0.1,::1"
+# No runtime control socket: nothing uses it, and two servers on one machine would share its path.
+control_socket_disable = True
