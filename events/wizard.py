@@ -14,7 +14,7 @@ from tickets.forms import TicketFormSet
 from tickets.services import save_tickets
 
 from .forms import EventDetailsForm
-from .services import create_event, publish_event
+from .services import create_event, publish_event, publish_problems
 
 
 class Step:
@@ -89,27 +89,19 @@ class TicketsStep(Step):
 
 
 class PublishForm(forms.Form):
-    """Nothing to fill in: validating it checks that the event is ready to go public."""
+    """Nothing to fill in: validating it tells early why the event cannot go public (the service decides)."""
 
     def __init__(self, *args, event, **kwargs):
         super().__init__(*args, **kwargs)
         self.event = event
 
     def clean(self):
+        if self.event.is_published:
+            raise forms.ValidationError("This event is already published.")
         problems = publish_problems(self.event)
         if problems:
             raise forms.ValidationError(problems)
         return super().clean()
-
-
-def publish_problems(event):
-    """Return why the event cannot be published yet (empty when it can)."""
-    problems = []
-    if event.is_published:
-        problems.append("This event is already published.")
-    if not event.tickets.exists():
-        problems.append("Add at least one ticket before publishing.")
-    return problems
 
 
 class ReviewStep(Step):
