@@ -54,10 +54,10 @@ class NotReadyError(ValidationError):
 
 
 def publish_problems(event):
-    """Return what the event lacks before it may be published (empty when it is ready)."""
-    problems = []
+    """Return {code: message} for what the event lacks before it may be published (empty when it is ready)."""
+    problems = {}
     if not event.tickets.exists():
-        problems.append("Add at least one ticket before publishing.")
+        problems["ticket"] = "Add at least one ticket before publishing."
     return problems
 
 
@@ -73,7 +73,7 @@ def publish_event(*, event, by):
     with transaction.atomic():
         problems = publish_problems(event)
         if problems:
-            raise NotReadyError(problems, code="not_ready")
+            raise NotReadyError([ValidationError(message, code=code) for code, message in problems.items()])
         _set_state(event, Event.PUBLISHED)
         _tell_team(
             event,

@@ -1,4 +1,4 @@
-"""Publishing and unpublishing: one service with the rules, reached from the API, the dashboard, the wizard and the admin."""
+"""Publishing and unpublishing: one service holds the rules; the API, the dashboard and the admin call it."""
 
 import pytest
 from channels.db import database_sync_to_async

@@ -344,7 +344,7 @@ def test_wizard_review_tells_a_coorganizer_who_cannot_add_a_ticket_and_offers_no
     assert "Add at least one ticket before publishing." in page
     assert "Your role cannot add tickets: ask an organizer of this event to add one." in page
     assert 'value="publish"' not in page
-    assert 'href="/events/%d/wizard/tickets/">Add a ticket' % event.pk not in page
+    assert f'href="{step_url(event, "tickets")}">Add a ticket' not in page
 
 
 def test_wizard_review_offers_the_organizer_the_way_to_the_missing_ticket(organizer, event):

@@ -24,11 +24,14 @@ def test_a_403_is_a_page_of_the_site(client):
     assert "Your role in this event does not allow this." in page
 
 
-@pytest.mark.parametrize(("handler", "status", "text"), [
-    (views.bad_request, 400, "The request could not be understood"),
-    (views.permission_denied, 403, "You may not open this page"),
-    (views.page_not_found, 404, "There is no page at this address"),
-])
+@pytest.mark.parametrize(
+    ("handler", "status", "text"),
+    [
+        (views.bad_request, 400, "The request could not be understood"),
+        (views.permission_denied, 403, "You may not open this page"),
+        (views.page_not_found, 404, "There is no page at this address"),
+    ],
+)
 def test_error_pages_are_in_the_layout(handler, status, text):
     request = RequestFactory().get("/somewhere/")
     response = handler(request, Exception("why"))

@@ -73,9 +73,9 @@ def test_a_new_account_finds_the_invites_waiting_for_its_address(client, django_
     }
 
 
-def test_an_invite_found_by_its_number_is_answered_by_its_addressee_only(client, django_capture_on_commit_callbacks):
+def test_an_invite_found_by_its_number_is_answered_by_its_addressee_only(client):
     event = EventFactory(name="Summit")
-    role_invite, _token = invite(event=event, email="guest@example.com", role_name=MODERATOR, invited_by=event.created_by)
+    role_invite, _ = invite(event=event, email="guest@example.com", role_name=MODERATOR, invited_by=event.created_by)
     url = f"/roles/invites/{role_invite.pk}/answer/"
 
     client.force_login(UserFactory(email="intruder@example.com", verified=True))
@@ -90,4 +90,3 @@ def test_an_invite_found_by_its_number_is_answered_by_its_addressee_only(client,
     assert (response.status_code, response["Location"]) == (302, f"/events/{event.pk}/")
     assert EventRole.objects.get(event=event, user=guest).role.name == MODERATOR
     assert client.post(url, {"answer": "accept"}).status_code == 400
-
