@@ -42,7 +42,7 @@ HTML_PAGES = [
     ("/events/{event}/tracks/{track}/edit/", 5),
     ("/events/{event}/sessions/{session}/edit/", 9),
     ("/events/{event}/wizard/tickets/", 6),
-    ("/events/{event}/wizard/review/", 7),
+    ("/events/{event}/wizard/review/", 6),
     ("/roles/events/{event}/team/", 8),
     ("/e/{slug}/", 8),
 ]
