@@ -8,6 +8,7 @@
 
 from django.contrib.auth import get_user_model
 from django.core.management.commands import shell
+from django.db import DatabaseError
 
 
 class Command(shell.Command):
@@ -26,7 +27,13 @@ class Command(shell.Command):
         namespace = super().get_namespace(**options)
         if options.get("no_imports"):
             return namespace
-        namespace["su"] = get_user_model().objects.filter(is_superuser=True).order_by("pk").first()
+        try:
+            namespace["su"] = get_user_model().objects.filter(is_superuser=True).order_by("pk").first()
+            note = "Also: su = the first super admin."
+        except DatabaseError:
+            # Before the first migrate there is no table to read: the shell still starts.
+            namespace["su"] = None
+            note = "Also: su = None (the database has no tables yet: run `manage.py migrate`)."
         if options.get("verbosity", 0) >= 1:
-            self.stdout.write("Also: su = the first super admin.", ending="\n\n")
+            self.stdout.write(note, ending="\n\n")
         return namespace
