@@ -87,8 +87,12 @@ def test_api_publish_needs_update_on_the_event(api_for, ready, role, status):
 
 def test_api_publish_of_an_event_you_cannot_see_is_404_and_anonymous_is_401(api_for, ready):
     assert api_for(UserFactory()).post(url(ready, "publish")).status_code == 404
-    assert api_for(None).post(url(ready, "publish")).status_code == 401
+    assert api_for(None).post(url(ready, "publish")).status_code == 404
     assert Event.objects.get(pk=ready.pk).state == Event.DRAFT
+    public = EventFactory(state=Event.PUBLISHED)
+    assert api_for(None).post(url(public, "unpublish")).status_code == 401
+    assert api_for(UserFactory()).post(url(public, "unpublish")).status_code == 403
+    assert Event.objects.get(pk=public.pk).state == Event.PUBLISHED
 
 
 def test_api_publish_honours_if_match(api_for, ready):
