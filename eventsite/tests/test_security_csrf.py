@@ -117,6 +117,8 @@ def urls_of(name, pattern, world):
         return [reverse(name, kwargs={"slug": event.slug, **own})]
     if name == "permissions:invite-respond":
         return [reverse(name, args=[world["invite_token"]])]
+    if name == "permissions:invite-answer":
+        return [reverse(name, args=[objects["invites"].pk])]
     if name == "password_reset_confirm":
         return [reverse(name, kwargs=world["reset"])]
     if name == "verify-email":

@@ -35,7 +35,7 @@ def world():
 
 # (URL, queries): the session and its user, the event with the permissions, then what the page shows.
 HTML_PAGES = [
-    ("/events/{event}/", 4),
+    ("/events/{event}/", 6),
     ("/events/{event}/edit/", 4),
     ("/events/{event}/tracks/", 6),
     ("/events/{event}/tracks/new/", 4),
