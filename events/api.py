@@ -2,7 +2,7 @@
 
 from django.db import transaction
 from django.db.models import Count, Sum
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework import serializers as drf_serializers
 from rest_framework.decorators import action
@@ -18,7 +18,14 @@ from permissions.names import UPDATE
 from . import serializers
 from .models import Event, Microlocation, Session, Speaker, Sponsor, Track
 from .queries import events_of_user
-from .services import EventStateError, NotReadyError, create_event, publish_event, unpublish_event
+from .services import (
+    EventStateError,
+    NotReadyError,
+    create_event,
+    delete_event,
+    publish_event,
+    unpublish_event,
+)
 
 NOT_READY = OpenApiResponse(
     inline_serializer(
@@ -77,6 +84,9 @@ class EventViewSet(ConditionalMixin, EventScopedViewMixin, viewsets.ModelViewSet
         self.created_instance = create_event(user=self.request.user, **serializer.validated_data)
         serializer.instance = self.created_instance
 
+    def perform_destroy(self, instance):
+        delete_event(event=instance, by=self.request.user)
+
     @state_change_schema(
         "publish",
         "Make a draft public. It needs at least one ticket (the same rules as the wizard); the team is notified.",
@@ -128,6 +138,7 @@ class EventViewSet(ConditionalMixin, EventScopedViewMixin, viewsets.ModelViewSet
         return self._conditional(etag, lambda: Response(body))
 
 
+@extend_schema_view(list=extend_schema(summary="List your events, with your roles in each"))
 class MyEventsViewSet(ConditionalListMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """The events you hold a role in, with your roles."""
 
@@ -151,6 +162,8 @@ class MyEventsViewSet(ConditionalListMixin, mixins.ListModelMixin, viewsets.Gene
 
 
 class TrackViewSet(EventScopedViewSet):
+    """Tracks of an event: the themes its sessions belong to, each with a colour."""
+
     service, model = "track", Track
     serializer_class = serializers.TrackSerializer
     filterset_fields = ["name"]
@@ -158,6 +171,8 @@ class TrackViewSet(EventScopedViewSet):
 
 
 class SessionViewSet(EventScopedViewSet):
+    """Sessions of an event: the public reads confirmed and cancelled ones, the team drafts too."""
+
     service, model = "session", Session
     serializer_class = serializers.SessionSerializer
     filterset_fields = {
@@ -179,6 +194,8 @@ class SessionViewSet(EventScopedViewSet):
 
 
 class SpeakerViewSet(EventScopedViewSet):
+    """Speakers of an event; their email addresses reach only those who may edit speakers."""
+
     service, model = "speaker", Speaker
     serializer_class = serializers.SpeakerSerializer
     filterset_fields = ["organisation"]
@@ -186,6 +203,8 @@ class SpeakerViewSet(EventScopedViewSet):
 
 
 class SponsorViewSet(EventScopedViewSet):
+    """Sponsors of an event, with their logos (re-encoded on upload)."""
+
     service, model = "sponsor", Sponsor
     serializer_class = serializers.SponsorSerializer
     filterset_fields = ["level"]
@@ -193,6 +212,8 @@ class SponsorViewSet(EventScopedViewSet):
 
 
 class MicrolocationViewSet(EventScopedViewSet):
+    """Rooms of an event (microlocations), where its sessions take place."""
+
     service, model = "microlocation", Microlocation
     serializer_class = serializers.MicrolocationSerializer
     filterset_fields = ["floor"]

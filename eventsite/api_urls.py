@@ -5,7 +5,8 @@ version list (``Track.version_list == "tracks"``), the one place those names liv
 """
 
 from django.urls import path
-from rest_framework.authtoken.views import obtain_auth_token
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.routers import DefaultRouter
 
 from events import api as events_api
@@ -13,6 +14,8 @@ from events.api_background import EventBackgroundView
 from notifications import api as notifications_api
 from permissions import api as permissions_api
 from tickets import api as tickets_api
+
+from .api_root import ApiRoot
 
 EVENT_LISTS = [
     tickets_api.TicketViewSet,
@@ -25,7 +28,23 @@ EVENT_LISTS = [
     permissions_api.RoleInviteViewSet,
 ]
 
-router = DefaultRouter()
+
+@extend_schema_view(
+    post=extend_schema(
+        summary="Get your API token",
+        description="Send `username` (your email address) and `password`; "
+        "then authenticate with `Authorization: Token <token>`.",
+    )
+)
+class TokenView(ObtainAuthToken):
+    pass
+
+
+class Router(DefaultRouter):
+    APIRootView = ApiRoot
+
+
+router = Router()
 router.register("events", events_api.EventViewSet, basename="event")
 router.register("me/events", events_api.MyEventsViewSet, basename="my-event")
 for viewset in EVENT_LISTS:
@@ -34,7 +53,7 @@ for viewset in EVENT_LISTS:
 router.register("notifications", notifications_api.NotificationViewSet, basename="notification")
 
 urlpatterns = [
-    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("auth/token/", TokenView.as_view(), name="api-token"),
     path("events/<int:event_pk>/background/", EventBackgroundView.as_view(), name="event-background"),
     *router.urls,
 ]

@@ -2,12 +2,13 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from core.health import healthz
 
-from . import views
+from . import errors, views
 from .forms import EmailAuthenticationForm, SiteLinkPasswordResetForm
 
 urlpatterns = [
@@ -33,6 +34,7 @@ urlpatterns = [
     ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    path("api/", RedirectView.as_view(pattern_name="api-docs"), name="api"),
     path("api/v1/", include("eventsite.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's start script as a file of its own: no inline script (CSP).
@@ -42,5 +44,15 @@ urlpatterns = [
     path("roles/", include("permissions.urls")),
     path("notifications/", include("notifications.urls")),
 ]
+urlpatterns += [
+    # Last: a path under /api/ that no endpoint above answers is a JSON 404, with DEBUG on too.
+    re_path(r"^api/(?P<rest>.*)$", errors.api_not_found),
+]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+# Pages in the site's layout (templates/400.html ...), JSON under /api/.
+handler400 = errors.bad_request
+handler403 = errors.permission_denied
+handler404 = errors.page_not_found
+handler500 = errors.server_error
