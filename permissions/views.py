@@ -13,7 +13,7 @@ from . import services
 from .forms import ChangeRoleForm, InviteForm
 from .mixins import EventPermissionMixin
 from .models import EventRole, RoleInvite
-from .names import CREATE, DELETE, OPERATIONS, READ, UPDATE
+from .names import CREATE, DELETE, OPERATIONS, READ, TRACK_SCOPED_ROLES, UPDATE
 
 # What each button of the team page does, and the operation on "team" it needs.
 ACTIONS = {"invite": CREATE, "change": UPDATE, "remove": DELETE, "cancel-invite": DELETE}
@@ -45,6 +45,7 @@ class TeamView(EventPermissionMixin, View):
                 ],
                 "invites": RoleInvite.objects.filter(event=event, state=RoleInvite.PENDING).select_related("role"),
                 "may": {op: self.event_permissions.can(op, "team") for op in OPERATIONS},
+                "track_scoped_roles": sorted(TRACK_SCOPED_ROLES),
                 "invite_form": invite_form or InviteForm(),
             },
         )
