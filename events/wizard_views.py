@@ -5,6 +5,7 @@ Every submit saves the step, then goes where its button says: ``back``,
 submit re-renders the step with what was entered and the errors.
 """
 
+import re
 import secrets
 
 from django.contrib import messages
@@ -13,6 +14,7 @@ from django.db import IntegrityError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.views import View
 
 from core.versioning import StaleObjectError
@@ -65,10 +67,12 @@ def destination(event, step, go):
     return step_url(event, step)
 
 
-# The session remembers which draft each visit of /events/new/ created (its page's hidden token), so
-# the same page sent again (the browser's Back, a double click) saves that draft instead of a new one.
+# Each visit of /events/new/ gets a token in its address (?draft=...) and its form. The session remembers
+# which draft a token created, so the same page sent again (a double click, or the browser's Back, which
+# shows the page from its cache or asks for its address again) saves or shows that draft: never a second one.
 DRAFTS_SESSION_KEY = "wizard_drafts"
 DRAFTS_REMEMBERED = 20
+DRAFT_TOKEN = re.compile(r"[\w-]{16,64}")
 
 
 def _draft_of(request, token):
@@ -90,14 +94,20 @@ def _remember_draft(request, token, event):
 def start(request):
     """Step one for a new event: save its details as a draft, its creator as organizer.
 
-    Sent again from the same page, it saves the draft that page created.
+    Sent again from the same visit, it saves the draft that visit created.
     """
     step = wizard.get_step("details")
-    if request.method != "POST":
-        form = step.get_form(event=None, perms=None)
-        return render_step(request, step, event=None, form=form, draft_token=secrets.token_urlsafe(16))
-    token = request.POST.get("draft", "")[:64] or secrets.token_urlsafe(16)
+    token = request.POST.get("draft") or request.GET.get("draft") or ""
+    if not DRAFT_TOKEN.fullmatch(token):
+        if request.method != "POST":
+            return redirect(f"{reverse('events:create')}?{urlencode({'draft': secrets.token_urlsafe(16)})}")
+        token = secrets.token_urlsafe(16)
     draft = _draft_of(request, token)
+    if request.method != "POST":
+        if draft is not None:
+            messages.info(request, f"{draft.name} was saved as a draft already; changes here update it.")
+            return redirect(step_url(draft, step))
+        return render_step(request, step, event=None, form=step.get_form(event=None, perms=None), draft_token=token)
     if draft is not None:
         with timezone.override(event_zone(draft.timezone)):
             form = step.get_form(event=draft, perms=None, data=request.POST)

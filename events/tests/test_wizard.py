@@ -51,7 +51,9 @@ def test_wizard_new_event_needs_a_login(client):
 
 
 def test_wizard_new_event_shows_step_one(client_for, user):
-    response = client_for(user).get(reverse("events:create"))
+    response = client_for(user).get(reverse("events:create"), follow=True)
+    [(address, _status)] = response.redirect_chain
+    assert address.startswith("/events/new/?draft=")
     assert response.status_code == 200
     assert response.context["step"].identifier == "details"
     assert [item["step"].identifier for item in response.context["steps"]] == [
@@ -303,24 +305,26 @@ def test_wizard_coorganizer_edits_tickets_but_cannot_add_or_remove(event, client
 
 def test_wizard_step_one_submitted_again_after_back_saves_the_same_draft(client_for, user):
     client = client_for(user)
-    page = client.get(reverse("events:create"))
-    draft = page.context["draft_token"]
-    first = client.post(reverse("events:create"), {**DETAILS, "draft": draft, "go": "next"})
+    page = client.get(reverse("events:create"), follow=True)
+    address, draft = page.request["PATH_INFO"] + "?" + page.request["QUERY_STRING"], page.context["draft_token"]
+    first = client.post(address, {**DETAILS, "draft": draft, "go": "next"})
     # The browser's Back shows the same page again (same hidden draft token); the organizer saves once more.
-    again = client.post(reverse("events:create"), {**DETAILS, "name": "PyCon Atlantis 2", "draft": draft, "go": "next"})
+    again = client.post(address, {**DETAILS, "name": "PyCon Atlantis 2", "draft": draft, "go": "next"})
 
     [event] = Event.objects.filter(created_by=user)
     assert first["Location"] == again["Location"] == step_url(event, "background")
     assert event.name == "PyCon Atlantis 2"
+    # Or Back asks for the page's address again: it leads to the draft's details.
+    assert client.get(address)["Location"] == step_url(event, "details")
     # A new visit of the page is a new event.
-    fresh = client.get(reverse("events:create")).context["draft_token"]
+    fresh = client.get(reverse("events:create"), follow=True).context["draft_token"]
     client.post(reverse("events:create"), {**DETAILS, "draft": fresh, "go": "next"})
     assert Event.objects.filter(created_by=user).count() == 2
 
 
 def test_wizard_step_one_draft_token_of_someone_else_creates_a_new_event(client_for, user):
     other = client_for(UserFactory())
-    draft = other.get(reverse("events:create")).context["draft_token"]
+    draft = other.get(reverse("events:create"), follow=True).context["draft_token"]
     other.post(reverse("events:create"), {**DETAILS, "draft": draft, "go": "next"})
     client_for(user).post(reverse("events:create"), {**DETAILS, "name": "Mine", "draft": draft, "go": "next"})
     assert sorted(Event.objects.values_list("name", flat=True)) == ["Mine", "PyCon Atlantis"]
