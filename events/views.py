@@ -17,7 +17,7 @@ from core.links import absolute_url
 from core.versioning import StaleObjectError
 from permissions.drf import track_of
 from permissions.mixins import EventPermissionMixin
-from permissions.names import CREATE, DELETE, READ, UPDATE
+from permissions.names import CREATE, DELETE, READ, ROLE_LABELS, ROLES, UPDATE
 
 from . import dashboard, forms, services, wizard_views
 from .models import Microlocation, Session, Speaker, Sponsor, Track
@@ -71,6 +71,7 @@ class DashboardView(EventPermissionMixin, generic.DetailView):
         context["can_read_team"] = perms.can(READ, "team")
         context["ticket_operations"] = perms.operations("ticket")
         context["public_url"] = absolute_url(event.get_absolute_url())
+        context["your_roles"] = [ROLE_LABELS[name] for name in ROLES if name in perms.roles]
         if context["can_read_tickets"]:
             context["tickets"] = dashboard.ticket_rows(event)
             context["can_change_tickets"] = any(

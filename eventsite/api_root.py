@@ -32,6 +32,9 @@ class ApiRoot(APIRootView):
 
     permission_classes = [AllowAny]
 
+    def get_view_name(self):
+        return "Open Event API"
+
     def get(self, request, *args, **kwargs):
         # Paths are templates ({id}): joined as they are, not quoted as a URL would be.
         site = request.build_absolute_uri("/").rstrip("/")

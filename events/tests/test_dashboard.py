@@ -95,6 +95,7 @@ def test_dashboard_for_moderator_shows_only_what_the_matrix_allows(client):
     assert f'href="/events/{event.pk}/wizard/"' not in page
     assert 'id="event-state"' not in page
     assert "You can look, not change." in page
+    assert "You are Moderator of this event." in page
 
 
 def test_dashboard_shows_a_coorganizer_the_tickets_with_their_state_and_no_delete(client):
