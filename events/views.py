@@ -77,6 +77,7 @@ class DashboardView(EventPermissionMixin, generic.DetailView):
             context["can_change_tickets"] = any(
                 perms.can(op, "ticket", anywhere=True) for op in (CREATE, UPDATE, DELETE)
             )
+            context["can_add_tickets"] = perms.can(CREATE, "ticket", anywhere=True)
         if not event.is_published:
             counts = {entry["kind"]: entry["count"] for entry in services_overview}
             context["checklist"] = dashboard.checklist(event, perms, counts=counts)

@@ -133,3 +133,11 @@ def test_dashboard_queries(client, django_assert_num_queries, tickets):
     # union), the tickets, whether publishing lacks anything (the service's rule), the unread badge
     with django_assert_num_queries(7):
         assert client.get(f"/events/{event.pk}/").status_code == 200
+
+
+def test_dashboard_offers_a_coorganizer_no_button_to_add_the_first_ticket(client):
+    event = EventFactory()
+    page = dashboard(client, member(event, "coorganizer"), event).content.decode()
+    assert "Add the first ticket" not in page
+    assert "No tickets yet. Your role cannot add tickets: an organizer of this event adds them." in page
+    assert "An organizer of this event adds tickets." in page
