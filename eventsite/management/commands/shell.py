@@ -3,7 +3,7 @@
 - ``su``: the first super admin (None if there is none)
 - ``notify``: notifications.services.notify
 - ``permissions_for``: permissions.engine.permissions_for
-- ``create_event``, ``publish_event``: events.services
+- ``create_event``, ``publish_event``, ``unpublish_event``: events.services
 """
 
 from django.contrib.auth import get_user_model
@@ -12,7 +12,7 @@ from django.db import DatabaseError
 
 
 class Command(shell.Command):
-    help = shell.Command.help + " Adds su (first super admin), notify, permissions_for, create_event, publish_event."
+    help = shell.Command.help + " Adds su (first super admin), notify, permissions_for, create/publish/unpublish_event."
 
     def get_auto_imports(self):
         return [
@@ -21,6 +21,7 @@ class Command(shell.Command):
             "permissions.engine.permissions_for",
             "events.services.create_event",
             "events.services.publish_event",
+            "events.services.unpublish_event",
         ]
 
     def get_namespace(self, **options):
