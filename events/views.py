@@ -121,6 +121,9 @@ class EventDeleteView(EventPermissionMixin, generic.TemplateView):
     service, operation = "event", DELETE
 
     def post(self, request, event_id):
+        if request.POST.get("confirmed") != "1":
+            # Not asked yet (a browser without script): ask on this page first.
+            return self.get(request, event_id)
         name = self.event.name
         services.delete_event(event=self.event, by=request.user)
         messages.success(request, f"{name} was deleted.")

@@ -174,7 +174,11 @@ def test_dashboard_publish_unpublish_and_delete_for_those_who_may(client, ready)
     client.force_login(ready.created_by)
     page = client.get(dashboard).content.decode()
     assert 'data-confirm="Delete Ready with its tickets, sessions and team? This cannot be undone."' in page
-    assert client.post(f"/events/{ready.pk}/delete/")["Location"] == "/"
+    # A browser without script sends the form unasked: it gets the question as a page first.
+    unasked = client.post(f"/events/{ready.pk}/delete/")
+    assert (unasked.status_code, unasked.templates[0].name) == (200, "events/event_confirm_delete.html")
+    assert '<input type="hidden" name="confirmed" value="1">' in unasked.content.decode()
+    assert client.post(f"/events/{ready.pk}/delete/", {"confirmed": "1"})["Location"] == "/"
     assert Event.objects.filter(pk=ready.pk).exists() is False
 
 
