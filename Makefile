@@ -29,6 +29,8 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(PY)
 	touch $@ $(VENV)/.runtime
 
 run: export DJANGO_DEBUG ?= 1
+# Links in emails and feeds name the port the server really listens on.
+run: export DJANGO_SITE_URL ?= http://$(HOST):$(PORT)
 run: $(VENV)/.runtime
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo_data
@@ -36,7 +38,9 @@ run: $(VENV)/.runtime
 	@echo "  Open Event is running at http://$(HOST):$(PORT)/"
 	@echo "  Demo logins (password: demo-password-1):"
 	@echo "    superadmin@example.com (super admin), admin@example.com (admin),"
-	@echo "    alice@example.com (organizer), bob@example.com (co-organizer), carol@example.com (moderator)"
+	@echo "    alice@example.com (organizer), bob@example.com (co-organizer),"
+	@echo "    carol@example.com (moderator), dave@example.com (track organizer)"
+	@echo "  Another port: make run PORT=8001"
 	@echo
 	$(PY) -m daphne --no-server-name -b $(HOST) -p $(PORT) eventsite.asgi:application
 

@@ -49,7 +49,41 @@ WRITES = {"POST", "PUT", "PATCH"}
 PRECONDITIONED = {"PUT", "PATCH", "DELETE"}
 
 
+# Summaries of the standard actions, for operations that name none (@extend_schema(summary=...) wins).
+ACTION_SUMMARIES = {
+    "list": "List {the} {plural}",
+    "create": "Create {a} {singular}",
+    "retrieve": "Read {a} {singular}",
+    "update": "Replace {a} {singular}",
+    "partial_update": "Change {a} {singular}",
+    "destroy": "Delete {a} {singular}",
+}
+
+
 class AutoSchema(SpectacularAutoSchema):
+    def get_summary(self):
+        """Return a one-line summary: the standard action's ("List the event's tracks") or the method's docstring's."""
+        action = getattr(self.view, "action", None)
+        model = getattr(self.view, "model", None) or getattr(
+            getattr(getattr(self.view, "serializer_class", None), "Meta", None), "model", None
+        )
+        if action in ACTION_SUMMARIES and model is not None:
+            event_scoped = "{event_pk}" in self.path
+            # Under /events/{event_pk}/ an "event role" is the event's role.
+            singular, plural = (
+                str(name).removeprefix("event ") if event_scoped else str(name)
+                for name in (model._meta.verbose_name, model._meta.verbose_name_plural)
+            )
+            return ACTION_SUMMARIES[action].format(
+                the="the event's" if event_scoped else "the",
+                a="an event's" if event_scoped else ("an" if singular[:1] in "aeiou" else "a"),
+                singular=singular,
+                plural=plural,
+            )
+        handler = getattr(self.view, action or self.method.lower(), None)
+        first_line = (getattr(handler, "__doc__", None) or "").strip().split("\n")[0]
+        return first_line.removesuffix(".") or None
+
     def _get_response_bodies(self, direction="response"):
         # The one place that sees @extend_schema(responses=...) too (the public
         # get_response_serializers() is replaced by it); drf-spectacular is pinned.

@@ -1,23 +1,55 @@
 """Events in Django admin, behind the same engine as every other door."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 
+from core.versioning import StaleObjectError
 from permissions.admin import EventScopedAdmin
+from permissions.engine import permissions_for
+from permissions.names import UPDATE
 
+from . import services
 from .models import Event, Microlocation, Session, Speaker, Sponsor, Track
 
 
 @admin.register(Event)
 class EventAdmin(EventScopedAdmin):
+    """Events; the state changes only through the publish and unpublish actions (the services' rules apply)."""
+
     event_field = "id"
     list_display = ["name", "state", "starts_at", "created_by"]
     list_filter = ["state"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
-    readonly_fields = ["version", "created_at", "updated_at"]
+    readonly_fields = ["state", "version", "created_at", "updated_at"]
+    actions = ["publish_selected", "unpublish_selected"]
 
     def event_id_of(self, obj):
         return obj.pk
+
+    @admin.action(description="Publish the selected events (each needs a ticket)", permissions=["change"])
+    def publish_selected(self, request, queryset):
+        self._change_states(request, queryset, services.publish_event, "Published")
+
+    @admin.action(description="Unpublish the selected events", permissions=["change"])
+    def unpublish_selected(self, request, queryset):
+        self._change_states(request, queryset, services.unpublish_event, "Unpublished")
+
+    def _change_states(self, request, queryset, verb, done):
+        changed = 0
+        for event in queryset:
+            if not permissions_for(request.user, event.pk).can(UPDATE, "event"):
+                self.message_user(request, f"{event}: your role may not change this event.", messages.ERROR)
+                continue
+            try:
+                verb(event=event, by=request.user)
+                changed += 1
+            except ValidationError as error:
+                self.message_user(request, f"{event}: {' '.join(error.messages)}", messages.ERROR)
+            except StaleObjectError as error:
+                self.message_user(request, f"{event}: {error.user_message}", messages.ERROR)
+        if changed:
+            self.message_user(request, f"{done} {changed} event(s).", messages.SUCCESS)
 
 
 class ServiceAdmin(EventScopedAdmin):

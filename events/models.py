@@ -101,6 +101,8 @@ class Track(EventService):
 
 
 class Microlocation(EventService):
+    """A room of the event (people say "room"; the model, URLs and API keep the original name)."""
+
     name = models.CharField(max_length=200)
     floor = models.IntegerField(null=True, blank=True)
     latitude = models.DecimalField(
@@ -122,6 +124,7 @@ class Microlocation(EventService):
 
     class Meta:
         ordering = ["name", "id"]
+        verbose_name, verbose_name_plural = "room", "rooms"
 
     def __str__(self):
         return self.name
@@ -167,7 +170,7 @@ class Session(EventService):
     abstract = models.TextField(blank=True)
     track = models.ForeignKey(Track, on_delete=models.SET_NULL, null=True, blank=True, related_name="sessions")
     microlocation = models.ForeignKey(
-        Microlocation, on_delete=models.SET_NULL, null=True, blank=True, related_name="sessions"
+        Microlocation, on_delete=models.SET_NULL, null=True, blank=True, related_name="sessions", verbose_name="room"
     )
     speakers = models.ManyToManyField(Speaker, blank=True, related_name="sessions")
     starts_at = models.DateTimeField()
@@ -208,7 +211,7 @@ class Session(EventService):
         if event and self.track_id and self.track.event_id != self.event_id:
             errors["track"] = "This track belongs to another event."
         if event and self.microlocation_id and self.microlocation.event_id != self.event_id:
-            errors["microlocation"] = "This microlocation belongs to another event."
+            errors["microlocation"] = "This room belongs to another event."
         if errors:
             raise ValidationError(errors)
 

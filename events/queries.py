@@ -3,6 +3,7 @@
 from django.db.models import Prefetch
 
 from permissions.models import EventRole, hash_token
+from permissions.names import READ, TRACK_SCOPED_SERVICES
 
 from .models import Event, PersonalSchedule
 
@@ -29,3 +30,12 @@ def personal_schedule(event, token):
     if not token or len(token) > 100:
         return None
     return PersonalSchedule.objects.filter(event=event, token_hash=hash_token(token)).first()
+
+
+def readable(model, event, perms):
+    """Return the event's objects of a service model the user may read: those of their tracks, when limited."""
+    queryset = model.objects.filter(event=event)
+    limit = perms.track_limit(READ, model.service)
+    if limit is not None and model.service in TRACK_SCOPED_SERVICES:
+        queryset = queryset.filter(**{f"{model.track_attname}__in": limit})
+    return queryset

@@ -6,9 +6,14 @@ from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import slugify
 
+from core.broadcast import push_after_commit
+from core.versioning import EVERYONE, MEMBERS, event_group
+from notifications.models import Notification
+from notifications.services import notify
 from permissions.models import hash_token
 from permissions.names import ORGANIZER
 from permissions.services import grant_role
@@ -58,23 +63,108 @@ def create_event(*, user, **fields):
     return event
 
 
-@transaction.atomic
-def publish_event(*, event, by):
-    """Publish the event; bumps its version and notifies its team after commit."""
-    from notifications.services import notify
+class EventStateError(ValidationError):
+    """The event is not in the state the verb starts from (publishing a published event, ...)."""
 
-    event.state = Event.PUBLISHED
-    event.save(update_fields=["state", "updated_at", "version"])
-    team = [role.user for role in event.roles.select_related("user") if role.user_id != by.pk]
-    if team:
-        notify(
-            team,
-            action="event_published",
+
+class NotReadyError(ValidationError):
+    """The event lacks what publishing needs; ``messages`` says what."""
+
+
+def publish_problems(event):
+    """Return {code: message} for what the event lacks before it may be published (empty when it is ready)."""
+    problems = {}
+    if not event.tickets.exists():
+        problems["ticket"] = "Add at least one ticket before publishing."
+    return problems
+
+
+def publish_event(*, event, by):
+    """Publish a ready draft; writes Event (bumps its version), notifies its team after commit.
+
+    Raises EventStateError when it is published already, NotReadyError with
+    every missing piece, StaleObjectError when someone changed the event since
+    it was read.
+    """
+    if event.is_published:
+        raise EventStateError("This event is already published.", code="already_published")
+    with transaction.atomic():
+        problems = publish_problems(event)
+        if problems:
+            raise NotReadyError([ValidationError(message, code=code) for code, message in problems.items()])
+        _set_state(event, Event.PUBLISHED)
+        _tell_team(
+            event,
+            by,
+            action=Notification.EVENT_PUBLISHED,
             title=f"{event.name} is published",
             message=format_html('<p><a href="{}">{}</a> is now public.</p>', event.get_absolute_url(), event.name),
             url=event.get_absolute_url(),
         )
     return event
+
+
+def unpublish_event(*, event, by):
+    """Make a published event a draft again; writes Event, notifies its team, closes public sockets after commit.
+
+    The event's public listeners are told to ask the engine again: they are
+    no longer allowed and close. Raises EventStateError for a draft,
+    StaleObjectError when someone changed the event since it was read.
+    """
+    if not event.is_published:
+        raise EventStateError("This event is not published.", code="not_published")
+    with transaction.atomic():
+        _set_state(event, Event.DRAFT)
+        push_after_commit([(event_group(event.pk, EVERYONE), {"type": "access.changed", "event": event.pk})])
+        dashboard = reverse("events:dashboard", args=[event.pk])
+        _tell_team(
+            event,
+            by,
+            action=Notification.GENERAL,
+            title=f"{event.name} is a draft again",
+            message=format_html(
+                '<p><a href="{}">{}</a> was unpublished: only its team sees it.</p>', dashboard, event.name
+            ),
+            url=dashboard,
+        )
+    return event
+
+
+def delete_event(*, event, by):
+    """Delete the event with everything in it; tells its team and closes its sockets after commit."""
+    name, event_id = event.name, event.pk
+    with transaction.atomic():
+        team = _team_except(event, by)
+        event.delete()
+        push_after_commit(
+            [
+                (event_group(event_id, audience), {"type": "access.changed", "event": event_id})
+                for audience in (MEMBERS, EVERYONE)
+            ]
+        )
+        if team:
+            notify(team, action=Notification.GENERAL, title=f"{name} was deleted", url=reverse("home"))
+
+
+def _set_state(event, state):
+    """Save the event's new state with its version checked (StaleObjectError if it moved); restore it on failure."""
+    old = event.state
+    event.state = state
+    try:
+        event.save(update_fields=["state", "updated_at", "version"])
+    except BaseException:
+        event.state = old
+        raise
+
+
+def _team_except(event, by):
+    return [role.user_id for role in event.roles.all() if role.user_id != getattr(by, "pk", None)]
+
+
+def _tell_team(event, by, **notification):
+    team = _team_except(event, by)
+    if team:
+        notify(team, **notification)
 
 
 def set_background(*, event, upload, by):

@@ -1,25 +1,31 @@
 """Organizer pages: create an event, its dashboard, and the pages of each service; the public page."""
 
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
-from django.views import generic
+from django.utils.http import urlencode
+from django.views import View, generic
 
+from core.links import absolute_url
 from core.versioning import StaleObjectError
 from permissions.drf import track_of
 from permissions.mixins import EventPermissionMixin
-from permissions.names import CREATE, DELETE, READ, TRACK_SCOPED_SERVICES, UPDATE
+from permissions.names import CREATE, DELETE, READ, ROLE_LABELS, ROLES, UPDATE
 from tickets.orders.forms import SelectionForm, new_visit
 from tickets.orders.stock import offers as ticket_offers
 from tickets.orders.stock import sales_summary
 
-from . import forms, wizard_views
+from . import dashboard, forms, services, wizard_views
 from .models import Microlocation, Session, Speaker, Sponsor, Track
+from .queries import readable
 from .schedule import public_sessions
 
 
@@ -63,6 +69,11 @@ class PublicEventView(EventPermissionMixin, generic.TemplateView):
 
 
 class DashboardView(EventPermissionMixin, generic.DetailView):
+    """The event at a glance: what is missing before publishing, its public address, its services and tickets.
+
+    The context only grows: pieces other pages add (orders, revenue) slot into the template's blocks.
+    """
+
     template_name = "events/dashboard.html"
     service, operation = "event", READ
     context_object_name = "event"
@@ -72,20 +83,78 @@ class DashboardView(EventPermissionMixin, generic.DetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        perms = self.event_permissions
-        context["services"] = [
-            {"kind": kind, "label": page.label, "operations": perms.operations(page.service)}
-            for kind, page in SERVICE_PAGES.items()
-            if perms.can(READ, page.service, anywhere=True)
-        ]
+        perms, event = self.event_permissions, self.event
+        services_overview = dashboard.services_overview(SERVICE_PAGES, event, perms)
+        context["services"] = services_overview
         context["can_edit_event"] = perms.can(UPDATE, "event")
+        context["can_delete_event"] = perms.can(DELETE, "event")
         context["can_read_tickets"] = perms.can(READ, "ticket", anywhere=True)
         context["can_read_team"] = perms.can(READ, "team")
         context["ticket_operations"] = perms.operations("ticket")
         context["can_read_orders"] = perms.can(READ, "order")
+        context["public_url"] = absolute_url(event.get_absolute_url())
+        context["your_roles"] = [ROLE_LABELS[name] for name in ROLES if name in perms.roles]
         if context["can_read_orders"]:
-            context["sales"], context["revenue"] = sales_summary(self.event)
+            # The same rows, with what each ticket sold: one query either way.
+            sales, context["revenue"] = sales_summary(event)
+            context["tickets"] = dashboard.ticket_rows(event, sales)
+        elif context["can_read_tickets"]:
+            context["tickets"] = dashboard.ticket_rows(event)
+        if context["can_read_tickets"]:
+            context["can_change_tickets"] = any(
+                perms.can(op, "ticket", anywhere=True) for op in (CREATE, UPDATE, DELETE)
+            )
+            context["can_add_tickets"] = perms.can(CREATE, "ticket", anywhere=True)
+        if not event.is_published:
+            counts = {entry["kind"]: entry["count"] for entry in services_overview}
+            context["checklist"] = dashboard.checklist(event, perms, counts=counts)
+            context["ready_to_publish"] = all(item.done for item in context["checklist"] if item.required)
         return context
+
+
+class EventStateView(EventPermissionMixin, View):
+    """POST only: publish or unpublish the event through its service, then back to the dashboard with a message."""
+
+    service, operation = "event", UPDATE
+    verb = success = None
+    http_method_names = ["post"]
+
+    def post(self, request, event_id):
+        try:
+            self.verb(event=self.event, by=request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        except StaleObjectError as error:
+            messages.error(request, error.user_message)
+        else:
+            messages.success(request, self.success.format(name=self.event.name))
+        return redirect("events:dashboard", self.event.pk)
+
+
+class EventPublishView(EventStateView):
+    verb = staticmethod(services.publish_event)
+    success = "{name} is published."
+
+
+class EventUnpublishView(EventStateView):
+    verb = staticmethod(services.unpublish_event)
+    success = "{name} is a draft again: only its team sees it."
+
+
+class EventDeleteView(EventPermissionMixin, generic.TemplateView):
+    """Ask (GET), then delete the event with everything in it (POST)."""
+
+    template_name = "events/event_confirm_delete.html"
+    service, operation = "event", DELETE
+
+    def post(self, request, event_id):
+        if request.POST.get("confirmed") != "1":
+            # Not asked yet (a browser without script): ask on this page first.
+            return self.get(request, event_id)
+        name = self.event.name
+        services.delete_event(event=self.event, by=request.user)
+        messages.success(request, f"{name} was deleted.")
+        return redirect("home")
 
 
 class EventEditView(EventPermissionMixin, generic.UpdateView):
@@ -107,22 +176,102 @@ class EventEditView(EventPermissionMixin, generic.UpdateView):
         return reverse("events:dashboard", args=[self.object.pk])
 
 
+@dataclass(frozen=True)
+class Column:
+    """A column of a service list: its heading, the ordering it sorts by (empty: not sortable)."""
+
+    key: str
+    label: str
+    sort: str = ""
+
+
+@dataclass(frozen=True)
 class ServicePage:
     """What the generic pages need to know about one kind of service object; its URL name is the model's list."""
 
-    def __init__(self, model, form_class, label, columns):
-        self.model, self.form_class, self.label, self.columns = model, form_class, label, columns
-        self.service = model.service
+    model: type
+    form_class: type
+    label: str
+    singular: str
+    columns: list = field(default_factory=list)
+    default_sort: str = ""
+    related: tuple = ()
+    prefetch: tuple = ()
+    annotate: dict = field(default_factory=dict)
+
+    @property
+    def service(self):
+        return self.model.service
 
 
 SERVICE_PAGES = {
     page.model.version_list: page
     for page in [
-        ServicePage(Track, forms.TrackForm, "Tracks", ["name", "location"]),
-        ServicePage(Session, forms.SessionForm, "Sessions", ["title", "state", "track", "starts_at"]),
-        ServicePage(Speaker, forms.SpeakerForm, "Speakers", ["name", "organisation"]),
-        ServicePage(Sponsor, forms.SponsorForm, "Sponsors", ["name", "level"]),
-        ServicePage(Microlocation, forms.MicrolocationForm, "Microlocations", ["name", "floor"]),
+        ServicePage(
+            Track,
+            forms.TrackForm,
+            "Tracks",
+            "track",
+            [
+                Column("name", "Track", "name"),
+                Column("location", "Location", "location"),
+                Column("sessions", "Sessions", "session_count"),
+            ],
+            default_sort="name",
+            annotate={"session_count": Count("sessions")},
+        ),
+        ServicePage(
+            Session,
+            forms.SessionForm,
+            "Sessions",
+            "session",
+            [
+                Column("time", "Time", "starts_at"),
+                Column("title", "Session", "title"),
+                Column("room", "Room", "microlocation__name"),
+                Column("track", "Track", "track__name"),
+                Column("speakers", "Speakers"),
+                Column("state", "State", "state"),
+            ],
+            default_sort="time",
+            related=("track", "microlocation"),
+            prefetch=("speakers",),
+        ),
+        ServicePage(
+            Speaker,
+            forms.SpeakerForm,
+            "Speakers",
+            "speaker",
+            [
+                Column("name", "Speaker", "name"),
+                Column("organisation", "Organisation", "organisation"),
+                Column("sessions", "Sessions", "session_count"),
+            ],
+            default_sort="name",
+            annotate={"session_count": Count("sessions")},
+        ),
+        ServicePage(
+            Sponsor,
+            forms.SponsorForm,
+            "Sponsors",
+            "sponsor",
+            [Column("logo", "Logo"), Column("name", "Sponsor", "name"), Column("level", "Level", "level")],
+            default_sort="level",
+        ),
+        # Microlocations are "rooms" to people; URLs and API names keep the model's name.
+        ServicePage(
+            Microlocation,
+            forms.MicrolocationForm,
+            "Rooms",
+            "room",
+            [
+                Column("name", "Room", "name"),
+                Column("floor", "Floor", "floor"),
+                Column("sessions", "Sessions", "session_count"),
+            ],
+            default_sort="name",
+            annotate={"session_count": Count("sessions")},
+        ),
     ]
 }
 
@@ -138,11 +287,7 @@ class ServiceMixin(EventPermissionMixin):
         return super().dispatch(request, *args, **kwargs)
 
     def get_queryset(self):
-        queryset = self.page.model.objects.filter(event=self.event)
-        limit = self.event_permissions.track_limit(READ, self.service)
-        if limit is not None and self.service in TRACK_SCOPED_SERVICES:
-            queryset = queryset.filter(**{f"{self.page.model.track_attname}__in": limit})
-        return queryset
+        return readable(self.page.model, self.event, self.event_permissions)
 
     def get_object(self, queryset=None):
         obj = get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
@@ -188,9 +333,50 @@ class ServiceFormMixin(ServiceMixin):
 
 
 class ServiceListView(ServiceMixin, generic.ListView):
+    """A service's objects with the columns organizers look for, sortable by a column (``?sort=-time``)."""
+
     template_name = "events/service_list.html"
     operation = READ
     paginate_by = 50
+
+    def sort_key(self):
+        """Return the validated ``sort`` parameter (a column key, "-" for descending) or the page's default."""
+        wanted = self.request.GET.get("sort", "")
+        sortable = {column.key for column in self.page.columns if column.sort}
+        return wanted if wanted.removeprefix("-") in sortable else self.page.default_sort
+
+    def get_queryset(self):
+        page = self.page
+        queryset = super().get_queryset()
+        if page.related:
+            queryset = queryset.select_related(*page.related)
+        if page.prefetch:
+            queryset = queryset.prefetch_related(*page.prefetch)
+        if page.annotate:
+            queryset = queryset.annotate(**page.annotate)
+        key = self.sort_key()
+        if not key:
+            return queryset
+        column = next(column for column in page.columns if column.key == key.removeprefix("-"))
+        direction = "-" if key.startswith("-") else ""
+        return queryset.order_by(f"{direction}{column.sort}", f"{direction}id")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        key = self.sort_key()
+        context["sort"] = key
+        context["page_query"] = urlencode({"sort": key}) if key else ""
+        context["columns"] = [
+            {
+                "column": column,
+                "sorted": key.removeprefix("-") == column.key,
+                "descending": key.startswith("-"),
+                # A click on the sorted column turns the order round.
+                "url": "?" + urlencode({"sort": f"-{column.key}" if key == column.key else column.key}),
+            }
+            for column in self.page.columns
+        ]
+        return context
 
 
 class ServiceCreateView(ServiceFormMixin, generic.CreateView):

@@ -14,7 +14,7 @@ from tickets.forms import TicketFormSet
 from tickets.services import save_tickets
 
 from .forms import EventDetailsForm
-from .services import create_event, publish_event
+from .services import create_event, publish_event, publish_problems
 
 
 class Step:
@@ -87,29 +87,36 @@ class TicketsStep(Step):
         form.changes = save_tickets(formset=form)
         return event
 
+    def get_context(self, *, event, perms):
+        return {"role_note": role_note(perms)}
+
+
+TICKET_VERBS = {CREATE: "add", UPDATE: "change", DELETE: "remove"}
+
+
+def role_note(perms):
+    """Return what the user's role can and cannot do with tickets, in words ("" when it can do everything)."""
+    allowed = [verb for operation, verb in TICKET_VERBS.items() if perms.can(operation, "ticket", anywhere=True)]
+    denied = [verb for verb in TICKET_VERBS.values() if verb not in allowed]
+    if not denied:
+        return ""
+    return f"Your role can {' and '.join(allowed)} these tickets, not {' or '.join(denied)} them."
+
 
 class PublishForm(forms.Form):
-    """Nothing to fill in: validating it checks that the event is ready to go public."""
+    """Nothing to fill in: validating it tells early why the event cannot go public (the service decides)."""
 
     def __init__(self, *args, event, **kwargs):
         super().__init__(*args, **kwargs)
         self.event = event
 
     def clean(self):
+        if self.event.is_published:
+            raise forms.ValidationError("This event is already published.")
         problems = publish_problems(self.event)
         if problems:
-            raise forms.ValidationError(problems)
+            raise forms.ValidationError(list(problems.values()))
         return super().clean()
-
-
-def publish_problems(event):
-    """Return why the event cannot be published yet (empty when it can)."""
-    problems = []
-    if event.is_published:
-        problems.append("This event is already published.")
-    if not event.tickets.exists():
-        problems.append("Add at least one ticket before publishing.")
-    return problems
 
 
 class ReviewStep(Step):
@@ -128,7 +135,7 @@ class ReviewStep(Step):
         return event
 
     def get_context(self, *, event, perms):
-        return {"tickets": event.tickets.all(), "problems": publish_problems(event)}
+        return {"tickets": event.tickets.all(), "problems": {} if event.is_published else publish_problems(event)}
 
 
 STEPS = (DetailsStep(), BackgroundStep(), TicketsStep(), ReviewStep())

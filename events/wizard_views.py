@@ -5,15 +5,22 @@ Every submit saves the step, then goes where its button says: ``back``,
 submit re-renders the step with what was entered and the errors.
 """
 
+import re
+import secrets
+
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.db.models import RestrictedError
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
 from django.views import View
 
 from core.versioning import StaleObjectError
-from permissions.mixins import EventPermissionMixin
+from permissions.engine import load_event, permissions_for
+from permissions.mixins import EventPermissionMixin, event_zone
 from permissions.names import CREATE, DELETE, UPDATE
 
 from . import wizard
@@ -26,8 +33,9 @@ def step_url(event, step):
     return reverse("events:wizard", args=[event.pk, step.identifier])
 
 
-def render_step(request, step, *, event, form, perms=None, status=200):
+def render_step(request, step, *, event, form, perms=None, status=200, draft_token=None):
     context = {
+        "draft_token": draft_token,
         "step": step,
         "event": event,
         "form": form,
@@ -61,15 +69,66 @@ def destination(event, step, go):
     return step_url(event, step)
 
 
+# Each visit of /events/new/ gets a token in its address (?draft=...) and its form. The session remembers
+# which draft a token created, so the same page sent again (a double click, or the browser's Back, which
+# shows the page from its cache or asks for its address again) saves or shows that draft: never a second one.
+DRAFTS_SESSION_KEY = "wizard_drafts"
+DRAFTS_REMEMBERED = 20
+DRAFT_TOKEN = re.compile(r"[\w-]{16,64}")
+
+
+def _draft_of(request, token):
+    """Return the draft this visit of step one created, if the user may still edit it; else None."""
+    event_id = request.session.get(DRAFTS_SESSION_KEY, {}).get(token or "")
+    event = load_event(request.user, event_id) if event_id else None
+    if event is None or not permissions_for(request.user, event).can(UPDATE, "event"):
+        return None
+    return event
+
+
+def _remember_draft(request, token, event):
+    drafts = dict(request.session.get(DRAFTS_SESSION_KEY, {}))
+    drafts[token] = event.pk
+    # Dicts keep insertion order: forget the oldest visits.
+    request.session[DRAFTS_SESSION_KEY] = dict(list(drafts.items())[-DRAFTS_REMEMBERED:])
+
+
 def start(request):
-    """Step one for a new event: save its details as a draft, its creator as organizer."""
+    """Step one for a new event: save its details as a draft, its creator as organizer.
+
+    Sent again from the same visit, it saves the draft that visit created.
+    """
     step = wizard.get_step("details")
-    form = step.get_form(event=None, perms=None, data=request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
+    token = request.POST.get("draft") or request.GET.get("draft") or ""
+    if not DRAFT_TOKEN.fullmatch(token):
+        if request.method != "POST":
+            return redirect(f"{reverse('events:create')}?{urlencode({'draft': secrets.token_urlsafe(16)})}")
+        token = secrets.token_urlsafe(16)
+    draft = _draft_of(request, token)
+    if request.method != "POST":
+        if draft is not None:
+            messages.info(request, f"{draft.name} was saved as a draft already; changes here update it.")
+            return redirect(step_url(draft, step))
+        return render_step(request, step, event=None, form=step.get_form(event=None, perms=None), draft_token=token)
+    if draft is not None:
+        with timezone.override(event_zone(draft.timezone)):
+            form = step.get_form(event=draft, perms=None, data=request.POST)
+            if form.is_valid():
+                try:
+                    event = step.save(form, event=draft, user=request.user)
+                except StaleObjectError as error:
+                    form.add_error(None, error.user_message)
+                else:
+                    messages.success(request, f"{event.name} was saved.")
+                    return redirect(destination(event, step, request.POST.get("go", "next")))
+        return render_step(request, step, event=None, form=form, draft_token=token)
+    form = step.get_form(event=None, perms=None, data=request.POST)
+    if form.is_valid():
         event = step.save(form, event=None, user=request.user)
+        _remember_draft(request, token, event)
         messages.success(request, f"{event.name} was saved as a draft.")
         return redirect(destination(event, step, request.POST.get("go", "next")))
-    return render_step(request, step, event=None, form=form)
+    return render_step(request, step, event=None, form=form, draft_token=token)
 
 
 class ResumeView(EventPermissionMixin, View):
@@ -120,6 +179,10 @@ class WizardStepView(EventPermissionMixin, View):
                 self.add_error(form, error.user_message)
             except RestrictedError:
                 self.add_error(form, SOLD_MESSAGE)
+            except ValidationError as error:
+                # The service decides (e.g. the last ticket was removed meanwhile): say why, save nothing.
+                for message in error.messages:
+                    self.add_error(form, message)
             except IntegrityError:
                 self.add_error(form, CLASH_MESSAGE)
             else:

@@ -1,5 +1,6 @@
 """POST /api/v1/auth/token/: exchange an email and a password for the API token (throttled; failures counted)."""
 
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.throttling import ScopedRateThrottle
@@ -7,6 +8,13 @@ from rest_framework.throttling import ScopedRateThrottle
 from core.api import JSONParser
 
 
+@extend_schema_view(
+    post=extend_schema(
+        summary="Get your API token",
+        description="Send `username` (your email address) and `password`; "
+        "then authenticate with `Authorization: Token <token>`.",
+    )
+)
 class TokenView(ObtainAuthToken):
     """Return your API token for your email (``username``) and password; failed attempts lead to a lock-out."""
 

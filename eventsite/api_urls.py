@@ -15,6 +15,7 @@ from tickets import api as tickets_api
 from tickets.orders import api as orders_api
 
 from .api_auth import TokenView
+from .api_root import ApiRoot
 
 EVENT_LISTS = [
     tickets_api.TicketViewSet,
@@ -28,7 +29,12 @@ EVENT_LISTS = [
     orders_api.OrderViewSet,
 ]
 
-router = DefaultRouter()
+
+class Router(DefaultRouter):
+    APIRootView = ApiRoot
+
+
+router = Router()
 router.register("events", events_api.EventViewSet, basename="event")
 router.register("me/events", events_api.MyEventsViewSet, basename="my-event")
 for viewset in EVENT_LISTS:

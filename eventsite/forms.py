@@ -2,7 +2,12 @@ import re
 
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.template import loader
+from django.urls import reverse
+
+from core.links import absolute_url
+from core.mail import send_after_commit
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -15,6 +20,16 @@ class EmailAuthenticationForm(AuthenticationForm):
         **AuthenticationForm.error_messages,
         "invalid_login": "Please enter a correct email and password. Both fields may be case-sensitive.",
     }
+
+
+class SiteLinkPasswordResetForm(PasswordResetForm):
+    """Django's password reset, its link on the configured site address and its email sent like every other."""
+
+    def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email, **kwargs):
+        link = reverse("password_reset_confirm", kwargs={"uidb64": context["uid"], "token": context["token"]})
+        context = {**context, "reset_url": absolute_url(link)}
+        subject = loader.render_to_string(subject_template_name, context)
+        send_after_commit(to=to_email, subject=subject, body=loader.render_to_string(email_template_name, context))
 
 
 INVITE_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,100}")

@@ -303,6 +303,8 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
 }
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
+# A failed CSRF check answers in the site's layout, or JSON under /api/.
+CSRF_FAILURE_VIEW = "eventsite.errors.csrf_failure"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True

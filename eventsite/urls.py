@@ -2,14 +2,15 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from core.health import healthz
 from core.throttling import throttle_posts
 
-from . import views
-from .forms import EmailAuthenticationForm
+from . import errors, views
+from .forms import EmailAuthenticationForm, SiteLinkPasswordResetForm
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -25,11 +26,18 @@ urlpatterns = [
     ),
     path(
         "accounts/password_reset/",
-        throttle_posts("password_reset")(auth_views.PasswordResetView.as_view()),
+        throttle_posts("password_reset")(
+            auth_views.PasswordResetView.as_view(
+                form_class=SiteLinkPasswordResetForm,
+                email_template_name="registration/password_reset_email.txt",
+                subject_template_name="registration/password_reset_subject.txt",
+            )
+        ),
         name="password_reset",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    path("api/", RedirectView.as_view(pattern_name="api-docs"), name="api"),
     path("api/v1/", include("eventsite.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's start script as a file of its own: no inline script (CSP).
@@ -41,5 +49,15 @@ urlpatterns = [
     path("roles/", include("permissions.urls")),
     path("notifications/", include("notifications.urls")),
 ]
+urlpatterns += [
+    # Last: a path under /api/ that no endpoint above answers is a JSON 404, with DEBUG on too.
+    re_path(r"^api/(?P<rest>.*)$", errors.api_not_found),
+]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+# Pages in the site's layout (templates/400.html ...), JSON under /api/.
+handler400 = errors.bad_request
+handler403 = errors.permission_denied
+handler404 = errors.page_not_found
+handler500 = errors.server_error

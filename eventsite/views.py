@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 from core.accounts import is_verified
 from core.throttling import throttle_posts
 from events.queries import events_of_user, published_events
+from permissions.services import notify_pending_invites
 
 from .forms import SignupForm, is_invite_token
 from .verification import send_verification_email, verify
@@ -45,6 +46,8 @@ def signup(request):
             with transaction.atomic():
                 user = form.save()
                 send_verification_email(user=user)
+                # Invitations sent before the account existed reach its inbox too.
+                notify_pending_invites(user=user)
         except IntegrityError:
             # The same address signed up a moment ago (the unique index decided the race).
             form.add_error("email", SignupForm.DUPLICATE)

@@ -131,6 +131,12 @@ def mark_read(*, user, ids):
     return changed
 
 
+def mark_read_leading_to(*, user, urls):
+    """Mark the user's unread notifications that lead to one of the URLs read (a thing dealt with); bump and push."""
+    ids = list(Notification.objects.filter(user=user, url__in=urls, has_read=False).values_list("pk", flat=True))
+    return mark_read(user=user, ids=ids) if ids else 0
+
+
 def mark_all_read(*, user):
     """Mark every unread notification of the user read; bump and push if any changed; return how many."""
     with transaction.atomic():

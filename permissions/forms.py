@@ -1,7 +1,7 @@
 from django import forms
 from django.apps import apps
 
-from .names import ROLE_LABELS, ROLES
+from .names import MODERATOR, ROLE_LABELS, ROLES
 
 ROLE_CHOICES = [(name, ROLE_LABELS[name]) for name in ROLES]
 
@@ -10,7 +10,8 @@ class InviteForm(forms.Form):
     """Whom to invite and as what; whether they may be invited is the service's decision."""
 
     email = forms.EmailField()
-    role = forms.ChoiceField(choices=ROLE_CHOICES)
+    # The least powerful role is the safe default: more is a deliberate choice.
+    role = forms.ChoiceField(choices=ROLE_CHOICES, initial=MODERATOR)
 
 
 class ChangeRoleForm(forms.Form):

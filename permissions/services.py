@@ -25,7 +25,7 @@ from core.links import absolute_url
 from core.mail import send_after_commit
 from core.sockets import account_group
 from notifications.models import Notification
-from notifications.services import notify
+from notifications.services import mark_read_leading_to, notify
 
 from .models import EventRole, Role, RoleInvite, hash_token
 from .names import ORGANIZER, ROLE_LABELS, TRACK_SCOPED_ROLES
@@ -227,14 +227,8 @@ class InviteError(ValidationError):
     pass
 
 
-def find_invite(token, *, lock=False):
-    """Return the pending, unexpired invite for a token, or raise InviteError; ``lock`` holds its row."""
-    queryset = RoleInvite.objects.select_related("event", "role")
-    if lock:
-        queryset = queryset.select_for_update(of=("self",))
-    role_invite = queryset.filter(token_hash=hash_token(token)).first()
-    if role_invite is None:
-        raise InviteError("This invitation link is not valid.", code="invalid")
+def _pending(role_invite):
+    """Return the invite if it can still be answered; raise InviteError saying why not."""
     if role_invite.state != RoleInvite.PENDING:
         raise InviteError(f"This invitation was already {role_invite.state}.", code=role_invite.state)
     if role_invite.expires_at <= timezone.now():
@@ -242,10 +236,44 @@ def find_invite(token, *, lock=False):
     return role_invite
 
 
-def _answer_invite(token, user, state):
-    """Mark the user's own pending invite answered with ``state``; call inside a transaction."""
-    role_invite = find_invite(token, lock=True)
-    if role_invite.email.lower() != (user.email or "").lower():
+def _invites(lock):
+    queryset = RoleInvite.objects.select_related("event", "role")
+    return queryset.select_for_update(of=("self",)) if lock else queryset
+
+
+def find_invite(token, *, lock=False):
+    """Return the pending, unexpired invite for a token, or raise InviteError; ``lock`` holds its row."""
+    role_invite = _invites(lock).filter(token_hash=hash_token(token)).first()
+    if role_invite is None:
+        raise InviteError("This invitation link is not valid.", code="invalid")
+    return _pending(role_invite)
+
+
+def find_invite_for(user, invite_id, *, lock=False):
+    """Return the invite with this id if it is addressed to the user's email (None otherwise).
+
+    Raises InviteError when it is theirs but answered or expired. The inbox
+    links here: an account made after the invitation never saw its token.
+    """
+    role_invite = _invites(lock).filter(pk=invite_id, email__iexact=user.email or "").first()
+    return _pending(role_invite) if role_invite is not None else None
+
+
+def invite_urls(role_invite, token=None):
+    """Return the addresses that answer the invite: by its number and, when known, by its token."""
+    urls = [reverse("permissions:invite-answer", args=[role_invite.pk])]
+    if token:
+        urls.append(reverse("permissions:invite-respond", args=[token]))
+    return urls
+
+
+def _answer_invite(user, state, *, token=None, invite_id=None):
+    """Mark the user's own pending invite (by token or id) answered with ``state``; call inside a transaction.
+
+    Its notifications are marked read: the invitation is dealt with.
+    """
+    role_invite = find_invite(token, lock=True) if token else find_invite_for(user, invite_id, lock=True)
+    if role_invite is None or role_invite.email.lower() != (user.email or "").lower():
         raise InviteError("This invitation was sent to another email address.", code="wrong_user")
     if state == RoleInvite.ACCEPTED and not is_verified(user):
         # Whoever registered the address first must prove they read it before the role is theirs.
@@ -253,20 +281,44 @@ def _answer_invite(token, user, state):
     role_invite.state = state
     role_invite.responded_at = timezone.now()
     role_invite.save(update_fields=["state", "responded_at", "version"])
+    mark_read_leading_to(user=user, urls=invite_urls(role_invite, token))
     return role_invite
 
 
 @transaction.atomic
-def accept_invite(*, token, user):
-    """Accept an invite addressed to the user's verified email: grants the role, marks the invite used."""
-    role_invite = _answer_invite(token, user, RoleInvite.ACCEPTED)
+def accept_invite(*, user, token=None, invite_id=None):
+    """Accept an invite (by token or id) addressed to the user's verified email: grants the role, marks it used.
+
+    Its notifications are marked read.
+    """
+    role_invite = _answer_invite(user, RoleInvite.ACCEPTED, token=token, invite_id=invite_id)
     return grant_role(user=user, event=role_invite.event, role_name=role_invite.role.name, granted_by=None)
 
 
 @transaction.atomic
-def decline_invite(*, token, user):
-    """Decline an invite addressed to the user's email; marks it used."""
-    return _answer_invite(token, user, RoleInvite.DECLINED)
+def decline_invite(*, user, token=None, invite_id=None):
+    """Decline an invite (by token or id) addressed to the user's email; marks it used, its notifications read."""
+    return _answer_invite(user, RoleInvite.DECLINED, token=token, invite_id=invite_id)
+
+
+def notify_pending_invites(*, user):
+    """Notify a new account of each pending invite to its address (it had only the email); writes Notifications."""
+    pending = RoleInvite.objects.filter(
+        email__iexact=user.email or "", state=RoleInvite.PENDING, expires_at__gt=timezone.now()
+    ).select_related("event", "role", "invited_by")
+    for role_invite in pending:
+        inviter = role_invite.invited_by
+        inviter_name = escape(inviter.get_full_name() or inviter.email) if inviter else "The organizers"
+        url = reverse("permissions:invite-answer", args=[role_invite.pk])
+        label = ROLE_LABELS[role_invite.role.name]
+        notify(
+            user,
+            action=Notification.ROLE_INVITE,
+            title=f"Invitation: {label} of {role_invite.event.name}",
+            message=f"<p>{inviter_name} invites you to be <strong>{label}</strong> of "
+            f'{escape(role_invite.event.name)}. <a href="{url}">Accept or decline</a>.</p>',
+            url=url,
+        )
 
 
 def _dashboard(event):

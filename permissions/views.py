@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
 
@@ -13,7 +14,7 @@ from . import services
 from .forms import ChangeRoleForm, InviteForm
 from .mixins import EventPermissionMixin
 from .models import EventRole, RoleInvite
-from .names import CREATE, DELETE, OPERATIONS, READ, UPDATE
+from .names import CREATE, DELETE, OPERATIONS, READ, TRACK_SCOPED_ROLES, UPDATE
 
 # What each button of the team page does, and the operation on "team" it needs.
 ACTIONS = {"invite": CREATE, "change": UPDATE, "remove": DELETE, "cancel-invite": DELETE}
@@ -45,6 +46,7 @@ class TeamView(EventPermissionMixin, View):
                 ],
                 "invites": RoleInvite.objects.filter(event=event, state=RoleInvite.PENDING).select_related("role"),
                 "may": {op: self.event_permissions.can(op, "team") for op in OPERATIONS},
+                "track_scoped_roles": sorted(TRACK_SCOPED_ROLES),
                 "invite_form": invite_form or InviteForm(),
             },
         )
@@ -106,18 +108,34 @@ class TeamView(EventPermissionMixin, View):
 
 @login_required
 def respond_to_invite(request, token):
-    """Show an invite to its addressee and take their accept or decline."""
+    """Show an invite to its addressee and take their accept or decline (the link of the email or notification)."""
     try:
         role_invite = services.find_invite(token)
     except services.InviteError as error:
         return render(request, "permissions/invite.html", {"error": error.messages[0]}, status=400)
+    return _respond(request, role_invite, token=token)
+
+
+@login_required
+def answer_invite(request, pk):
+    """The same for an invite found by its number (the inbox of an account made after it); others' are a 404."""
+    try:
+        role_invite = services.find_invite_for(request.user, pk)
+    except services.InviteError as error:
+        return render(request, "permissions/invite.html", {"error": error.messages[0]}, status=400)
+    if role_invite is None:
+        raise Http404("No such invitation.")
+    return _respond(request, role_invite, invite_id=pk)
+
+
+def _respond(request, role_invite, **key):
     if request.method == "POST":
         try:
             if request.POST.get("answer") == "accept":
-                services.accept_invite(token=token, user=request.user)
+                services.accept_invite(user=request.user, **key)
                 messages.success(request, f"You are now {role_invite.role} of {role_invite.event}.")
                 return redirect("events:dashboard", role_invite.event_id)
-            services.decline_invite(token=token, user=request.user)
+            services.decline_invite(user=request.user, **key)
             messages.info(request, "Invitation declined.")
             return redirect("home")
         except services.InviteError as error:

@@ -65,3 +65,44 @@ def test_background_step_in_the_browser(signed_in, live_server, tmp_path, settin
     expect(preview).to_be_hidden()
     assert Event.objects.get(pk=event.pk).background.name == ""
     assert not default_storage.exists(name)
+
+
+def test_an_original_smaller_than_the_minimum_is_refused_before_cropping(signed_in, live_server, tmp_path):
+    """Finding: a 300 x 150 PNG was cropped, scaled up to 1960 x 980 and saved despite the hint."""
+    event = EventFactory()
+    page = signed_in(event.created_by)
+    small = tmp_path / "small.png"
+    small.write_bytes(image_bytes("PNG", (300, 150)))
+    page.goto(live_server.url + reverse("events:wizard", args=[event.pk, "background"]))
+    hint = page.locator("#background-hint")
+    expect(hint).to_contain_text("at least 490 \u00d7 245 pixels (a smaller one is refused)")
+
+    page.get_by_role("button", name="Choose image…").click()
+    modal = page.get_by_role("dialog", name="Background image")
+    modal.get_by_label("Image file").set_input_files(small)
+
+    expect(modal.get_by_role("alert")).to_have_text(
+        "This image is 300 \u00d7 150 pixels: too small for a background. Choose one of at least 490 \u00d7 245 pixels."
+    )
+    expect(modal.get_by_role("button", name="Done")).to_be_disabled()
+    expect(modal.locator(".cr-boundary")).to_have_count(0)
+    assert Event.objects.get(pk=event.pk).background.name == ""
+
+
+def test_the_crop_box_fits_a_phone_screen(signed_in, live_server, tmp_path):
+    event = EventFactory()
+    page = signed_in(event.created_by)
+    page.set_viewport_size({"width": 390, "height": 844})
+    picture = tmp_path / "wide.png"
+    picture.write_bytes(image_bytes("PNG", (1200, 600)))
+    page.goto(live_server.url + reverse("events:wizard", args=[event.pk, "background"]))
+    page.get_by_role("button", name="Choose image…").click()
+    modal = page.get_by_role("dialog", name="Background image")
+    modal.get_by_label("Image file").set_input_files(picture)
+    expect(modal.get_by_role("button", name="Done")).to_be_enabled()
+
+    body = modal.locator(".modal-body").bounding_box()
+    boundary = modal.locator(".cr-boundary").bounding_box()
+    assert body["x"] <= boundary["x"] and boundary["x"] + boundary["width"] <= body["x"] + body["width"]
+    assert boundary["width"] <= 390
+    page.screenshot(path="/tmp/background-modal-390.png")

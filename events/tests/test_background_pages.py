@@ -37,3 +37,14 @@ def test_background_area_shows_the_stored_image(organizer_and_event, page):
     assert f'src="{url}"' in html
     assert "data-background-remove>" in html
     assert "Change image…" in html
+
+
+def test_the_minimum_in_the_page_is_the_servers():
+    from pathlib import Path
+
+    from events.background import MIN_SIZE
+
+    template = Path(__file__).resolve().parents[2] / "templates/events/includes/background_modal.html"
+    text = template.read_text()
+    assert f'data-min-width="{MIN_SIZE[0]}" data-min-height="{MIN_SIZE[1]}"' in text
+    assert f"at least {MIN_SIZE[0]} \u00d7 {MIN_SIZE[1]} pixels" in text

@@ -51,7 +51,9 @@ def test_wizard_new_event_needs_a_login(client):
 
 
 def test_wizard_new_event_shows_step_one(client_for, user):
-    response = client_for(user).get(reverse("events:create"))
+    response = client_for(user).get(reverse("events:create"), follow=True)
+    [(address, _status)] = response.redirect_chain
+    assert address.startswith("/events/new/?draft=")
     assert response.status_code == 200
     assert response.context["step"].identifier == "details"
     assert [item["step"].identifier for item in response.context["steps"]] == [
@@ -301,3 +303,69 @@ def test_wizard_coorganizer_edits_tickets_but_cannot_add_or_remove(event, client
     assert add.context["form"].non_form_errors() == ["Your role may not add tickets."]
     assert rename.status_code == 302
     assert list(event.tickets.values_list("name", flat=True)) == ["Standard"]
+
+
+def test_wizard_step_one_submitted_again_after_back_saves_the_same_draft(client_for, user):
+    client = client_for(user)
+    page = client.get(reverse("events:create"), follow=True)
+    address, draft = page.request["PATH_INFO"] + "?" + page.request["QUERY_STRING"], page.context["draft_token"]
+    first = client.post(address, {**DETAILS, "draft": draft, "go": "next"})
+    # The browser's Back shows the same page again (same hidden draft token); the organizer saves once more.
+    again = client.post(address, {**DETAILS, "name": "PyCon Atlantis 2", "draft": draft, "go": "next"})
+
+    [event] = Event.objects.filter(created_by=user)
+    assert first["Location"] == again["Location"] == step_url(event, "background")
+    assert event.name == "PyCon Atlantis 2"
+    # Or Back asks for the page's address again: it leads to the draft's details.
+    assert client.get(address)["Location"] == step_url(event, "details")
+    # A new visit of the page is a new event.
+    fresh = client.get(reverse("events:create"), follow=True).context["draft_token"]
+    client.post(reverse("events:create"), {**DETAILS, "draft": fresh, "go": "next"})
+    assert Event.objects.filter(created_by=user).count() == 2
+
+
+def test_wizard_step_one_draft_token_of_someone_else_creates_a_new_event(client_for, user):
+    other = client_for(UserFactory())
+    draft = other.get(reverse("events:create"), follow=True).context["draft_token"]
+    other.post(reverse("events:create"), {**DETAILS, "draft": draft, "go": "next"})
+    client_for(user).post(reverse("events:create"), {**DETAILS, "name": "Mine", "draft": draft, "go": "next"})
+    assert sorted(Event.objects.values_list("name", flat=True)) == ["Mine", "PyCon Atlantis"]
+
+
+def test_wizard_tickets_step_tells_a_coorganizer_what_their_role_can_do(event, client_for):
+    coorganizer = member_client(event, "coorganizer", client_for)
+    empty = coorganizer.get(step_url(event, "tickets")).content.decode()
+    TicketFactory(event=event)
+    listed = coorganizer.get(step_url(event, "tickets")).content.decode()
+
+    assert "Add one with the buttons below" not in empty
+    assert "No tickets yet. Your role cannot add tickets: an organizer of this event adds the first one." in empty
+    assert "Your role can change these tickets, not add or remove them." in listed
+
+
+def test_wizard_review_tells_a_coorganizer_who_cannot_add_a_ticket_and_offers_no_publish(event, client_for):
+    coorganizer = member_client(event, "coorganizer", client_for)
+    page = coorganizer.get(step_url(event, "review")).content.decode()
+
+    assert "Add at least one ticket before publishing." in page
+    assert "Your role cannot add tickets: ask an organizer of this event to add one." in page
+    assert 'value="publish"' not in page
+    assert f'href="{step_url(event, "tickets")}">Add a ticket' not in page
+
+
+def test_wizard_review_offers_the_organizer_the_way_to_the_missing_ticket(organizer, event):
+    page = organizer.get(step_url(event, "review")).content.decode()
+    assert f'<a href="{step_url(event, "tickets")}">Add a ticket</a>' in page
+    assert 'value="publish"' not in page
+    TicketFactory(event=event)
+    assert 'value="publish"' in organizer.get(step_url(event, "review")).content.decode()
+
+
+def test_wizard_review_of_a_published_event_offers_no_keep_as_draft(organizer, event):
+    TicketFactory(event=event)
+    organizer.post(step_url(event, "review"), {"go": "publish"})
+    page = organizer.get(step_url(event, "review")).content.decode()
+
+    assert "Keep as draft" not in page
+    assert "See the public page" in page
+    assert 'value="close">Close</button>' in page

@@ -1,3 +1,6 @@
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from events.models import Event
@@ -60,3 +63,19 @@ def test_favicon_is_served_from_the_static_files(client):
     response = client.get("/favicon.ico")
     assert (response.status_code, response["Location"]) == (301, "/static/img/favicon.svg")
     assert 'rel="icon" href="/static/img/favicon.svg"' in client.get("/accounts/login/").content.decode()
+
+
+@pytest.mark.django_db
+def test_home_cards_show_times_in_the_events_own_zone_with_its_name(client):
+    # 09:00 in Berlin is 07:00 UTC in summer: the card says what the event's own page says.
+    starts = datetime(2031, 7, 1, 9, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+    EventFactory(
+        name="Summer summit",
+        state=Event.PUBLISHED,
+        timezone="Europe/Berlin",
+        starts_at=starts,
+        ends_at=starts + timedelta(hours=8),
+    )
+    card = client.get("/").content.decode()
+    assert "1 Jul 2031, 09:00 (Europe/Berlin)" in card
+    assert "07:00" not in card

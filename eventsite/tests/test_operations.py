@@ -180,3 +180,20 @@ def test_migrate_check_fails_on_unapplied_migrations(tmp_path):
     assert run_manage("migrate", "--check", env=env).returncode == 1
     assert run_manage("migrate", "--noinput", env=env).returncode == 0
     assert run_manage("migrate", "--check", env=env).returncode == 0
+
+
+def test_shell_starts_before_the_first_migrate(tmp_path):
+    # A fresh checkout: the database file does not exist yet, so there is no super admin to read.
+    env = {"DJANGO_DEBUG": "1", "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite3'}"}
+    result = run_manage("shell", "-c", "print('su is', su)", env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "su is None"
+
+
+def test_make_run_banner_names_every_demo_login_and_readme_says_how_to_choose_the_port():
+    from eventsite.management.commands.load_demo_data import PEOPLE
+
+    makefile = (ROOT / "Makefile").read_text()
+    banner = makefile.split("\nrun:", 1)[1].split("\n\n", 1)[0]
+    assert [email for email, *_ in PEOPLE if email not in banner] == []
+    assert "make run PORT=8001" in (ROOT / "README.md").read_text()

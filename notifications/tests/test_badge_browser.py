@@ -8,6 +8,7 @@ from core.tests.factories import UserFactory
 from core.tests.live import daphne_env, session_cookie
 from core.tests.processes import Daphne
 from events.tests.factories import EventFactory
+from permissions.tests.factories import EventRoleFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -46,3 +47,38 @@ def test_the_badge_counts_an_invitation_without_a_reload_and_the_policy_blocks_n
     badge.get_by_text("1").wait_for()
     assert badge.is_visible()
     assert errors == []
+
+
+def test_a_toast_shows_its_whole_title_and_says_what_happened(page, daphne):
+    """Finding: a role change's toast cut its title before the new role and its body only said "Open"."""
+    event = EventFactory(name="The Yearly Open Source Summit of Northern Europe")
+    person = UserFactory(verified=True)
+    role = EventRoleFactory(user=person, event=event, role="moderator")
+    token = Token.objects.create(user=event.created_by).key
+    name, value = session_cookie(person).split("=", 1)
+    page.context.add_cookies([{"name": name, "value": value, "url": daphne.url("/")}])
+    page.set_viewport_size({"width": 390, "height": 800})
+    with page.expect_websocket() as opened:
+        page.goto(daphne.url("/"))
+    opened.value.wait_for_event("framereceived")
+
+    response = requests.patch(
+        daphne.url(f"/api/v1/events/{event.pk}/roles/{role.pk}/"),
+        json={"role": "coorganizer"},
+        headers={"Authorization": f"Token {token}"},
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+
+    toast = page.locator(".toast").first
+    toast.wait_for()
+    title = toast.locator(".toast-title")
+    assert title.inner_text() == f"Your role in {event.name} changed to Co-organizer"
+    # Not cut: the title's text fits its box (wrapped, not truncated with an ellipsis).
+    assert title.evaluate("element => element.scrollWidth <= element.clientWidth") is True
+    body = toast.locator(".toast-body")
+    assert [line for line in body.inner_text().splitlines() if line] == [
+        f"You are now Co-organizer of {event.name} (was Moderator).",
+        "Open the event",
+    ]
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth") is True

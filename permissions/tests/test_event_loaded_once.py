@@ -36,14 +36,14 @@ def world():
 # (URL, queries): the user (the session comes from the cache), the event with the permissions, then what
 # the page shows.
 HTML_PAGES = [
-    ("/events/{event}/", 4),
+    ("/events/{event}/", 5),
     ("/events/{event}/edit/", 3),
     ("/events/{event}/tracks/", 5),
     ("/events/{event}/tracks/new/", 3),
     ("/events/{event}/tracks/{track}/edit/", 4),
     ("/events/{event}/sessions/{session}/edit/", 8),
     ("/events/{event}/wizard/tickets/", 5),
-    ("/events/{event}/wizard/review/", 6),
+    ("/events/{event}/wizard/review/", 5),
     ("/roles/events/{event}/team/", 7),
     ("/e/{slug}/", 7),
     ("/e/{slug}/availability/", 4),

@@ -12,6 +12,7 @@
 (function () {
   "use strict";
 
+  // The crop frame and the area around it on a wide screen; on a narrower one both shrink to fit (fitted()).
   const VIEWPORT = { width: 490, height: 245, type: "square" };
   const BOUNDARY = { width: 508, height: 350 };
   // The largest the server stores (events/background.py MAX_SIZE): a small
@@ -73,6 +74,24 @@
     return `The server answered ${answer.status}; the image was not ${action}.`;
   }
 
+  // Resolve with the picture's own size in pixels; reject when the browser cannot decode it.
+  function naturalSize(url) {
+    return new Promise((resolve, reject) => {
+      const picture = new Image();
+      picture.addEventListener("load", () => resolve({ width: picture.naturalWidth, height: picture.naturalHeight }));
+      picture.addEventListener("error", () => reject(new Error("decode")));
+      picture.src = url;
+    });
+  }
+
+  // The boundary and viewport for a stage this wide: as designed where there is room, scaled down on a phone.
+  function fitted(available) {
+    const scale = Math.min(1, Math.max(available, 200) / BOUNDARY.width);
+    const boundary = { width: Math.floor(BOUNDARY.width * scale), height: Math.floor(BOUNDARY.height * scale) };
+    const width = Math.floor(VIEWPORT.width * scale);
+    return { boundary, viewport: { width, height: Math.floor(width / 2), type: VIEWPORT.type } };
+  }
+
   function isOk(answer) {
     return answer.status === 200 && answer.json !== null && answer.json.status === "ok";
   }
@@ -98,6 +117,9 @@
     const progress = modalElement.querySelector("[data-background-progress]");
     const bar = progress.querySelector(".progress-bar");
     const modalError = modalElement.querySelector("[data-background-modal-error]");
+    // The smallest original the server keeps (events/background.py MIN_SIZE). The cropper uploads
+    // its result scaled to RESULT_SIZE, so only here can a too small original still be seen.
+    const minimum = { width: Number(area.dataset.minWidth), height: Number(area.dataset.minHeight) };
 
     let croppie = null;
     let objectUrl = null;
@@ -163,25 +185,39 @@
       if (objectUrl) {
         URL.revokeObjectURL(objectUrl);
       }
-      objectUrl = URL.createObjectURL(file);
-      if (!croppie) {
-        stage.innerHTML = "";
-        croppie = new Croppie(stage, {
-          viewport: VIEWPORT,
-          boundary: BOUNDARY,
-          showZoomer: true,
-          enforceBoundary: true,
-          mouseWheelZoom: "ctrl",
-        });
-        const slider = stage.querySelector(".cr-slider");
-        if (slider) {
-          slider.setAttribute("aria-label", "Zoom");
-        }
-      }
-      croppie
-        .bind({ url: objectUrl, zoom: 0 })
-        .then(() => {
-          done.disabled = false;
+      const url = URL.createObjectURL(file);
+      objectUrl = url;
+      naturalSize(url)
+        .then((size) => {
+          if (url !== objectUrl) {
+            return; // another file was chosen meanwhile
+          }
+          if (size.width < minimum.width || size.height < minimum.height) {
+            showError(
+              modalError,
+              `This image is ${size.width} × ${size.height} pixels: too small for a background. ` +
+                `Choose one of at least ${minimum.width} × ${minimum.height} pixels.`,
+            );
+            return;
+          }
+          if (!croppie) {
+            stage.innerHTML = "";
+            const { boundary, viewport } = fitted(stage.clientWidth);
+            croppie = new Croppie(stage, {
+              viewport: viewport,
+              boundary: boundary,
+              showZoomer: true,
+              enforceBoundary: true,
+              mouseWheelZoom: "ctrl",
+            });
+            const slider = stage.querySelector(".cr-slider");
+            if (slider) {
+              slider.setAttribute("aria-label", "Zoom");
+            }
+          }
+          return croppie.bind({ url: url, zoom: 0 }).then(() => {
+            done.disabled = false;
+          });
         })
         .catch(() => {
           showError(modalError, "This file could not be read as an image.");

@@ -40,6 +40,22 @@
     }
   }
 
+  // What a toast's link says, by the notification's action ("Open" otherwise).
+  const LINK_LABELS = {
+    role_invite: "Accept or decline",
+    role_changed: "Open the event",
+    role_removed: "Open",
+    event_published: "See the public page",
+    session_changed: "See the session",
+  };
+
+  // The notification's message is sanitized HTML; a toast shows its words only (no markup is inserted).
+  function plainText(html) {
+    if (typeof html !== "string" || html === "") return "";
+    const parsed = new DOMParser().parseFromString(html, "text/html");
+    return (parsed.body.textContent || "").replace(/\s+/g, " ").trim();
+  }
+
   function showToast(notification) {
     const container = document.getElementById("toasts");
     if (!container || !window.bootstrap) return;
@@ -52,26 +68,36 @@
     toast.dataset.notificationId = String(notification.id);
 
     const header = document.createElement("div");
-    header.className = "toast-header";
+    header.className = "toast-header align-items-start";
     const title = document.createElement("strong");
-    title.className = "me-auto text-truncate";
+    // The whole title, wrapped over lines if need be: it is what happened.
+    title.className = "me-auto text-break toast-title";
     title.textContent = notification.title || "New notification";
     const close = document.createElement("button");
     close.type = "button";
-    close.className = "btn-close";
+    close.className = "btn-close ms-2";
     close.dataset.bsDismiss = "toast";
     close.setAttribute("aria-label", "Close");
     header.append(title, close);
     toast.append(header);
 
+    const text = plainText(notification.message);
     const href = safeHref(notification.url);
-    if (href) {
+    if (text || href) {
       const body = document.createElement("div");
       body.className = "toast-body";
-      const link = document.createElement("a");
-      link.href = href;
-      link.textContent = "Open";
-      body.append(link);
+      if (text) {
+        const paragraph = document.createElement("p");
+        paragraph.className = href ? "mb-1" : "mb-0";
+        paragraph.textContent = text;
+        body.append(paragraph);
+      }
+      if (href) {
+        const link = document.createElement("a");
+        link.href = href;
+        link.textContent = LINK_LABELS[notification.action] || "Open";
+        body.append(link);
+      }
       toast.append(body);
     }
 

@@ -3,15 +3,16 @@
 - ``su``: the first super admin (None if there is none)
 - ``notify``: notifications.services.notify
 - ``permissions_for``: permissions.engine.permissions_for
-- ``create_event``, ``publish_event``: events.services
+- ``create_event``, ``publish_event``, ``unpublish_event``: events.services
 """
 
 from django.contrib.auth import get_user_model
 from django.core.management.commands import shell
+from django.db import DatabaseError
 
 
 class Command(shell.Command):
-    help = shell.Command.help + " Adds su (first super admin), notify, permissions_for, create_event, publish_event."
+    help = shell.Command.help + " Adds su (first super admin), notify, permissions_for, create/publish/unpublish_event."
 
     def get_auto_imports(self):
         return [
@@ -20,13 +21,20 @@ class Command(shell.Command):
             "permissions.engine.permissions_for",
             "events.services.create_event",
             "events.services.publish_event",
+            "events.services.unpublish_event",
         ]
 
     def get_namespace(self, **options):
         namespace = super().get_namespace(**options)
         if options.get("no_imports"):
             return namespace
-        namespace["su"] = get_user_model().objects.filter(is_superuser=True).order_by("pk").first()
+        try:
+            namespace["su"] = get_user_model().objects.filter(is_superuser=True).order_by("pk").first()
+            note = "Also: su = the first super admin."
+        except DatabaseError:
+            # Before the first migrate there is no table to read: the shell still starts.
+            namespace["su"] = None
+            note = "Also: su = None (the database has no tables yet: run `manage.py migrate`)."
         if options.get("verbosity", 0) >= 1:
-            self.stdout.write("Also: su = the first super admin.", ending="\n\n")
+            self.stdout.write(note, ending="\n\n")
         return namespace

@@ -1,0 +1,92 @@
+"""Invites as people meet them: one pending invite per address, a modest default role, the inbox in step."""
+
+import pytest
+
+from core.tests.factories import UserFactory
+from events.tests.factories import EventFactory
+from notifications.models import Notification
+from permissions.forms import InviteForm
+from permissions.models import EventRole, RoleInvite
+from permissions.names import COORGANIZER, MODERATOR
+from permissions.services import invite
+
+pytestmark = pytest.mark.django_db
+
+SIGNUP = {
+    "first_name": "New",
+    "last_name": "Person",
+    "password1": "a-long-unique-passphrase",
+    "password2": "a-long-unique-passphrase",
+}
+
+
+def test_inviting_an_address_again_replaces_its_pending_invite(client, django_capture_on_commit_callbacks):
+    event = EventFactory()
+    client.force_login(event.created_by)
+    url = f"/roles/events/{event.pk}/team/"
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url, {"action": "invite", "email": "twice@example.com", "role": MODERATOR})
+        client.post(url, {"action": "invite", "email": "Twice@Example.com", "role": COORGANIZER})
+
+    pending = RoleInvite.objects.filter(event=event, state=RoleInvite.PENDING)
+    assert [(i.email, i.role.name) for i in pending] == [("Twice@Example.com", COORGANIZER)]
+    assert RoleInvite.objects.filter(event=event, state=RoleInvite.CANCELLED).count() == 1
+    assert [i.email for i in client.get(url).context["invites"]] == ["Twice@Example.com"]
+
+
+def test_the_invite_form_starts_at_the_least_powerful_role(client):
+    event = EventFactory()
+    client.force_login(event.created_by)
+    page = client.get(f"/roles/events/{event.pk}/team/").content.decode()
+    assert InviteForm()["role"].value() == MODERATOR
+    assert '<option value="moderator" selected>Moderator</option>' in page
+
+
+def test_accepting_an_invite_marks_its_notification_read(client, django_capture_on_commit_callbacks):
+    event = EventFactory()
+    invitee = UserFactory(verified=True)
+    other = EventFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        _, token = invite(event=event, email=invitee.email, role_name=MODERATOR, invited_by=event.created_by)
+        invite(event=other, email=invitee.email, role_name=MODERATOR, invited_by=other.created_by)
+    client.force_login(invitee)
+    client.post(f"/roles/invites/{token}/", {"answer": "accept"})
+
+    unread = Notification.objects.filter(user=invitee, has_read=False).values_list("title", flat=True)
+    assert list(unread) == [f"Invitation: Moderator of {other.name}"]
+
+
+def test_a_new_account_finds_the_invites_waiting_for_its_address(client, django_capture_on_commit_callbacks):
+    first, second = EventFactory(name="First"), EventFactory(name="Second")
+    with django_capture_on_commit_callbacks(execute=True):
+        invite(event=first, email="new@example.com", role_name=MODERATOR, invited_by=first.created_by)
+        invite(event=second, email="new@example.com", role_name=COORGANIZER, invited_by=second.created_by)
+        client.post("/accounts/signup/", {**SIGNUP, "email": "New@example.com"})
+
+    inbox = client.get("/notifications/").content.decode()
+    assert "No notifications." not in inbox
+    titles = set(Notification.objects.filter(user__email="New@example.com").values_list("title", "url"))
+    pending = {i.event.name: i.pk for i in RoleInvite.objects.select_related("event")}
+    assert titles == {
+        ("Invitation: Moderator of First", f"/roles/invites/{pending['First']}/answer/"),
+        ("Invitation: Co-organizer of Second", f"/roles/invites/{pending['Second']}/answer/"),
+    }
+
+
+def test_an_invite_found_by_its_number_is_answered_by_its_addressee_only(client):
+    event = EventFactory(name="Summit")
+    role_invite, _ = invite(event=event, email="guest@example.com", role_name=MODERATOR, invited_by=event.created_by)
+    url = f"/roles/invites/{role_invite.pk}/answer/"
+
+    client.force_login(UserFactory(email="intruder@example.com", verified=True))
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"answer": "accept"}).status_code == 404
+
+    guest = UserFactory(email="guest@example.com", verified=True)
+    client.force_login(guest)
+    page = client.get(url)
+    assert (page.status_code, page.context["invite"]) == (200, role_invite)
+    response = client.post(url, {"answer": "accept"})
+    assert (response.status_code, response["Location"]) == (302, f"/events/{event.pk}/")
+    assert EventRole.objects.get(event=event, user=guest).role.name == MODERATOR
+    assert client.post(url, {"answer": "accept"}).status_code == 400
