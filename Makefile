@@ -42,6 +42,9 @@ run: $(VENV)/.runtime
 	@echo "    carol@example.com (moderator), dave@example.com (track organizer)"
 	@echo "  Another port: make run PORT=8001"
 	@echo
+	@# One worker beside the web server (emails, webhooks); the trap stops it when the server exits or on Ctrl-C.
+	@trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	$(PY) manage.py worker & worker=$$!; \
 	$(PY) -m daphne --no-server-name -b $(HOST) -p $(PORT) eventsite.asgi:application
 
 test: export DJANGO_DEBUG ?= 1

@@ -87,7 +87,12 @@ def seeded_matrix_present(request):
     from permissions.models import RolePermission
 
     if not RolePermission.objects.exists():
-        for migration in ("0002_seed_matrix", "0004_seed_team_service", "0005_seed_order_service"):
+        for migration in (
+            "0002_seed_matrix",
+            "0004_seed_team_service",
+            "0005_seed_order_service",
+            "0006_seed_webhook_service",
+        ):
             importlib.import_module(f"permissions.migrations.{migration}").seed(apps, None)
     # The engine keeps the matrix per process and reads it again when its counter moved: read it now,
     # so a test counts the queries of its requests, not a reload a previous test's writes caused.

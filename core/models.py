@@ -46,3 +46,28 @@ class IdempotencyKey(models.Model):
 
     def __str__(self):
         return f"{self.key} of user {self.user_id} ({self.status})"
+
+
+class Change(models.Model):
+    """A change of an event's data, written in the same transaction as the change itself (core/changes.py).
+
+    The relay of the app that listens (webhooks) reads and deletes these rows
+    in a background task. The event and the object are named by id and model
+    label only: the ground floor knows no app.
+    """
+
+    event_id = models.BigIntegerField()
+    kind = models.CharField(max_length=40)
+    model = models.CharField(max_length=100)
+    object_id = models.BigIntegerField(null=True)
+    # The track a track-scoped object sat in when it changed: who may read it is decided by it.
+    track_id = models.BigIntegerField(null=True)
+    # What the relay cannot read back later, e.g. who held a role that was removed.
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.kind} {self.model} {self.object_id} in event {self.event_id}"

@@ -20,6 +20,7 @@ from django.db import models, transaction
 from django.db.models import F
 from django.db.models.expressions import BaseExpression
 
+from . import changes
 from .broadcast import VERSIONS_CHANGED, push_after_commit
 from .counters import counter_key, increment, read_counters, read_counters_with_times
 
@@ -147,6 +148,21 @@ class VersionedQuerySet(models.QuerySet):
     def _rows(self):
         return set(self.order_by().values_list(*self.model.counter_fields()).distinct())
 
+    def _changed_rows(self, verb, counter_rows):
+        """Return the (pk, event id, track id) rows to record as ``verb`` changes: none unless an event wants them."""
+        model = self.model
+        kind = model.change_kind(verb)
+        if kind is None:
+            return []
+        events = changes.wanted_by_anyone(kind, {row[0] for row in counter_rows}, using=self.db)
+        if not events:
+            return []
+        track = getattr(model, "track_attname", None)
+        fields = ["pk", model.version_scope_field, track] if track else ["pk", model.version_scope_field]
+        found = self.order_by().filter(**{f"{model.version_scope_field}__in": events}).values_list(*fields)
+        # Every event of these rows wants the kind (just asked): recording them asks nothing more.
+        return [(row[0], row[1], row[2] if track else None, True) for row in found]
+
     def update(self, **kwargs):
         if _inside_bulk_update.get():
             return super().update(**kwargs)
@@ -154,22 +170,27 @@ class VersionedQuerySet(models.QuerySet):
         model = self.model
         with transaction.atomic(using=self.db, savepoint=False):
             before = self._rows()
+            changed = self._changed_rows("changed", before)
             # A row that becomes public moves the public counter as one that stops being public does.
             after = {model.row_with(row, kwargs) for row in before}
             rows = super().update(**kwargs)
             if rows:
                 bump(model.counter_keys_for(before | after), using=self.db)
+                model.record(changed, "changed", using=self.db)
             return rows
 
     update.alters_data = True
 
     def delete(self):
         with transaction.atomic(using=self.db, savepoint=False):
-            keys = self.model.counter_keys_for(self._rows())
+            counter_rows = self._rows()
+            keys = self.model.counter_keys_for(counter_rows)
+            changed = self._changed_rows("deleted", counter_rows)
             pks = list(self.order_by().values_list("pk", flat=True))
             self.model._touch_dependents(pks, using=self.db)
             result = super().delete()
             bump(keys, using=self.db)
+            self.model.record(changed, "deleted", using=self.db)
             return result
 
     delete.alters_data = True
@@ -179,6 +200,7 @@ class VersionedQuerySet(models.QuerySet):
         with transaction.atomic(using=self.db, savepoint=False):
             created = super().bulk_create(objs, *args, **kwargs)
             bump(self.model.counter_keys_for({obj.counter_row() for obj in objs}), using=self.db)
+            self.model.record([obj.change_row() for obj in objs], "created", using=self.db)
         return created
 
     def bulk_update(self, objs, fields, *args, **kwargs):
@@ -191,6 +213,7 @@ class VersionedQuerySet(models.QuerySet):
             with transaction.atomic(using=self.db, savepoint=False):
                 updated = super().bulk_update(objs, [*fields, "version"], *args, **kwargs)
                 bump(self.model.counter_keys_for(rows), using=self.db)
+                self.model.record([obj.change_row() for obj in objs], "changed", using=self.db)
         finally:
             _inside_bulk_update.reset(token)
         for obj in objs:
@@ -213,7 +236,11 @@ class VersionedModel(models.Model):
       public row (before or after the change) also move the list's public
       counter, so what the public observes ignores private edits;
     - ``also_counted_in``: further ``Counter`` lists a row belongs to (e.g. the
-      roles of its user), and ``version_global_keys`` for site-wide counters.
+      roles of its user), and ``version_global_keys`` for site-wide counters;
+    - ``change_name``: the name its writes are recorded under as changes of
+      the event (core/changes.py: "track" gives "track.created", "track.changed",
+      "track.deleted"), for the event's webhooks; None records nothing (rows
+      whose changes their services name, like orders and roles).
     """
 
     version = models.PositiveBigIntegerField(default=1, editable=False)
@@ -228,6 +255,7 @@ class VersionedModel(models.Model):
     also_counted_in = ()
     # Counters bumped on every write of any row, e.g. "site.all.events".
     version_global_keys = ()
+    change_name = None
 
     class Meta:
         abstract = True
@@ -254,10 +282,12 @@ class VersionedModel(models.Model):
             else:
                 claimed = True
             if claimed:
+                adding = self._state.adding
                 super().save(*args, **kwargs)
                 # Read after the insert: a new event's own id is its scope.
                 rows.add(self.counter_row())
                 bump(self.counter_keys_for(rows), using=using)
+                self.record([self.change_row()], "created" if adding else "changed", using=using)
         # Raised outside the block: nothing was written, so the caller's transaction stays usable.
         if not claimed:
             raise StaleObjectError(f"{type(self).__name__} {self.pk} was changed by someone else.")
@@ -269,9 +299,11 @@ class VersionedModel(models.Model):
         using = kwargs.get("using") or "default"
         with transaction.atomic(using=using, savepoint=False):
             keys = self.counter_keys_for({self.loaded_counter_row(), self.counter_row()})
+            change = self.change_row()
             type(self)._touch_dependents([self.pk], using=using)
             result = super().delete(*args, **kwargs)
             bump(keys, using=using)
+            self.record([change], "deleted", using=using)
             return result
 
     delete.alters_data = True
@@ -283,6 +315,30 @@ class VersionedModel(models.Model):
         if not instance.get_deferred_fields().intersection(cls.counter_fields()):
             instance.remember_loaded_row()
         return instance
+
+    @classmethod
+    def change_kind(cls, verb):
+        """Return the kind of change a write of this verb records ("session.changed"), or None."""
+        if cls.change_name is None or cls.version_scope != EVENT_SCOPE:
+            return None
+        return f"{cls.change_name}.{verb}"
+
+    @classmethod
+    def record(cls, rows, verb, *, using):
+        """Record the change of each (pk, event id, track id) row for the event's listeners (core/changes.py).
+
+        Rows from ``_changed_rows`` carry a fourth item: their events were asked already.
+        """
+        kind = cls.change_kind(verb)
+        if kind is None or not rows:
+            return
+        asked = all(len(row) == 4 for row in rows)
+        changes.record_changes(kind, cls, [row[:3] for row in rows], using=using, asked=asked)
+
+    def change_row(self):
+        """This row as a change names it: (pk, event id, track id)."""
+        track = getattr(type(self), "track_attname", None)
+        return (self.pk, getattr(self, self.version_scope_field), getattr(self, track) if track else None)
 
     @classmethod
     def counters(cls):

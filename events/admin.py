@@ -68,3 +68,5 @@ for model, columns in [
     admin.site.register(
         model, type(f"{model.__name__}Admin", (ServiceAdmin,), {"service": model.service, "list_display": columns})
     )
+
+from .webhooks import admin as webhooks_admin  # noqa: E402, F401  (registers the webhooks admin)

@@ -49,6 +49,7 @@ class Event(VersionedModel):
     version_scope_field = "id"
     version_list, service = "event", "event"
     version_global_keys = ("site.all.events",)
+    change_name = "event"
 
     class Meta:
         ordering = ["starts_at", "id"]
@@ -90,6 +91,7 @@ class Track(EventService):
     location = models.CharField(max_length=200, blank=True)
 
     version_list, service = "tracks", "track"
+    change_name = "track"
     # A track-limited role reaches the tracks with these ids.
     track_attname = "id"
 
@@ -121,6 +123,7 @@ class Microlocation(EventService):
     )
 
     version_list, service = "microlocations", "microlocation"
+    change_name = "room"
 
     class Meta:
         ordering = ["name", "id"]
@@ -137,6 +140,7 @@ class Speaker(EventService):
     organisation = models.CharField(max_length=200, blank=True)
 
     version_list, service = "speakers", "speaker"
+    change_name = "speaker"
 
     class Meta:
         ordering = ["name", "id"]
@@ -152,6 +156,7 @@ class Sponsor(EventService):
     logo = models.ImageField(upload_to="sponsors/", blank=True, max_length=200)
 
     version_list, service = "sponsors", "sponsor"
+    change_name = "sponsor"
 
     class Meta:
         ordering = ["level", "name", "id"]
@@ -185,6 +190,7 @@ class Session(EventService):
     updated_at = models.DateTimeField(auto_now=True)
 
     version_list, service = "sessions", "session"
+    change_name = "session"
     track_attname = "track_id"
     # Draft sessions are the team's: their edits leave what the public observes alone.
     public_rows = {"state": PUBLIC_STATES}
@@ -234,3 +240,7 @@ class PersonalSchedule(models.Model):
 
     def __str__(self):
         return f"Personal schedule {self.pk} of {self.event}"
+
+
+# Webhooks live in events/webhooks/; their models are registered with the app here.
+from .webhooks.models import Webhook, WebhookDelivery  # noqa: E402, F401

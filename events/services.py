@@ -11,6 +11,7 @@ from django.utils.html import format_html
 from django.utils.text import slugify
 
 from core.broadcast import push_after_commit
+from core.changes import record_change
 from core.versioning import EVERYONE, MEMBERS, event_group
 from notifications.models import Notification
 from notifications.services import notify
@@ -80,7 +81,7 @@ def publish_problems(event):
 
 
 def publish_event(*, event, by):
-    """Publish a ready draft; writes Event (bumps its version), notifies its team after commit.
+    """Publish a ready draft; writes Event (bumps its version), records "event.published", notifies its team.
 
     Raises EventStateError when it is published already, NotReadyError with
     every missing piece, StaleObjectError when someone changed the event since
@@ -93,6 +94,7 @@ def publish_event(*, event, by):
         if problems:
             raise NotReadyError([ValidationError(message, code=code) for code, message in problems.items()])
         _set_state(event, Event.PUBLISHED)
+        record_change(kind="event.published", obj=event, event_id=event.pk)
         _tell_team(
             event,
             by,
@@ -105,7 +107,7 @@ def publish_event(*, event, by):
 
 
 def unpublish_event(*, event, by):
-    """Make a published event a draft again; writes Event, notifies its team, closes public sockets after commit.
+    """Unpublish; writes Event, records "event.unpublished", notifies its team, closes public sockets after commit.
 
     The event's public listeners are told to ask the engine again: they are
     no longer allowed and close. Raises EventStateError for a draft,
@@ -115,6 +117,7 @@ def unpublish_event(*, event, by):
         raise EventStateError("This event is not published.", code="not_published")
     with transaction.atomic():
         _set_state(event, Event.DRAFT)
+        record_change(kind="event.unpublished", obj=event, event_id=event.pk)
         push_after_commit([(event_group(event.pk, EVERYONE), {"type": "access.changed", "event": event.pk})])
         dashboard = reverse("events:dashboard", args=[event.pk])
         _tell_team(

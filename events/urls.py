@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
 from . import views, wizard_views
@@ -13,6 +13,8 @@ urlpatterns = [
     path("<int:event_id>/delete/", views.EventDeleteView.as_view(), name="delete"),
     path("<int:event_id>/wizard/", wizard_views.resume, name="wizard-resume"),
     path("<int:event_id>/wizard/<slug:step>/", wizard_views.WizardStepView.as_view(), name="wizard"),
+    # Before the generic pages of a service, which would take "webhooks" for one.
+    path("<int:event_id>/webhooks/", include("events.webhooks.urls")),
     path("<int:event_id>/<slug:kind>/", views.ServiceListView.as_view(), name="service-list"),
     path("<int:event_id>/<slug:kind>/new/", views.ServiceCreateView.as_view(), name="service-create"),
     path("<int:event_id>/<slug:kind>/<int:pk>/edit/", views.ServiceUpdateView.as_view(), name="service-edit"),

@@ -90,6 +90,7 @@ class DashboardView(EventPermissionMixin, generic.DetailView):
         context["can_delete_event"] = perms.can(DELETE, "event")
         context["can_read_tickets"] = perms.can(READ, "ticket", anywhere=True)
         context["can_read_team"] = perms.can(READ, "team")
+        context["can_read_webhooks"] = perms.can(READ, "webhook")
         context["ticket_operations"] = perms.operations("ticket")
         context["can_read_orders"] = perms.can(READ, "order")
         context["public_url"] = absolute_url(event.get_absolute_url())

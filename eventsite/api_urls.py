@@ -9,6 +9,7 @@ from rest_framework.routers import DefaultRouter
 
 from events import api as events_api
 from events.api_background import EventBackgroundView
+from events.webhooks import api as webhooks_api
 from notifications import api as notifications_api
 from permissions import api as permissions_api
 from tickets import api as tickets_api
@@ -27,6 +28,7 @@ EVENT_LISTS = [
     permissions_api.EventRoleViewSet,
     permissions_api.RoleInviteViewSet,
     orders_api.OrderViewSet,
+    webhooks_api.WebhookViewSet,
 ]
 
 
@@ -40,6 +42,11 @@ router.register("me/events", events_api.MyEventsViewSet, basename="my-event")
 for viewset in EVENT_LISTS:
     name = viewset.model.version_list
     router.register(rf"events/(?P<event_pk>\d+)/{name}", viewset, basename=f"event-{name}")
+router.register(
+    r"events/(?P<event_pk>\d+)/webhooks/(?P<webhook_pk>\d+)/deliveries",
+    webhooks_api.WebhookDeliveryViewSet,
+    basename="event-webhook-deliveries",
+)
 router.register("notifications", notifications_api.NotificationViewSet, basename="notification")
 
 urlpatterns = [

@@ -23,7 +23,7 @@ class EmailAuthenticationForm(AuthenticationForm):
 
 
 class SiteLinkPasswordResetForm(PasswordResetForm):
-    """Django's password reset, its link on the configured site address and its email sent like every other."""
+    """Django's password reset, its link on the configured site address, its email queued like every other."""
 
     def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email, **kwargs):
         link = reverse("password_reset_confirm", kwargs={"uidb64": context["uid"], "token": context["token"]})

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "django_tasks_db",
     "core",
     "eventsite",
     "notifications",
@@ -251,6 +252,36 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+
+# Background tasks (django.tasks): a queue in the database that `manage.py worker` runs (django-tasks-db),
+# so one machine needs nothing more. TASKS_BACKEND=immediate runs each task in the process that enqueues
+# it (the tests; development without a worker); a dotted path names another backend (docs/tasks.md).
+TASK_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "immediate": "django.tasks.backends.immediate.ImmediateBackend",
+}
+TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "database")
+TASKS = {
+    "default": {
+        "BACKEND": TASK_BACKENDS.get(TASKS_BACKEND, TASKS_BACKEND),
+        # "webhooks" may get workers of its own (`manage.py worker --queue-name webhooks`).
+        "QUEUES": ["default", "webhooks"],
+    }
+}
+# Seconds an idle worker waits before it looks for new tasks again.
+TASKS_POLL_SECONDS = float(os.environ.get("TASKS_POLL_SECONDS", "0.2"))
+# What every worker also runs, every so many seconds (each job is safe to run from several workers at once).
+TASKS_HOUSEKEEPING = {
+    "events.webhooks.tasks.sweep": 30,
+    "core.tasks.prune_task_results": 3600,
+}
+
+# Webhooks (docs/webhooks.md): a receiver is cut after WEBHOOK_TIMEOUT seconds, holds at most
+# WEBHOOK_MAX_IN_FLIGHT deliveries at once (per host), and may be on a loopback address only when
+# WEBHOOK_ALLOW_LOOPBACK is on (development and tests; private and link-local addresses never).
+WEBHOOK_TIMEOUT = float(os.environ.get("WEBHOOK_TIMEOUT", "10"))
+WEBHOOK_MAX_IN_FLIGHT = int(os.environ.get("WEBHOOK_MAX_IN_FLIGHT", "4"))
+WEBHOOK_ALLOW_LOOPBACK = env_bool("WEBHOOK_ALLOW_LOOPBACK", default=DEBUG)
 
 # Email: the console unless EMAIL_URL (smtp://user:pass@host:587/?tls=True) is set.
 EMAIL_URL = os.environ.get("EMAIL_URL", "")

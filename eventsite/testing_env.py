@@ -9,3 +9,5 @@ import os
 
 os.environ.setdefault("DJANGO_DEBUG", "1")
 os.environ.setdefault("DJANGO_SECRET_KEY", "insecure-test-key")
+# Tasks run where they are enqueued (after commit); tests of the real worker switch to the database queue.
+os.environ.setdefault("TASKS_BACKEND", "immediate")

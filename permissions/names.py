@@ -21,7 +21,8 @@ TRACK_SCOPED_ROLES = frozenset({TRACK_ORGANIZER, MODERATOR})
 
 # "team" is the event's roles and invites: who may see, invite, change and remove team members.
 # "order" is the event's orders (the public places them at the checkout; this is who manages them).
-SERVICES = ("event", "ticket", "track", "session", "speaker", "sponsor", "microlocation", "team", "order")
+# "webhook" is the event's webhooks: who sees, adds, changes and removes where its changes are sent.
+SERVICES = ("event", "ticket", "track", "session", "speaker", "sponsor", "microlocation", "team", "order", "webhook")
 # Services whose objects sit inside a track: a track-limited role only
 # reaches the objects of its tracks.
 TRACK_SCOPED_SERVICES = frozenset({"track", "session"})
@@ -42,8 +43,9 @@ DEFAULT_MATRIX = {
         "microlocation": "CRUD",
         "team": "CRUD",
         "order": "CRUD",
+        "webhook": "CRUD",
     },
-    COORGANIZER: {service: "RU" for service in SERVICES if service != "team"},
+    COORGANIZER: {service: "RU" for service in SERVICES if service not in ("team", "webhook")},
     TRACK_ORGANIZER: {"event": "R", "track": "RU"},
     MODERATOR: {"event": "R", "track": "R"},
 }

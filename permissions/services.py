@@ -21,6 +21,7 @@ from django.utils.html import escape
 
 from core.accounts import UNVERIFIED, is_verified
 from core.broadcast import push_after_commit
+from core.changes import record_change
 from core.links import absolute_url
 from core.mail import send_after_commit
 from core.sockets import account_group
@@ -80,6 +81,7 @@ def grant_role(*, user, event, role_name, granted_by, tracks=None):
     event_role = EventRole.objects.create(user=user, event=event, role=role)
     if tracks:
         event_role.tracks.set(tracks)
+    record_change(kind="role.granted", obj=event_role)
     _access_changed(user.pk, event.pk)
     if granted_by is not None and granted_by.pk != user.pk:
         notify(
@@ -128,6 +130,7 @@ def change_role(*, event_role, role_name, changed_by, tracks=None):
     event_role.role = role
     event_role.save(update_fields=["role", "version"])
     event_role.tracks.set(tracks)
+    record_change(kind="role.changed", obj=event_role)
     _access_changed(event_role.user_id, event_role.event_id)
     if old_name != role_name and changed_by.pk != event_role.user_id:
         event = event_role.event
@@ -154,6 +157,8 @@ def remove_role(*, event_role, removed_by):
     check_role_removal(event_role=event_role)
     event = event_role.event
     user_id, role_name = event_role.user_id, event_role.role.name
+    who = {"user": user_id, "user_email": event_role.user.email, "role": role_name}
+    record_change(kind="role.removed", obj=event_role, data=who)
     event_role.delete()
     _access_changed(user_id, event.pk)
     if removed_by.pk != user_id:

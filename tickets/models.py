@@ -81,6 +81,7 @@ class Ticket(VersionedModel):
     objects = TicketQuerySet.as_manager()
 
     version_list, service = "tickets", "ticket"
+    change_name = "ticket"
     # Hidden tickets are the team's: editing one leaves what the public observes (ETags, sockets) alone.
     public_rows = {"hidden": (False,)}
 

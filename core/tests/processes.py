@@ -1,11 +1,11 @@
-"""Real server processes for tests and benchmarks: gunicorn, daphne and redis-server on free loopback ports.
+"""Real server processes for tests and benchmarks: gunicorn, daphne, redis-server, task workers.
 
 They run as production runs them: gunicorn (HTTP) with deploy/gunicorn.conf.py
 and eventsite/wsgi.py, daphne (sockets) with eventsite/asgi.py. Every process
 starts in a session of its own and is stopped with its whole process group,
 so nothing outlives the test or benchmark that started it. Used by
 deploy/tests (nginx in front of gunicorn and two daphne), the fault and fuzz
-tests and benchmarks/.
+tests, the webhook tests (a task worker) and benchmarks/.
 """
 
 import atexit
@@ -341,3 +341,41 @@ class RedisServer(Process):
     @property
     def url(self):
         return f"redis://127.0.0.1:{self.port}/0"
+
+
+class Worker(Process):
+    """``manage.py worker``: the background tasks of the database queue; ready once it says so in its log.
+
+    ``housekeeping_every`` makes its periodic jobs (the webhooks' sweep) run that often, so a test
+    need not wait half a minute for them.
+    """
+
+    def __init__(self, *, env, log_path, housekeeping_every=None, interval=0.05):
+        super().__init__(log_path=log_path, port=0, env=env)
+        self.housekeeping_every = housekeeping_every
+        self.interval = interval
+
+    def command(self):
+        command = [sys.executable, "manage.py", "worker", "--interval", str(self.interval)]
+        if self.housekeeping_every is not None:
+            command += ["--housekeeping-every", str(self.housekeeping_every)]
+        return command
+
+    def start(self, timeout=30):
+        with open(self.log_path, "a") as log:
+            self.process = subprocess.Popen(
+                self.command(), cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        deadline = time.monotonic() + timeout
+        while "ready" not in self.log_text():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"the worker did not start:\n{self.log_text()}")
+            time.sleep(0.05)
+        return self
+
+    def kill(self):
+        """Kill the worker at once (SIGKILL), as a crash or an out-of-memory kill would."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)

@@ -141,6 +141,7 @@ def test_versions_endpoint_reports_counters_with_etag(organizer_api):
         "sponsors": 0,
         "tickets": 0,
         "tracks": 0,
+        "webhooks": 0,
     }
     assert api.get(url, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
     api.post(f"/api/v1/events/{event.pk}/tracks/", {"name": "Main"}, format="json")

@@ -29,6 +29,8 @@ from events.tests.factories import (
     SponsorFactory,
     TrackFactory,
 )
+from events.webhooks.models import Webhook
+from events.webhooks.services import create_webhook, send_ping
 from notifications.models import Notification
 from notifications.services import notify
 from permissions.tests.factories import EventRoleFactory
@@ -65,7 +67,12 @@ SERVICE_FACTORIES = {
     "tickets": TicketFactory,
     "roles": lambda event: EventRoleFactory(event=event, role="coorganizer"),
     "orders": lambda event: OrderFactory(event=event, pending=True, tickets=[TicketFactory(event=event, paid=True)]),
+    "webhooks": lambda event: create_webhook(
+        event=event, by=event.created_by, url="https://hooks.example.org/in", kinds=["track.changed"]
+    )[0],
 }
+
+WEBHOOK_PATH = "/api/v1/events/{event_pk}/webhooks/{id}/"
 
 
 def seed_organizer_world():
@@ -88,6 +95,13 @@ def seed_organizer_world():
     for kind, factory in SERVICE_FACTORIES.items():
         keep, gone = factory(event=event), factory(event=event)
         targets[f"/api/v1/events/{{event_pk}}/{kind}/{{id}}/"] = {"^(GET|PUT|PATCH)$": keep.pk, "^DELETE$": gone.pk}
+    # The kept webhook's actions, and its delivery log with one ping in it (its path's webhook_pk: config()).
+    webhook = targets[WEBHOOK_PATH]["^(GET|PUT|PATCH)$"]
+    ping = send_ping(webhook=Webhook.objects.get(pk=webhook))
+    for action in ("rotate-secret", "ping"):
+        targets[f"/api/v1/events/{{event_pk}}/webhooks/{{id}}/{action}/"] = {".*": webhook}
+    for suffix in ("", "redeliver/"):
+        targets[f"/api/v1/events/{{event_pk}}/webhooks/{{webhook_pk}}/deliveries/{{id}}/{suffix}"] = {".*": ping.pk}
     return organizer, event, targets
 
 
@@ -99,7 +113,8 @@ def config(event, targets):
     session = Session.objects.filter(event=event, state=Session.CONFIRMED).first()
     token, _personal = create_personal_schedule(event=event, session_ids=[session.pk])
     schedule = f'"path.slug" = "{event.slug}"\n"path.session_id" = {session.pk}\n"path.token" = "{token}"\n'
-    sections = [f'[checks]\nenabled = false\n{checks}\n[parameters]\n"path.event_pk" = {event.pk}\n{schedule}']
+    webhook = f'"path.webhook_pk" = {targets[WEBHOOK_PATH]["^(GET|PUT|PATCH)$"]}\n'
+    sections = [f'[checks]\nenabled = false\n{checks}\n[parameters]\n"path.event_pk" = {event.pk}\n{webhook}{schedule}']
     for path, by_method in targets.items():
         for methods, pk in by_method.items():
             sections.append(

@@ -28,6 +28,8 @@ from events.tests.factories import (
     SponsorFactory,
     TrackFactory,
 )
+from events.webhooks.models import Webhook, WebhookDelivery
+from events.webhooks.services import create_webhook, send_ping
 from events.wizard import STEPS
 from notifications.models import Notification
 from notifications.services import notify
@@ -84,6 +86,10 @@ def world():
     objects["invites"], token = invite(event=event, email=invitee.email, role_name="coorganizer", invited_by=organizer)
     [notification] = notify(organizer, action=Notification.GENERAL, title="Hello")
     personal_token, _personal = create_personal_schedule(event=event, session_ids=[objects["sessions"].pk])
+    objects["webhooks"], _secret = create_webhook(
+        event=event, by=organizer, url="https://hooks.example.org/in", kinds=["track.changed"]
+    )
+    objects["deliveries"] = send_ping(webhook=objects["webhooks"])
     return {
         "personal_token": personal_token,
         "organizer": organizer,
@@ -127,6 +133,14 @@ def urls_of(name, pattern, world):
         # The slug belongs to the including pattern (/e/<slug>/), the rest to the page's own.
         own = {key: values[key] for key in pattern.pattern.regex.groupindex}
         return [reverse(name, kwargs={"slug": event.slug, **own})]
+    if name.startswith("events:webhooks:"):
+        # The event belongs to the including pattern (/events/<event_id>/webhooks/), the rest to the page's own.
+        values = {"pk": objects["webhooks"].pk, "delivery_pk": objects["deliveries"].pk}
+        own = {key: values[key] for key in pattern.pattern.regex.groupindex}
+        return [reverse(name, kwargs={"event_id": event.pk, **own})]
+    if name.startswith("event-webhook-deliveries-"):
+        values = {"event_pk": event.pk, "webhook_pk": objects["webhooks"].pk, "pk": objects["deliveries"].pk}
+        return [reverse(name, kwargs={key: values[key] for key in pattern.pattern.regex.groupindex})]
     if name == "permissions:invite-respond":
         return [reverse(name, args=[world["invite_token"]])]
     if name == "permissions:invite-answer":
@@ -175,6 +189,8 @@ def state(world):
         sorted(RoleInvite.objects.values_list("pk", "state")),
         Notification.objects.filter(has_read=False).count(),
         sorted(PersonalSchedule.objects.values_list("pk", "updated_at")),
+        sorted(Webhook.objects.values_list("pk", "active", "secret_encrypted")),
+        WebhookDelivery.objects.count(),
     )
 
 

@@ -80,11 +80,11 @@ def door_case(service, role):
 # The matrix of the README ("Permissions"), copied here by hand: the product's own declaration
 # (permissions.names.DEFAULT_MATRIX) and the seeded rows are checked against it, cell by cell.
 README_MATRIX = """
-role            | event | ticket | track | session | speaker | sponsor | microlocation | team | order
-organizer       | RUD   | CRUD   | CRUD  | CRUD    | CRUD    | CRUD    | CRUD          | CRUD | CRUD
-coorganizer     | RU    | RU     | RU    | RU      | RU      | RU      | RU            | -    | RU
-track_organizer | R     | -      | RU    | -       | -       | -       | -             | -    | -
-moderator       | R     | -      | R     | -       | -       | -       | -             | -    | -
+role            | event | ticket | track | session | speaker | sponsor | microlocation | team | order | webhook
+organizer       | RUD   | CRUD   | CRUD  | CRUD    | CRUD    | CRUD    | CRUD          | CRUD | CRUD  | CRUD
+coorganizer     | RU    | RU     | RU    | RU      | RU      | RU      | RU            | -    | RU    | -
+track_organizer | R     | -      | RU    | -       | -       | -       | -             | -    | -     | -
+moderator       | R     | -      | R     | -       | -       | -       | -             | -    | -     | -
 """
 
 

@@ -57,7 +57,7 @@ def test_nobody_adds_or_deletes_matrix_rows_in_admin(client):
     row = matrix_row("organizer", "event")
     assert client.get("/admin/permissions/rolepermission/add/").status_code == 403
     assert client.post(f"/admin/permissions/rolepermission/{row.pk}/delete/", {"post": "yes"}).status_code == 403
-    assert RolePermission.objects.count() == 36
+    assert RolePermission.objects.count() == 40
 
 
 @pytest.mark.django_db

@@ -31,7 +31,7 @@ def test_declared_matrix_matches_the_readme_table_in_every_cell():
         for operation, expected in zip(OPERATIONS, default_grants(role, service), strict=True)
     ]
     assert sorted(declared) == sorted(MATRIX_CELLS)
-    assert len(MATRIX_CELLS) == 4 * 9 * 4
+    assert len(MATRIX_CELLS) == 4 * 10 * 4
 
 
 def test_the_readme_carries_the_same_table():
@@ -114,8 +114,8 @@ def test_staff_reads_everything_and_writes_nothing():
     event = EventFactory()
     staff = UserFactory(is_staff=True)
     perms = permissions_for(staff, event.pk)
-    assert [perms.can(READ, service, anywhere=True) for service in SERVICES] == [True] * 9
-    assert [perms.can(op, service) for op in (CREATE, UPDATE, DELETE) for service in SERVICES] == [False] * 27
+    assert [perms.can(READ, service, anywhere=True) for service in SERVICES] == [True] * 10
+    assert [perms.can(op, service) for op in (CREATE, UPDATE, DELETE) for service in SERVICES] == [False] * 30
 
 
 @pytest.mark.django_db
@@ -123,7 +123,7 @@ def test_superuser_does_everything():
     event = EventFactory()
     admin = UserFactory(is_staff=True, is_superuser=True)
     perms = permissions_for(admin, event.pk)
-    assert [perms.can(op, service) for op in OPERATIONS for service in SERVICES] == [True] * 36
+    assert [perms.can(op, service) for op in OPERATIONS for service in SERVICES] == [True] * 40
 
 
 @pytest.mark.django_db

@@ -1,17 +1,13 @@
 """The buyer's emails: order placed, payment received, cancelled, or sent again. Plain text, absolute links."""
 
-import logging
-
-from django.core.mail import send_mail
 from django.utils import timezone
 from django.utils.formats import date_format
 
 from core.links import absolute_url
+from core.mail import send_after_commit
 from permissions.mixins import event_zone
 
 from .models import Order
-
-logger = logging.getLogger(__name__)
 
 PLACED, PAID, CANCELLED, RESENT = "placed", "paid", "cancelled", "resent"
 SUBJECTS = {
@@ -56,15 +52,12 @@ def compose(order, lines, reason):
 
 
 def send(order, subject, body):
-    """Send one email to the buyer; a mail server failure is logged, the order stays as it is."""
-    try:
-        send_mail(subject=subject, message=body, from_email=None, recipient_list=[order.email])
-    except OSError as error:
-        logger.warning("Could not send the email about order %s to %s: %s", order.code, order.email, error)
+    """Queue one email to the buyer, sent by a worker after commit (core.mail: retried, failures logged)."""
+    send_after_commit(to=order.email, subject=subject, body=body)
 
 
 def send_order_email(order_id, *, reason):
-    """Read the order and send the buyer the email about it (for a change made after it was placed)."""
+    """Read the order as it stands and queue the buyer's email about it (for a change made after it was placed)."""
     order = Order.objects.select_related("event").prefetch_related("positions__ticket").filter(pk=order_id).first()
     if order is None:
         return

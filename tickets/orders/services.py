@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from core.changes import record_change, record_changes
 from notifications.models import Notification
 from notifications.services import notify
 from permissions.names import READ
@@ -156,11 +157,12 @@ def place_order(
             ]
         )
         order.event = event
+        record_change(kind="order.placed", obj=order)
         # Written now from what is at hand (no reading back), sent once the order is committed.
         email = emails.compose(
             order, [(tickets[p.ticket_id].name, p.attendee_name, p.price) for p in positions], emails.PLACED
         )
-        transaction.on_commit(lambda: emails.send(order, *email))
+        emails.send(order, *email)
         transaction.on_commit(lambda: _tell_team(order, positions=len(lines)))
     return Placed(order, created=True)
 
@@ -206,7 +208,8 @@ def mark_paid(*, order, now=None):
             _reclaim_stock(current, now=now)
         current.status, current.paid_at = Order.PAID, now
         current.save(update_fields=["status", "paid_at", "updated_at", "version"])
-        transaction.on_commit(lambda: emails.send_order_email(current.pk, reason=emails.PAID))
+        record_change(kind="order.paid", obj=current)
+        emails.send_order_email(current.pk, reason=emails.PAID)
     return current
 
 
@@ -237,7 +240,8 @@ def cancel_order(*, order, now=None):
             .update(status=Order.CANCELLED, cancelled_at=now, updated_at=now)
         )
         if changed:
-            transaction.on_commit(lambda: emails.send_order_email(order.pk, reason=emails.CANCELLED))
+            record_change(kind="order.cancelled", obj=order)
+            emails.send_order_email(order.pk, reason=emails.CANCELLED)
     return bool(changed)
 
 
@@ -251,16 +255,28 @@ def expire_overdue(*, event=None, now=None):
     overdue = Order.objects.filter(status=Order.PENDING, expires_at__lte=now)
     if event is not None:
         overdue = overdue.filter(event=event)
-    return overdue.update(status=Order.EXPIRED, updated_at=now)
+    with transaction.atomic(savepoint=False):
+        count = overdue.update(status=Order.EXPIRED, updated_at=now)
+        if count:
+            # Found again by the time stamp just written: reads with nothing to expire cost no query more.
+            expired = Order.objects.filter(status=Order.EXPIRED, updated_at=now)
+            if event is not None:
+                expired = expired.filter(event=event)
+            rows = [(pk, event_id, None) for pk, event_id in expired.values_list("pk", "event_id")]
+            record_changes("order.expired", Order, rows)
+    return count
 
 
 def expire_if_overdue(*, order, now=None):
     """Store "expired" on this one order if it is pending past its deadline; update the instance too."""
     now = now or timezone.now()
     if order.is_overdue(now):
-        changed = Order.objects.filter(pk=order.pk, status=Order.PENDING, expires_at__lte=now).update(
-            status=Order.EXPIRED, updated_at=now
-        )
+        with transaction.atomic(savepoint=False):
+            changed = Order.objects.filter(pk=order.pk, status=Order.PENDING, expires_at__lte=now).update(
+                status=Order.EXPIRED, updated_at=now
+            )
+            if changed:
+                record_change(kind="order.expired", obj=order)
         order.status = Order.EXPIRED
         order.version += changed
     return order
@@ -279,5 +295,5 @@ def delete_order(*, order):
 
 
 def resend_email(*, order):
-    """Send the buyer the order's email again, after commit."""
-    transaction.on_commit(lambda: emails.send_order_email(order.pk, reason=emails.RESENT))
+    """Queue the buyer the order's email again, sent after commit."""
+    emails.send_order_email(order.pk, reason=emails.RESENT)
