@@ -24,8 +24,8 @@ ERRORS = {
     409: OpenApiResponse(DETAIL, description="Conflicts with another object (e.g. a name already in use)."),
     412: OpenApiResponse(DETAIL, description="If-Match does not name the current ETag: someone changed it."),
     414: OpenApiResponse(
-        description="The request line (path and query string) is longer than the server reads (4094 bytes); "
-        "the server answers before the application, so the body is not this API's JSON."
+        description="The request line (path and query string) is longer than 8 KiB. The web server answers "
+        'before the application: behind the deployment\'s nginx the body is {"detail", "code": "uri_too_long"}.'
     ),
     422: OpenApiResponse(DETAIL, description="This Idempotency-Key was used for another request in the last 24 hours."),
     429: OpenApiResponse(DETAIL, description="Too many of these requests; Retry-After says when to try again."),

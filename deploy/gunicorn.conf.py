@@ -18,6 +18,9 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
 worker_class = "sync"
 # Connections beyond the busy workers queue here (the kernel caps it at net.core.somaxconn).
 backlog = int(os.environ.get("WEB_BACKLOG", "2048"))
+# The longest request line read (gunicorn's maximum): nginx refuses longer ones first, in JSON
+# (deploy/nginx/openevent-locations.conf), so gunicorn's own HTML 414 is never seen behind it.
+limit_request_line = 8190
 # A request running this long is stuck: the worker is killed and replaced (its transaction rolls back).
 timeout = int(os.environ.get("WEB_TIMEOUT", "30"))
 graceful_timeout = 20

@@ -6,6 +6,7 @@ processes run with the repository's own deploy/gunicorn.conf.py,
 eventsite/wsgi.py and eventsite/asgi.py, behind deploy/nginx's locations.
 """
 
+import contextlib
 import http.client
 import json
 import os
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import global_settings
+from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from core.tests.factories import UserFactory
@@ -109,6 +111,8 @@ def stack(transactional_db, settings, tmp_path):
         fronts={"pool": [a, b], "a": [a], "b": [b]},
         static_root=static_root,
         media_root=media_root,
+        # Each socket holds two connections (client and upstream): room for 256 sockets and more.
+        worker_connections=1024,
     )
     try:
         web.start()
@@ -212,3 +216,58 @@ def test_healthz_through_nginx_and_request_ids(stack):
     request_id = response.headers["X-Request-ID"]
     assert re.fullmatch(r"[0-9a-f]{32}", request_id)
     assert f"rid={request_id}" in read_access_log(stack, until=f"rid={request_id}")
+
+
+def test_a_request_line_over_8_kib_gets_json_414_from_nginx_and_a_shorter_one_reaches_the_application(stack):
+    browser = Browser(stack["front"]["pool"])
+    response, body = browser.request("GET", "/events/?" + "q" * 9000)
+    assert response.status == 414
+    assert response.headers["Content-Type"] == "application/json"
+    assert json.loads(body) == {
+        "detail": "The request line (path and query string) is longer than 8 KiB.",
+        "code": "uri_too_long",
+    }
+    # Longer than gunicorn's default limit (4094), shorter than nginx's: gunicorn reads it (its HTML 414 never shows).
+    response, body = browser.request("GET", "/no-such-page/" + "x" * 6000)
+    assert response.status == 404
+    assert "<title>Not found · Open Event</title>" in body.decode()
+
+
+def test_nginx_names_no_version_and_passes_the_host_with_its_port(stack, settings):
+    settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
+    UserFactory(email="porter@example.com", password=PASSWORD)
+    browser = Browser(stack["front"]["pool"])
+    response, page = browser.request("GET", "/accounts/login/", headers={"Host": "localhost:8443"})
+    assert response.headers["Server"] == "nginx"
+    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1).decode()
+    # The browser's Origin names the port; Django's CSRF check compares it with the Host nginx passed on.
+    response, _ = browser.request(
+        "POST",
+        "/accounts/login/",
+        f"csrfmiddlewaretoken={token}&username=porter@example.com&password={PASSWORD}",
+        {
+            "Host": "localhost:8443",
+            "Origin": "http://localhost:8443",
+            "Content-Type": "application/x-www-form-urlencoded",
+        },
+    )
+    assert response.status == 302
+    assert response.headers["Location"] == "/"
+
+
+def test_sockets_per_client_address_are_bounded_by_nginx_across_socket_servers(stack):
+    event = EventFactory(state="published")
+    front = stack["front"]["pool"]
+    address = f"ws://127.0.0.1:{front}/ws/events/{event.pk}/"
+    origin = {"Origin": f"http://127.0.0.1:{front}"}
+    # 256 anonymous listeners from one address, spread over both socket servers (128 each, under each
+    # process's own limit of 200 per address); nginx refuses the 257th with 429 before any socket server.
+    with contextlib.ExitStack() as opened:
+        for _ in range(256):
+            opened.enter_context(connect(address, additional_headers=origin, open_timeout=10))
+        with pytest.raises(InvalidStatus) as refused:
+            opened.enter_context(connect(address, additional_headers=origin, open_timeout=10))
+        assert refused.value.response.status_code == 429
+    # Closed sockets are counted out: a new one is accepted.
+    with connect(address, additional_headers=origin, open_timeout=10) as socket:
+        assert json.loads(socket.recv(timeout=10))["type"]
