@@ -65,7 +65,7 @@ def run(bench):
                 frozen = timed_writes(server, token, bench.world.event_id, track.pk)
                 for event in invites_to:
                     response = requests.post(
-                        server.url(f"/api/v1/events/{event.pk}/roles/"),
+                        server.url(f"/api/v1/events/{event.pk}/invites/"),
                         json={"email": person.email, "role": "moderator"},
                         headers={"Authorization": f"Token {token}"},
                     )
