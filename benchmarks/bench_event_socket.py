@@ -10,7 +10,9 @@ fan-out runs.
 The database work the broadcast caused is read from PostgreSQL itself: the
 transactions of the benchmark database (pg_stat_database) from before the
 write until every socket had it, minus the write's own transaction, the
-late socket's handshake and this script's read of the statistics. Before the change that made pushes carry
+late socket's handshake and this script's read of the statistics. Both reads
+come after PostgreSQL's statistics delay (backends report when idle, up to
+10 s later), the first one after the 1,010 handshakes have reported. Before the change that made pushes carry
 the counters, each socket ran two queries per write (6,005 transactions for
 1,000 sockets).
 """
@@ -56,6 +58,9 @@ async def fan_out(servers, event_id, organizer_cookie):
 
         waiting = [asyncio.ensure_future(await_track(socket)) for socket in sockets]
         database = connection.settings_dict["NAME"]
+        # The handshakes' own transactions are counted by PostgreSQL when their backends report, up to
+        # STATS_DELAY later: wait for them, or they would be counted as the broadcast's.
+        await asyncio.sleep(STATS_DELAY)
         before = await sync_to_async(transactions, thread_sensitive=False)(database)
         started = time.perf_counter()
         await sync_to_async(write, thread_sensitive=False)(event_id)
