@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
 from core.api import JSONParser
+from core.schema import ERRORS
 from permissions.models import ApiToken
 
 PERSONAL_TOKEN_REFUSED = "A personal token cannot revoke the account's token: use the session or that token itself."
@@ -32,7 +33,11 @@ PERSONAL_TOKEN_REFUSED = "A personal token cannot revoke the account's token: us
         description="Delete the token that POST gives; its key is refused from now on. "
         "Authenticate with the session or that token (not a personal token).",
         request=None,
-        responses={204: OpenApiResponse(description="Revoked (also when there was none).")},
+        responses={
+            204: OpenApiResponse(description="Revoked (also when there was none)."),
+            401: ERRORS[401],
+            403: OpenApiResponse(ERRORS[403].response, description=PERSONAL_TOKEN_REFUSED),
+        },
     ),
 )
 class TokenView(ObtainAuthToken):
@@ -42,6 +47,13 @@ class TokenView(ObtainAuthToken):
     parser_classes = [JSONParser, FormParser, MultiPartParser]
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "token"
+
+    def initialize_request(self, request, *args, **kwargs):
+        request = super().initialize_request(request, *args, **kwargs)
+        if request.method == "POST":
+            # A log-in: whatever Authorization header the client still sends (a revoked key) is not read.
+            request.authenticators = ()
+        return request
 
     def get_serializer_context(self):
         # django-axes marks a locked-out log-in on the request it is given; its middleware reads Django's

@@ -314,3 +314,9 @@ def test_new_tokens_are_rate_limited_per_user(api_for, organizer):
     ]
     assert statuses == [201] * 30 + [429]
     assert api.get(TOKENS).status_code == 200
+
+
+def test_a_stale_authorization_header_does_not_stop_a_log_in(organizer):
+    answer = bearer("0" * 40).post("/api/v1/auth/token/", {"username": organizer.email, "password": PASSWORD})
+    assert answer.status_code == 200
+    assert answer.json() == {"token": Token.objects.get(user=organizer).key}
