@@ -42,10 +42,21 @@ KEY_REUSED = f"This {HEADER} was used for another request in the last 24 hours; 
 def fingerprint(request):
     """Return a digest of what makes two requests the same: method, path and body (parsed, keys sorted)."""
     data = request.data
-    if hasattr(data, "lists"):  # a form or multipart body: every value of every field
-        data = dict(data.lists())
+    if hasattr(data, "lists"):  # a form or multipart body: every value of every field, files by their bytes
+        data = {name: [_comparable(value) for value in values] for name, values in data.lists()}
     body = json.dumps(data, cls=JSONEncoder, sort_keys=True, default=str)
     return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
+
+
+def _comparable(value):
+    """Return a value as the fingerprint sees it: an uploaded file by its name and the sha256 of its bytes."""
+    if not hasattr(value, "chunks"):
+        return value
+    digest = hashlib.sha256()
+    for chunk in value.chunks():
+        digest.update(chunk)
+    value.seek(0)
+    return f"file {value.name} sha256:{digest.hexdigest()}"
 
 
 def valid_key(key):
@@ -81,15 +92,26 @@ def _replay(stored):
     return response
 
 
-def _store(row, response):
+def _store(row, response, secret_fields=()):
+    data = response.data
+    if secret_fields and isinstance(data, dict):
+        # A secret shown once is not kept beside the key: the replay carries null in its place.
+        data = {name: None if name in secret_fields else value for name, value in data.items()}
     row.status = response.status_code
-    row.body = json.dumps(response.data, cls=JSONEncoder) if response.data is not None else ""
+    row.body = json.dumps(data, cls=JSONEncoder) if data is not None else ""
     row.headers = {name: response[name] for name in REPLAYED_HEADERS if response.has_header(name)}
     row.save(update_fields=["status", "body", "headers"])
 
 
-def idempotent(view_method):
-    """Make a DRF view method answer a repeated ``Idempotency-Key`` with its first answer (see the module)."""
+def idempotent(view_method=None, *, secret_fields=()):
+    """Make a DRF view method answer a repeated ``Idempotency-Key`` with its first answer (see the module).
+
+    ``@idempotent`` or ``@idempotent(secret_fields=("key",))``: fields of the
+    answer that are shown once (a token's key) are not stored; a replay
+    carries null for them.
+    """
+    if view_method is None:
+        return functools.partial(idempotent, secret_fields=tuple(secret_fields))
 
     @functools.wraps(view_method)
     def wrapper(view, request, *args, **kwargs):
@@ -110,7 +132,7 @@ def idempotent(view_method):
                 return _replay(row)
             response = view_method(view, request, *args, **kwargs)
             if status.is_success(response.status_code):
-                _store(row, response)
+                _store(row, response, secret_fields)
             else:
                 transaction.set_rollback(True)  # an error is not remembered: a repeat runs again
         return response

@@ -10,9 +10,11 @@ from rest_framework.response import Response
 
 from core.api import Conflict, PreconditionFailed
 from core.conditional import ConditionalListMixin, ConditionalMixin, check_if_match, make_etag
+from core.idempotency import IdempotentCreateMixin, idempotent
 from core.schema import ERRORS, IF_MATCH
 from core.versioning import StaleObjectError, counter_key, event_versions, read_counters
 from permissions.drf import EventScopedViewMixin, EventScopedViewSet, EventServicePermission
+from permissions.engine import event_limit
 from permissions.names import UPDATE
 
 from . import serializers
@@ -39,6 +41,12 @@ NOT_READY = OpenApiResponse(
 )
 
 
+def limited_to_token(events, user):
+    """Narrow a list of events to the one event the request's token is limited to (if it is)."""
+    limit = event_limit(user)
+    return events if limit is None else events.filter(pk=limit)
+
+
 def state_change_schema(verb, description, conflict):
     """The schema of POST /events/{id}/<verb>/: no body, If-Match, the event or why not."""
     responses = {200: serializers.EventSerializer, 409: OpenApiResponse(ERRORS[409].response, description=conflict)}
@@ -54,7 +62,7 @@ def state_change_schema(verb, description, conflict):
     )
 
 
-class EventViewSet(ConditionalMixin, EventScopedViewMixin, viewsets.ModelViewSet):
+class EventViewSet(IdempotentCreateMixin, ConditionalMixin, EventScopedViewMixin, viewsets.ModelViewSet):
     """Events. Listing all is for staff; see /api/v1/me/events/ for your own."""
 
     # The event itself is the service "event", asked of the engine like every other;
@@ -71,7 +79,7 @@ class EventViewSet(ConditionalMixin, EventScopedViewMixin, viewsets.ModelViewSet
     ordering = ["starts_at", "id"]
 
     def get_queryset(self):
-        return Event.objects.all()
+        return limited_to_token(Event.objects.all(), self.request.user)
 
     def get_object(self):
         self.check_object_permissions(self.request, self.event)
@@ -84,7 +92,8 @@ class EventViewSet(ConditionalMixin, EventScopedViewMixin, viewsets.ModelViewSet
         return context
 
     def list_etag_parts(self):
-        return tuple(read_counters(Event.version_global_keys).values())
+        # A token limited to one event lists that one only: another list, another tag.
+        return (*read_counters(Event.version_global_keys).values(), event_limit(self.request.user))
 
     def perform_create(self, serializer):
         self.created_instance = create_event(user=self.request.user, **serializer.validated_data)
@@ -99,6 +108,7 @@ class EventViewSet(ConditionalMixin, EventScopedViewMixin, viewsets.ModelViewSet
         "The event is already published.",
     )
     @action(detail=True, methods=["post"])
+    @idempotent
     def publish(self, request, pk=None):
         return self._change_state(publish_event)
 
@@ -109,6 +119,7 @@ class EventViewSet(ConditionalMixin, EventScopedViewMixin, viewsets.ModelViewSet
         "The event is not published.",
     )
     @action(detail=True, methods=["post"])
+    @idempotent
     def unpublish(self, request, pk=None):
         return self._change_state(unpublish_event)
 
@@ -156,7 +167,7 @@ class MyEventsViewSet(ConditionalListMixin, mixins.ListModelMixin, viewsets.Gene
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Event.objects.none()
-        return events_of_user(self.request.user)
+        return limited_to_token(events_of_user(self.request.user), self.request.user)
 
     def list_etag_parts(self):
         # The user's roles have a counter of their own; the events' rows have
@@ -164,7 +175,7 @@ class MyEventsViewSet(ConditionalListMixin, mixins.ListModelMixin, viewsets.Gene
         user = self.request.user
         roles = read_counters([counter_key("user", user.pk, "roles")])
         versions = Event.objects.filter(roles__user=user).aggregate(total=Sum("version"), count=Count("id"))
-        return (user.pk, *roles.values(), versions["total"], versions["count"])
+        return (user.pk, *roles.values(), versions["total"], versions["count"], event_limit(user))
 
 
 class TrackViewSet(EventScopedViewSet):

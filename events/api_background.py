@@ -12,6 +12,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.idempotency import idempotent
 from core.versioning import StaleObjectError
 from permissions.drf import EventScopedViewMixin, EventServicePermission
 from permissions.names import UPDATE
@@ -52,6 +53,7 @@ class EventBackgroundView(EventScopedViewMixin, APIView):
         super().initial(request, *args, **kwargs)
 
     @extend_schema(request=UPLOAD, responses={200: ANSWER, 400: REFUSAL, 413: REFUSAL})
+    @idempotent
     def post(self, request, event_pk):
         """Store the image (cropped already), re-encoded as WebP; replaces the previous one."""
         set_background(event=self.event, upload=upload_from(request.data, request.FILES), by=request.user)

@@ -12,6 +12,7 @@ from events.api_background import EventBackgroundView
 from events.webhooks import api as webhooks_api
 from notifications import api as notifications_api
 from permissions import api as permissions_api
+from permissions.token_api import ApiTokenViewSet
 from tickets import api as tickets_api
 from tickets.orders import api as orders_api
 
@@ -48,6 +49,7 @@ router.register(
     basename="event-webhook-deliveries",
 )
 router.register("notifications", notifications_api.NotificationViewSet, basename="notification")
+router.register("auth/tokens", ApiTokenViewSet, basename="api-tokens")
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),

@@ -359,7 +359,7 @@ AXES_VERBOSE = False
 REST_FRAMEWORK = {
     # Token first, so an anonymous API call gets 401 with WWW-Authenticate: Token.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "core.authentication.TokenAuthentication",
+        "permissions.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -378,6 +378,7 @@ REST_FRAMEWORK = {
     # Requests that send email or create what others see, per scope (core/throttling.py).
     "DEFAULT_THROTTLE_RATES": {
         "token": os.environ.get("THROTTLE_TOKEN", "10/minute"),
+        "tokens": os.environ.get("THROTTLE_NEW_TOKENS", "30/hour"),
         "invites": os.environ.get("THROTTLE_INVITES", "30/hour"),
         "signup": os.environ.get("THROTTLE_SIGNUP", "10/hour"),
         "password_reset": os.environ.get("THROTTLE_PASSWORD_RESET", "5/hour"),

@@ -9,7 +9,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from core.health import healthz
 from core.throttling import throttle_posts
 
-from . import errors, views
+from . import errors, token_pages, views
 from .forms import EmailAuthenticationForm, SiteLinkPasswordResetForm
 
 urlpatterns = [
@@ -35,6 +35,8 @@ urlpatterns = [
         ),
         name="password_reset",
     ),
+    path("accounts/tokens/", token_pages.api_tokens, name="account-tokens"),
+    path("accounts/tokens/<int:pk>/revoke/", token_pages.revoke_api_token, name="account-token-revoke"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("api/", RedirectView.as_view(pattern_name="api-docs"), name="api"),

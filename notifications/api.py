@@ -8,6 +8,7 @@ from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.response import Response
 
 from core.conditional import ConditionalListMixin, ConditionalRetrieveMixin, make_etag
+from core.idempotency import idempotent
 from core.versioning import read_counters
 
 from . import services
@@ -63,6 +64,7 @@ class NotificationViewSet(
 
     @extend_schema(request=None, responses=NotificationSerializer)
     @action(detail=True, methods=["post"])
+    @idempotent
     def read(self, request, pk=None):
         """Mark one of your notifications read (idempotent) and return it."""
         notification = self.get_object()
@@ -72,6 +74,7 @@ class NotificationViewSet(
 
     @extend_schema(request=None, responses=MarkedReadSerializer)
     @action(detail=False, methods=["post"], url_path="read-all")
+    @idempotent
     def read_all(self, request):
         """Mark all your notifications read."""
         marked = services.mark_all_read(user=request.user)

@@ -15,6 +15,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from core.conditional import ConditionalMixin
+from core.idempotency import IdempotentCreateMixin
 from core.serializers import prefetch_ids
 from core.versioning import event_resources, read_counters
 
@@ -182,13 +183,15 @@ class EventServicePermission(BasePermission):
         return False
 
 
-class EventScopedViewSet(ConditionalMixin, EventScopedViewMixin, viewsets.ModelViewSet):
+class EventScopedViewSet(IdempotentCreateMixin, ConditionalMixin, EventScopedViewMixin, viewsets.ModelViewSet):
     """Base of /events/{event_pk}/<list>/: scoped to the event and the role's tracks, permission-checked, versioned.
 
     A subclass names its ``service`` and ``model``; the list is the model's
-    ``version_list``. Objects of track-scoped services are checked against
-    the role's tracks before a change and after it (an object moved into a
-    track the role does not reach is refused, and nothing is saved).
+    ``version_list``; a POST honours ``Idempotency-Key`` (a subclass that
+    writes its own ``create`` decorates it with ``core.idempotency.idempotent``).
+    Objects of track-scoped services are checked against the role's tracks
+    before a change and after it (an object moved into a track the role does
+    not reach is refused, and nothing is saved).
     """
 
     permission_classes = [EventServicePermission]

@@ -9,6 +9,11 @@ object, which lives for one request (or one WebSocket message, see the
 consumers). ``permissions_for(user, event)`` then answers from that memo.
 HTML views, the DRF permission class, the admin and the consumers all ask
 it; none of them looks at role names.
+
+A request authenticated by a personal API token carries the token's scope
+(``narrow_to_token``): every answer is then what the roles allow AND what
+the token reaches (permissions/tokens.py), and an event outside the token's
+event limit does not exist for the request. Never wider than the roles.
 """
 
 from dataclasses import dataclass, field
@@ -37,6 +42,7 @@ _CACHE_ATTR = "_event_permissions_cache"
 _ALL_TRACKS = None
 _GRANTS = "_engine_grants"
 _MATRIX = "_engine_matrix"
+_TOKEN_ATTR = "_api_token_scope"
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,8 @@ class EventPermissions:
     grants: dict = field(default_factory=dict)
     is_superuser: bool = False
     is_staff: bool = False
+    # The scope of the personal API token the request came with (permissions.tokens.TokenScope), or None.
+    token: object = None
 
     def can(self, operation, service, *, track_id=None, anywhere=False):
         """Return whether the operation on the service is allowed.
@@ -67,6 +75,8 @@ class EventPermissions:
         check_operation(operation)
         check_service(service)
         if not self.exists:
+            return False
+        if self.token is not None and not self.token.allows(operation, service):
             return False
         if self.is_superuser or (self.is_staff and operation == READ):
             return True
@@ -81,14 +91,23 @@ class EventPermissions:
         """Return None when the grant covers every track, else the track ids it covers."""
         check_operation(operation)
         check_service(service)
+        if self.token is not None and not self.token.allows(operation, service):
+            return frozenset()
         if self.is_superuser or (self.is_staff and operation == READ):
             return _ALL_TRACKS
         return self.grants.get((service, operation), frozenset())
 
     @property
     def can_see_event(self):
-        """The event exists for this user: public, or readable through a role or staff status."""
-        return self.exists and (self.is_published or self.can(READ, "event"))
+        """The event exists for this user: public, or readable through a role or staff status.
+
+        Through a token: also when the token reads some service of it that the roles allow
+        (a token for sessions only still finds the event of its sessions)."""
+        if not self.exists:
+            return False
+        if self.is_published or self.can(READ, "event"):
+            return True
+        return self.token is not None and any(self.can(READ, service, anywhere=True) for service in SERVICES)
 
     def operations(self, service):
         """Return the operations allowed somewhere on the service, in declared order."""
@@ -197,15 +216,37 @@ def permissions_for(user, event):
 
 
 def site_permissions(user):
-    """Return what the user may do outside any event: anyone signed in creates events; staff read all."""
+    """Return what the user may do outside any event: anyone signed in creates events; staff read all.
+
+    A token limited to one event creates none (a new event lies outside it)."""
     authenticated = bool(user and user.is_authenticated)
+    token = token_scope(user)
+    creates = authenticated and (token is None or token.event_id is None)
     return EventPermissions(
         event_id=0,
         exists=True,
-        grants={("event", CREATE): _ALL_TRACKS} if authenticated else {},
+        grants={("event", CREATE): _ALL_TRACKS} if creates else {},
         is_superuser=authenticated and user.is_superuser,
         is_staff=authenticated and user.is_staff,
+        token=token,
     )
+
+
+def narrow_to_token(user, scope):
+    """Make every answer about this user (for this request) no wider than the token's scope."""
+    forget_permissions(user)
+    setattr(user, _TOKEN_ATTR, scope)
+
+
+def token_scope(user):
+    """Return the scope of the personal token the user's request came with, or None (session, legacy token)."""
+    return getattr(user, _TOKEN_ATTR, None)
+
+
+def event_limit(user):
+    """Return the one event id the request's token is limited to, or None (every event)."""
+    token = token_scope(user)
+    return None if token is None else token.event_id
 
 
 def forget_permissions(user):
@@ -225,6 +266,9 @@ def _memo(user):
 def _resolve(user, event, text, stamp):
     """Build the EventPermissions of the user from the event row, the grants text and the matrix."""
     authenticated = bool(user and user.is_authenticated)
+    token = token_scope(user) if authenticated else None
+    if token is not None and not token.reaches_event(event.pk):
+        return EventPermissions(event_id=event.pk, exists=False)
     role_tracks = {}  # role id -> set of track ids it is limited to (empty: all)
     for piece in filter(None, text.split(";")):
         role_id, track = piece.split("|")
@@ -253,6 +297,7 @@ def _resolve(user, event, text, stamp):
         grants=grants,
         is_superuser=authenticated and user.is_superuser,
         is_staff=authenticated and user.is_staff,
+        token=token,
     )
 
 
@@ -260,9 +305,12 @@ __all__ = [
     "OPERATIONS",
     "SERVICES",
     "EventPermissions",
+    "event_limit",
     "forget_permissions",
     "load_event",
     "load_event_by_slug",
+    "narrow_to_token",
     "permissions_for",
     "site_permissions",
+    "token_scope",
 ]

@@ -175,3 +175,32 @@ class RoleInvite(VersionedModel):
     def new_token():
         """Return a fresh random token; only its hash is stored."""
         return secrets.token_urlsafe(32)
+
+
+class ApiToken(models.Model):
+    """A personal API token: its owner's access, narrowed to some services (read or write) and maybe one event.
+
+    Only the sha256 of the key is stored; the key is shown once, when the
+    token is made (permissions/tokens.py). ``prefix`` (the key's first
+    characters) tells tokens apart in lists. Revoking deletes the row.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=80)
+    prefix = models.CharField(max_length=12, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    # ["session:write", "track:read", ...]: one entry per service the token reaches; write includes read.
+    scopes = models.JSONField(default=list)
+    event = models.ForeignKey(
+        "events.Event", on_delete=models.CASCADE, null=True, blank=True, related_name="api_tokens"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    # Written at most once a minute per token (permissions/authentication.py), never on every request.
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…) of {self.user}"

@@ -28,7 +28,7 @@ def test_schema_documents_the_errors_of_a_conditional_write(schema):
     assert statuses(schema, TICKET, "patch") == ["200", "400", "401", "403", "404", "409", "412", "414", "503"]
     # 409: a ticket with orders is not deleted.
     assert statuses(schema, TICKET, "delete") == ["204", "401", "403", "404", "409", "412", "414", "503"]
-    assert statuses(schema, TRACKS, "post") == ["201", "400", "401", "403", "404", "414", "503"]
+    assert statuses(schema, TRACKS, "post") == ["201", "400", "401", "403", "404", "414", "422", "503"]
     assert headers(schema, TICKET, "patch") == ["If-Match"]
 
 
@@ -45,7 +45,7 @@ def test_schema_documents_not_modified_and_list_errors(schema):
 def test_schema_keeps_explicit_responses_and_skips_auth_errors_where_there_is_no_auth(schema):
     assert statuses(schema, "/api/v1/auth/token/", "post") == ["200", "400", "414", "429", "503"]
     background = schema["paths"]["/api/v1/events/{event_pk}/background/"]["post"]["responses"]
-    assert sorted(background) == ["200", "400", "401", "403", "404", "413", "414", "503"]
+    assert sorted(background) == ["200", "400", "401", "403", "404", "413", "414", "422", "503"]
     assert background["400"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/BackgroundRefusal"
     }
@@ -53,6 +53,6 @@ def test_schema_keeps_explicit_responses_and_skips_auth_errors_where_there_is_no
 
 def test_schema_documents_throttling_only_where_an_operation_is_throttled(schema):
     invites = "/api/v1/events/{event_pk}/invites/"
-    assert statuses(schema, invites, "post") == ["201", "400", "401", "403", "404", "414", "429", "503"]
+    assert statuses(schema, invites, "post") == ["201", "400", "401", "403", "404", "414", "422", "429", "503"]
     assert "429" not in statuses(schema, invites, "get")
     assert "429" not in statuses(schema, TRACKS, "post")

@@ -6,6 +6,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core.idempotency import idempotent
 from permissions.drf import EventScopedViewMixin, EventScopedViewSet, EventServicePermission
 from permissions.names import UPDATE
 
@@ -34,6 +35,7 @@ class WebhookViewSet(EventScopedViewSet):
         return super().get_queryset().select_related("created_by")
 
     @extend_schema(responses={201: WebhookCreatedSerializer})
+    @idempotent(secret_fields=("secret",))
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -52,6 +54,7 @@ class WebhookViewSet(EventScopedViewSet):
 
     @extend_schema(request=SecretSerializer, responses=RotatedSerializer, summary="Rotate the signing secret")
     @action(detail=True, methods=["post"], url_path="rotate-secret")
+    @idempotent(secret_fields=("secret",))
     def rotate_secret(self, request, pk=None, event_pk=None):
         """Give the webhook a new secret (yours, or a fresh one); the old one keeps signing for 24 hours."""
         webhook = self.get_object()
@@ -63,6 +66,7 @@ class WebhookViewSet(EventScopedViewSet):
 
     @extend_schema(request=None, responses={202: DeliverySerializer}, summary="Send a test ping")
     @action(detail=True, methods=["post"])
+    @idempotent
     def ping(self, request, pk=None, event_pk=None):
         """Queue a "ping" delivery (sent once, even while the webhook is off); see its outcome in the log."""
         delivery = services.send_ping(webhook=self.get_object())
@@ -90,6 +94,7 @@ class WebhookDeliveryViewSet(
 
     @extend_schema(request=None, responses={202: DeliverySerializer}, summary="Deliver this message again")
     @action(detail=True, methods=["post"])
+    @idempotent
     def redeliver(self, request, pk=None, event_pk=None, webhook_pk=None):
         """Queue the message again with the same webhook-id and body (sent once); see its outcome in the log."""
         delivery = services.redeliver(delivery=self.get_object())

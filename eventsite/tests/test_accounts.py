@@ -195,8 +195,11 @@ def test_a_password_change_ends_the_api_token_and_other_sessions(client, user):
     from django.test import Client
     from rest_framework.test import APIClient
 
+    from permissions.tokens import create_token
+
     api = APIClient()
     old_key = api.post("/api/v1/auth/token/", {"username": user.email, "password": PASSWORD}).json()["token"]
+    _token, personal_key = create_token(user=user, name="script", scopes=["event:read"])
     elsewhere = Client()
     elsewhere.force_login(user)
     client.force_login(user)
@@ -208,6 +211,7 @@ def test_a_password_change_ends_the_api_token_and_other_sessions(client, user):
 
     assert changed.status_code == 302
     assert APIClient(headers={"Authorization": f"Token {old_key}"}).get("/api/v1/me/events/").status_code == 401
+    assert APIClient(headers={"Authorization": f"Bearer {personal_key}"}).get("/api/v1/me/events/").status_code == 401
     new_key = api.post("/api/v1/auth/token/", {"username": user.email, "password": "a-fresh-passphrase-77"})
     assert new_key.status_code == 200 and new_key.json()["token"] != old_key
     assert elsewhere.get("/notifications/").status_code == 302  # logged out there

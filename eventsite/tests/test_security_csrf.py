@@ -35,6 +35,7 @@ from notifications.models import Notification
 from notifications.services import notify
 from permissions.models import EventRole, RoleInvite
 from permissions.services import invite
+from permissions.tokens import create_token
 from tickets.models import Order
 from tickets.tests.factories import OrderFactory, TicketFactory
 
@@ -90,7 +91,9 @@ def world():
         event=event, by=organizer, url="https://hooks.example.org/in", kinds=["track.changed"]
     )
     objects["deliveries"] = send_ping(webhook=objects["webhooks"])
+    api_token, _key = create_token(user=organizer, name="script", scopes=["track:read"])
     return {
+        "api_token": api_token,
         "personal_token": personal_token,
         "organizer": organizer,
         "event": event,
@@ -141,6 +144,8 @@ def urls_of(name, pattern, world):
     if name.startswith("event-webhook-deliveries-"):
         values = {"event_pk": event.pk, "webhook_pk": objects["webhooks"].pk, "pk": objects["deliveries"].pk}
         return [reverse(name, kwargs={key: values[key] for key in pattern.pattern.regex.groupindex})]
+    if name in ("account-token-revoke", "api-tokens-detail"):
+        return [reverse(name, kwargs={"pk": world["api_token"].pk})]
     if name == "permissions:invite-respond":
         return [reverse(name, args=[world["invite_token"]])]
     if name == "permissions:invite-answer":
