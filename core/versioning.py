@@ -11,6 +11,8 @@ scope it lives in); the registry of an event's resource lists
 endpoint, the event socket and new events' counters are derived from it.
 """
 
+import contextlib
+import contextvars
 import functools
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -414,12 +416,31 @@ class VersionedModel(models.Model):
         self.version += 1
 
 
+# The row being created with its many-to-many values (creating_with_relations()): setting them is part of the
+# creation, not a second write, so a new row starts at version 1.
+_created_row = contextvars.ContextVar("created_row", default=None)
+
+
+@contextlib.contextmanager
+def creating_with_relations(model):
+    """Inside: many-to-many values set on a new row of ``model`` do not bump its version (it is being created)."""
+    token = _created_row.set(model)
+    try:
+        yield
+    finally:
+        _created_row.reset(token)
+
+
 def record_m2m_change(sender, instance, action, reverse, model, pk_set, **kwargs):
     """Bump the versioned rows whose many-to-many field changed (add, remove, clear)."""
     if action not in ("post_add", "post_remove", "pre_clear"):
         return
     if not reverse:
-        if isinstance(instance, VersionedModel) and instance.pk is not None:
+        if (
+            isinstance(instance, VersionedModel)
+            and instance.pk is not None
+            and _created_row.get() is not type(instance)
+        ):
             instance.touch()
         return
     if issubclass(model, VersionedModel):

@@ -6,11 +6,12 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework import serializers as drf_serializers
 from rest_framework.decorators import action
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
-from core.api import Conflict, PreconditionFailed
+from core.api import Conflict, JSONParser, PreconditionFailed
 from core.conditional import ConditionalListMixin, ConditionalMixin, check_if_match, make_etag
-from core.schema import ERRORS, IF_MATCH
+from core.schema import ACTION_DESCRIPTIONS, ERRORS, IF_MATCH
 from core.versioning import StaleObjectError, counter_key, event_versions, read_counters
 from permissions.drf import EventScopedViewMixin, EventScopedViewSet, EventServicePermission
 from permissions.names import UPDATE
@@ -150,6 +151,7 @@ class MyEventsViewSet(ConditionalListMixin, mixins.ListModelMixin, viewsets.Gene
 
     serializer_class = serializers.MyEventSerializer
     permission_classes = [permissions.IsAuthenticated]
+    schema_tag = "events"
     filterset_fields = ["state"]
     ordering_fields = ["starts_at", "name"]
 
@@ -209,11 +211,26 @@ class SpeakerViewSet(EventScopedViewSet):
     ordering_fields = ["name", "id"]
 
 
+MULTIPART_SPONSOR = {"multipart/form-data": serializers.SponsorSerializer}
+
+
+@extend_schema_view(
+    **{
+        action: extend_schema(
+            request=MULTIPART_SPONSOR,
+            description="Sponsors of an event, with their logos (re-encoded on upload). The logo is a file, so the "
+            "body is multipart/form-data; JSON without a logo is taken too. " + ACTION_DESCRIPTIONS[action],
+        )
+        for action in ("create", "update", "partial_update")
+    }
+)
 class SponsorViewSet(EventScopedViewSet):
     """Sponsors of an event, with their logos (re-encoded on upload)."""
 
     service, model = "sponsor", Sponsor
     serializer_class = serializers.SponsorSerializer
+    # A logo is a file: multipart as well as JSON (without a logo).
+    parser_classes = [JSONParser, MultiPartParser]
     filterset_fields = ["level"]
     ordering_fields = ["name", "level", "id"]
 

@@ -2,7 +2,6 @@
 
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.authtoken.views import ObtainAuthToken
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.throttling import ScopedRateThrottle
 
 from core.api import JSONParser
@@ -11,6 +10,7 @@ from core.api import JSONParser
 @extend_schema_view(
     post=extend_schema(
         summary="Get your API token",
+        auth=[],
         description="Send `username` (your email address) and `password`; "
         "then authenticate with `Authorization: Token <token>`.",
     )
@@ -18,7 +18,7 @@ from core.api import JSONParser
 class TokenView(ObtainAuthToken):
     """Return your API token for your email (``username``) and password; failed attempts lead to a lock-out."""
 
-    parser_classes = [JSONParser, FormParser, MultiPartParser]
+    parser_classes = [JSONParser]
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "token"
 

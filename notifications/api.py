@@ -1,12 +1,12 @@
 """/api/v1/notifications/: your own notifications, with ETags from the user's notifications counter."""
 
-from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.response import Response
 
+from core.api import BooleanFilter, FilterSet
 from core.conditional import ConditionalListMixin, ConditionalRetrieveMixin, make_etag
 from core.versioning import read_counters
 
@@ -16,8 +16,8 @@ from .queries import unread_of
 from .serializers import MarkedReadSerializer, NotificationSerializer, UnreadCountSerializer
 
 
-class NotificationFilter(filters.FilterSet):
-    unread = filters.BooleanFilter(method="filter_unread", label="Only unread (true) or only read (false)")
+class NotificationFilter(FilterSet):
+    unread = BooleanFilter(method="filter_unread", label="Only unread (true) or only read (false)")
 
     class Meta:
         model = Notification

@@ -202,7 +202,7 @@ def test_oversized_upload_gets_json_413(stack):
     )
     assert response.status == 413
     assert response.headers["Content-Type"] == "application/json"
-    assert json.loads(body) == {"status": "error", "error": "The upload is too large (nginx limit: 8 MiB)."}
+    assert json.loads(body) == {"detail": "The upload is too large (nginx limit: 8 MiB)."}
 
 
 def test_healthz_through_nginx_and_request_ids(stack):

@@ -6,6 +6,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core.api import StrictQueryParametersMixin
 from permissions.drf import EventScopedViewMixin, EventScopedViewSet, EventServicePermission
 from permissions.names import UPDATE
 
@@ -70,7 +71,11 @@ class WebhookViewSet(EventScopedViewSet):
 
 
 class WebhookDeliveryViewSet(
-    EventScopedViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    StrictQueryParametersMixin,
+    EventScopedViewMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
 ):
     """A webhook's delivery log: one row per attempt, newest first, kept 30 days."""
 
@@ -78,6 +83,7 @@ class WebhookDeliveryViewSet(
     public_read = False
     permission_classes = [EventServicePermission]
     serializer_class = DeliverySerializer
+    schema_tag = "webhooks"
     operations = {"redeliver": UPDATE}
     filterset_fields = ["state", "kind", "message_id"]
     ordering_fields = ["created_at", "id"]
