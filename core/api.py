@@ -93,13 +93,33 @@ class BooleanFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanField
 
 
+MODIFIED_SINCE = "modified_since"
+
+
 class FilterSet(DRFFilterSet):
-    """django-filter's FilterSet for the API, with strict booleans."""
+    """django-filter's FilterSet for the API: strict booleans, and ``modified_since`` on every model that says when
+    a row last changed (``updated_at``, or the model's ``modified_field``)."""
 
     FILTER_DEFAULTS = {
         **DRFFilterSet.FILTER_DEFAULTS,
         models.BooleanField: {"filter_class": BooleanFilter},
     }
+
+    @classmethod
+    def get_filters(cls):
+        filters = super().get_filters()
+        model = cls._meta.model
+        if model is None or MODIFIED_SINCE in filters:
+            return filters
+        name = getattr(model, "modified_field", "updated_at")
+        if any(field.name == name for field in model._meta.concrete_fields):
+            filters[MODIFIED_SINCE] = UtcIsoDateTimeFilter(
+                field_name=name,
+                lookup_expr="gte",
+                help_text="Only rows changed at or after this time (ISO 8601 with an offset). Deleted rows are not "
+                "listed: the event's versions and webhooks tell of deletions.",
+            )
+        return filters
 
 
 class FilterBackend(DjangoFilterBackend):
@@ -158,15 +178,16 @@ _ALLOWED_QUERY = {}  # (view class, action) -> the query parameters it reads
 def allowed_query_parameters(view):
     """Return the query parameters a view's action reads: its filters, ordering and pages on a list, ``format``.
 
-    Views may name more in ``extra_query_parameters`` (all actions) and ``list_query_parameters`` (lists).
+    Views may name more in ``extra_query_parameters`` (all actions) and ``action_query_parameters``
+    ({action: names}).
     """
     action = getattr(view, "action", None) or view.request.method.lower()
     key = (type(view), action)
     allowed = _ALLOWED_QUERY.get(key)
     if allowed is None:
         allowed = {api_settings.URL_FORMAT_OVERRIDE, *getattr(view, "extra_query_parameters", ())}
+        allowed.update(getattr(view, "action_query_parameters", {}).get(action, ()))
         if action == "list":
-            allowed.update(getattr(view, "list_query_parameters", ()))
             allowed.update(_list_parameters(view))
         allowed.discard(None)
         _ALLOWED_QUERY[key] = allowed = frozenset(allowed)

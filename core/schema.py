@@ -242,9 +242,31 @@ def postprocess_schema(result, generator, request, public):
     error = result.get("components", {}).get("schemas", {}).get("Error")
     if error is not None:
         error["additionalProperties"] = {}
+    _document_expansions(result, generator)
     # An operation open to anyone says so (security: []), so clients call it without credentials.
     for operations in result.get("paths", {}).values():
         for operation in operations.values():
             if isinstance(operation, dict) and "operationId" in operation:
                 operation.setdefault("security", [])
     return result
+
+
+def _document_expansions(result, generator):
+    """A field a view may expand (``expandable``: ?expand=) is an id or the whole object in its component."""
+    schemas = result.get("components", {}).get("schemas", {})
+    for endpoint in getattr(generator, "endpoints", None) or ():
+        view = getattr(endpoint[3], "cls", None)
+        expandable = getattr(view, "expandable", None)
+        component = schemas.get(view.serializer_class.__name__.removesuffix("Serializer")) if expandable else None
+        if component is None:
+            continue
+        for name, (*_names, serializer) in expandable.items():
+            field = component["properties"].get(name)
+            if field is None or "oneOf" in field.get("items", field):
+                continue
+            whole = {"$ref": f"#/components/schemas/{serializer.__name__.removesuffix('Serializer')}"}
+            if field.get("type") == "array":
+                field["items"] = {"oneOf": [field["items"], whole]}
+            else:
+                nullable = field.pop("nullable", False)
+                component["properties"][name] = {"oneOf": [field, whole], **({"nullable": True} if nullable else {})}

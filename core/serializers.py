@@ -227,8 +227,17 @@ class ModelCleanMixin:
             except (serializers.ValidationError, DjangoValidationError, SkipField):
                 continue
             attrs[field.source] = value
+        candidate = self._candidate(attrs)
+        # clean() is written for a complete row: with a required value missing it has nothing to compare.
+        written = {field.source for field in self._writable_fields}
+        if any(
+            getattr(candidate, field.attname) is None
+            for field in candidate._meta.concrete_fields
+            if not field.null and field.name in written
+        ):
+            return {}
         try:
-            self._clean_model(attrs)
+            self._clean(candidate)
         except serializers.ValidationError as error:
             detail = error.detail if isinstance(error.detail, dict) else {}
             return {key: value for key, value in detail.items() if key not in refused}
@@ -236,10 +245,11 @@ class ModelCleanMixin:
 
     def validate(self, attrs):
         attrs = super().validate(attrs)
-        self._clean_model(attrs)
+        self._clean(self._candidate(attrs))
         return attrs
 
-    def _clean_model(self, attrs):
+    def _candidate(self, attrs):
+        """The would-be instance: the stored row (or a new one) with the valid input set on it."""
         model = self.Meta.model
         plain = {key: value for key, value in attrs.items() if not model._meta.get_field(key).many_to_many}
         if self.instance is not None:
@@ -251,6 +261,9 @@ class ModelCleanMixin:
         event = self.context.get("event")
         if event is not None and hasattr(candidate, "event_id"):
             candidate.event = event  # clean() compares with the event's dates without reading it again
+        return candidate
+
+    def _clean(self, candidate):
         try:
             candidate.clean()
         except DjangoValidationError as error:

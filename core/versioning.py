@@ -21,6 +21,7 @@ from django.apps import apps
 from django.db import models, transaction
 from django.db.models import F
 from django.db.models.expressions import BaseExpression
+from django.utils import timezone
 
 from . import changes
 from .broadcast import VERSIONS_CHANGED, push_after_commit
@@ -165,10 +166,17 @@ class VersionedQuerySet(models.QuerySet):
         # Every event of these rows wants the kind (just asked): recording them asks nothing more.
         return [(row[0], row[1], row[2] if track else None, True) for row in found]
 
+    def _auto_now_fields(self):
+        """The fields a save() stamps with the time (auto_now); bulk writes stamp them too (?modified_since=)."""
+        return [field.name for field in self.model._meta.concrete_fields if getattr(field, "auto_now", False)]
+
     def update(self, **kwargs):
         if _inside_bulk_update.get():
             return super().update(**kwargs)
         kwargs.setdefault("version", F("version") + 1)
+        now = timezone.now()
+        for name in self._auto_now_fields():
+            kwargs.setdefault(name, now)
         model = self.model
         with transaction.atomic(using=self.db, savepoint=False):
             before = self._rows()
@@ -208,12 +216,16 @@ class VersionedQuerySet(models.QuerySet):
     def bulk_update(self, objs, fields, *args, **kwargs):
         objs = list(objs)
         rows = {row for obj in objs for row in (obj.loaded_counter_row(), obj.counter_row())}
+        stamped = [name for name in self._auto_now_fields() if name not in fields]
+        now = timezone.now()
         for obj in objs:
             obj.version += 1
+            for name in stamped:
+                setattr(obj, name, now)
         token = _inside_bulk_update.set(True)
         try:
             with transaction.atomic(using=self.db, savepoint=False):
-                updated = super().bulk_update(objs, [*fields, "version"], *args, **kwargs)
+                updated = super().bulk_update(objs, [*fields, "version", *stamped], *args, **kwargs)
                 bump(self.model.counter_keys_for(rows), using=self.db)
                 self.model.record([obj.change_row() for obj in objs], "changed", using=self.db)
         finally:

@@ -83,6 +83,8 @@ class EventService(VersionedModel):
     """Base of the services of an event (tracks, sessions, ...)."""
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="%(class)ss")
+    # When the row last changed (any write, bulk ones too): the API's ?modified_since= reads it.
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         abstract = True

@@ -1,6 +1,6 @@
 """The API as an integrator meets it: one error format, strict input, time zones, Location, 412 ETags, versions."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -238,3 +238,129 @@ def test_naive_filter_value_is_unchanged(api, event):
     SessionFactory(event=event)
     since = datetime(2000, 1, 1).isoformat()
     assert api.get(f"/api/v1/events/{event.pk}/sessions/", {"starts_at__gte": since}).json()["count"] == 1
+
+
+# ?expand=, ?modified_since=, ?search=.
+
+
+def expanded_world(event):
+    track, room = TrackFactory(event=event, name="Web"), MicrolocationFactory(event=event, name="Hall")
+    speakers = [SpeakerFactory(event=event, name=name, email=f"{name.lower()}@example.com") for name in ("Ada", "Bob")]
+    for hour in range(3):
+        session = SessionFactory(
+            event=event, track=track, microlocation=room, starts_at=event.starts_at + timedelta(hours=hour)
+        )
+        session.speakers.set(speakers)
+    return track, room, speakers
+
+
+def test_expand_nests_speakers_track_and_room_without_a_query_per_session(api, event, django_assert_num_queries):
+    track, _room, speakers = expanded_world(event)
+    url = f"/api/v1/events/{event.pk}/sessions/"
+    plain = api.get(url)  # warms what a first request builds once
+    assert plain.json()["results"][0]["speakers"] == [speakers[0].pk, speakers[1].pk]
+    # the event with permissions, the two counters of the ETag, the count, the page (joined), the speakers
+    with django_assert_num_queries(6):
+        response = api.get(url, {"expand": "speakers,track,microlocation"})
+    first = response.json()["results"][0]
+    assert first["track"] == {
+        "id": track.pk,
+        "name": "Web",
+        "description": "",
+        "color": track.color,
+        "location": "",
+        "version": 1,
+    }
+    assert first["microlocation"]["name"] == "Hall"
+    assert [(speaker["name"], speaker["email"]) for speaker in first["speakers"]] == [
+        ("Ada", "ada@example.com"),
+        ("Bob", "bob@example.com"),
+    ]
+    assert response["ETag"] != plain["ETag"]
+
+
+def test_expand_on_one_session_and_its_etag_follows_the_expanded_lists(api, event):
+    track, _room, _speakers = expanded_world(event)
+    session = Session.objects.first()
+    url = f"/api/v1/events/{event.pk}/sessions/{session.pk}/"
+    first = api.get(url, {"expand": "track"})
+    assert first.json()["track"]["name"] == "Web"
+    track.name = "Frontend"
+    track.save()
+    again = api.get(url, {"expand": "track"}, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert (again.status_code, again.json()["track"]["name"]) == (200, "Frontend")
+    # Without expand the session's ETag is as before: the track's rename does not change it.
+    plain = api.get(url)
+    assert api.get(url, HTTP_IF_NONE_MATCH=plain["ETag"]).status_code == 304
+
+
+def test_expand_for_the_public_hides_speaker_emails(api_for, event):
+    event.state = Event.PUBLISHED
+    event.save()
+    expanded_world(event)
+    response = api_for(None).get(f"/api/v1/events/{event.pk}/sessions/", {"expand": "speakers"})
+    assert response.status_code == 200
+    assert response.json()["results"][0]["speakers"][0] == {
+        "id": Session.objects.first().speakers.first().pk,
+        "name": "Ada",
+        "bio": "",
+        "organisation": "",
+        "version": 1,
+    }
+
+
+def test_expand_of_an_unknown_field_is_400(api, event):
+    response = api.get(f"/api/v1/events/{event.pk}/sessions/", {"expand": "speakers,abstract"})
+    assert (response.status_code, response.json()) == (
+        400,
+        {"expand": ["Cannot expand abstract; choose from microlocation, speakers, track."]},
+    )
+    track = TrackFactory(event=event)
+    refused = api.get(f"/api/v1/events/{event.pk}/tracks/{track.pk}/", {"expand": "sessions"})
+    assert (refused.status_code, refused.json()) == (400, {"expand": ["Unknown query parameter."]})
+
+
+def test_modified_since_on_every_list(api, event):
+    old = TrackFactory(event=event, name="Old")
+    since = iso(datetime.now(UTC))
+    fresh = TrackFactory(event=event, name="Fresh")
+    url = f"/api/v1/events/{event.pk}/tracks/"
+    assert [row["name"] for row in api.get(url, {"modified_since": since}).json()["results"]] == ["Fresh"]
+    Track.objects.filter(pk=old.pk).update(description="Bulk edits count too")
+    names = [row["name"] for row in api.get(url, {"modified_since": since}).json()["results"]]
+    assert names == ["Fresh", "Old"]
+    assert fresh.pk
+    for name in ("tickets", "tracks", "sessions", "speakers", "sponsors", "microlocations", "roles", "invites"):
+        response = api.get(f"/api/v1/events/{event.pk}/{name}/", {"modified_since": since})
+        assert response.status_code == 200, name
+    for url in ("/api/v1/events/", "/api/v1/me/events/", "/api/v1/notifications/"):
+        assert api.get(url, {"modified_since": since}).status_code in (200, 403), url
+    assert api.get(url, {"modified_since": "yesterday"}).status_code == 400
+
+
+def test_search_by_name(api, event):
+    TrackFactory(event=event, name="Web Frontend")
+    TrackFactory(event=event, name="Databases")
+    SpeakerFactory(event=event, name="Grace Hopper", organisation="Navy")
+    SpeakerFactory(event=event, name="Ada Lovelace")
+    base = f"/api/v1/events/{event.pk}"
+    assert [row["name"] for row in api.get(f"{base}/tracks/", {"search": "front"}).json()["results"]] == [
+        "Web Frontend"
+    ]
+    assert [row["name"] for row in api.get(f"{base}/speakers/", {"search": "navy"}).json()["results"]] == [
+        "Grace Hopper"
+    ]
+    assert api.get(f"{base}/sessions/", {"search": "nothing like it"}).json()["count"] == 0
+
+
+def test_a_session_missing_its_end_gets_the_field_error_alone(api, event):
+    response = api.post(
+        f"/api/v1/events/{event.pk}/sessions/",
+        {"title": "Half", "starts_at": iso(event.starts_at), "track": "x"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        "track": ["Incorrect type. Expected pk value, received str."],
+        "ends_at": ["This field is required."],
+    }
