@@ -6,6 +6,7 @@ import django_filters
 from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, models
+from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from django_filters.rest_framework import FilterSet as DRFFilterSet
 from rest_framework import exceptions, filters, negotiation, pagination, parsers, status
@@ -230,8 +231,17 @@ class StrictQueryParametersMixin:
                 raise exceptions.ValidationError({name: [UNKNOWN_QUERY_PARAMETER] for name in unknown})
 
 
+NOT_FOUND = "No such object."
+
+
 def exception_handler(exc, context):
-    """Turn model validation errors and out-of-range values into 400s; leave the rest to DRF."""
+    """Turn model validation errors and out-of-range values into 400s; leave the rest to DRF.
+
+    Django's "No Track matches the given query." (get_object_or_404) becomes the API's one wording of a
+    missing object, which names no model.
+    """
+    if isinstance(exc, Http404) and (not exc.args or "matches the given query" in str(exc.args[0])):
+        exc = exceptions.NotFound(NOT_FOUND)
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         return Response(detail, status=status.HTTP_400_BAD_REQUEST)

@@ -20,6 +20,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema_serializer
 from rest_framework import serializers
 
+from .api import StrictQueryParametersMixin
 from .conditional import ConditionalBase, ConditionalWriteMixin
 from .idempotency import HEADER as IDEMPOTENCY_HEADER
 
@@ -39,7 +40,9 @@ class ErrorSerializer(serializers.Serializer):
 ERROR = ErrorSerializer
 ERRORS = {
     400: OpenApiResponse(
-        ERROR, description='Invalid input: {"field": ["message", ...], ...}, all refused fields at once, or {"detail"}.'
+        ERROR,
+        description='Invalid input: {"field": ["message", ...], ...}, all refused fields (or query parameters) '
+        'at once, or {"detail"}.',
     ),
     401: OpenApiResponse(ERROR, description="Not authenticated: send `Authorization: Token <key>` or a session."),
     403: OpenApiResponse(ERROR, description="Your role in the event does not allow this."),
@@ -221,8 +224,9 @@ class AutoSchema(SpectacularAutoSchema):
         codes = [414, 503]
         if getattr(self.view, "permission_classes", ()):
             codes += [401, 403, 404]
-        if self.method in WRITES or getattr(self.view, "action", None) == "list":
-            codes.append(400)  # list filters are validated too
+        strict_query = isinstance(self.view, StrictQueryParametersMixin) and self.view.strict_query_parameters
+        if self.method in WRITES or getattr(self.view, "action", None) == "list" or strict_query:
+            codes.append(400)  # list filters are validated too, and any query parameter an operation does not read
         if isinstance(self.view, ConditionalWriteMixin) and self.method in PRECONDITIONED:
             codes.append(412)
         if self.method in WRITES or self.method == "DELETE":

@@ -364,3 +364,17 @@ def test_a_session_missing_its_end_gets_the_field_error_alone(api, event):
         "track": ["Incorrect type. Expected pk value, received str."],
         "ends_at": ["This field is required."],
     }
+
+
+def test_404_wording_is_the_same_for_every_resource(api, event):
+    answers = {
+        api.get(url).json()["detail"]
+        for url in (
+            f"/api/v1/events/{event.pk}/tracks/999999/",
+            f"/api/v1/events/{event.pk}/microlocations/999999/",
+            f"/api/v1/events/{event.pk}/sessions/999999/",
+            f"/api/v1/events/{event.pk}/webhooks/999999/deliveries/",
+            "/api/v1/notifications/999999/",
+        )
+    }
+    assert answers == {"No such object."}
