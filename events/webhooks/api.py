@@ -2,7 +2,7 @@
 
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -84,6 +84,10 @@ class DeliveryFilter(FilterSet):
         return queryset.filter(Q(scheduled_at__gte=value) | Q(started_at__gte=value))
 
 
+@extend_schema_view(
+    list=extend_schema(summary="List a webhook's deliveries"),
+    retrieve=extend_schema(summary="Read one delivery of a webhook"),
+)
 class WebhookDeliveryViewSet(
     StrictQueryParametersMixin,
     EventScopedViewMixin,
