@@ -152,8 +152,8 @@ def test_sockets_on_both_daphnes_receive_a_notification_caused_by_an_api_call_on
         response, body = api.request(
             "POST",
             "/api/v1/auth/token/",
-            "username=organizer@example.com&password=" + PASSWORD,
-            {"Content-Type": "application/x-www-form-urlencoded"},
+            json.dumps({"username": "organizer@example.com", "password": PASSWORD}),
+            {"Content-Type": "application/json"},
         )
         token = json.loads(body)["token"]
         response, body = api.request(
