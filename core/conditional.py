@@ -19,7 +19,7 @@ from django.utils.http import http_date, parse_etags, parse_http_date_safe
 from rest_framework import status
 from rest_framework.response import Response
 
-from .api import PreconditionFailed
+from .api import PreconditionFailed, StrictQueryParametersMixin
 from .versioning import StaleObjectError
 
 
@@ -69,11 +69,11 @@ def check_if_match(request, current_etag):
     if tags == ["*"]:
         return
     if current_etag not in [tag for tag in tags if not tag.startswith("W/")]:
-        raise PreconditionFailed()
+        raise PreconditionFailed(etag=current_etag)
 
 
-class ConditionalBase:
-    """The ETag helpers shared by the conditional mixins below."""
+class ConditionalBase(StrictQueryParametersMixin):
+    """The ETag helpers shared by the conditional mixins below (every such view refuses unknown query parameters)."""
 
     vary_on = ("Cookie", "Authorization")
 
@@ -124,13 +124,20 @@ class ConditionalRetrieveMixin(ConditionalBase):
 
 
 class ConditionalWriteMixin(ConditionalBase):
-    """POST answers with the new object's ETag; PUT, PATCH and DELETE honour If-Match (412)."""
+    """POST answers 201 with the new object's ETag and Location; PUT, PATCH and DELETE honour If-Match (412)."""
 
     def create(self, request, *args, **kwargs):
         response = super().create(request, *args, **kwargs)
-        if getattr(self, "created_instance", None) is not None:
-            response["ETag"] = self.object_etag(self.created_instance)
+        created = getattr(self, "created_instance", None)
+        if created is not None:
+            response["ETag"] = self.object_etag(created)
+            response["Location"] = self.location_of(created)
         return response
+
+    def location_of(self, obj):
+        """The absolute URL of an object of this viewset (its detail route)."""
+        lookup = self.lookup_url_kwarg or self.lookup_field
+        return self.reverse_action("detail", kwargs={**self.kwargs, lookup: obj.pk})
 
     def perform_create(self, serializer):
         self.created_instance = serializer.save()

@@ -8,16 +8,30 @@ from collections.abc import Mapping
 
 from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import models
+from django.db import models, transaction
 from rest_framework import serializers
 from rest_framework.fields import SkipField
 from rest_framework.relations import MANY_RELATION_KWARGS, PKOnlyObject
 
 from .precompiled import PrecompiledQuery
+from .versioning import creating_with_relations
+
+NAIVE_DATETIME = (
+    "Send the time with its UTC offset, e.g. 2026-09-10T09:00:00+02:00 or 2026-09-10T07:00:00Z; "
+    "a time without one is ambiguous."
+)
 
 
 class UTCDateTimeField(serializers.DateTimeField):
-    """ISO 8601 in UTC, as the API answers: DRF's field asks for the current time zone per value (a tenth of a list)."""
+    """ISO 8601 in UTC, as the API answers: DRF's field asks for the current time zone per value (a tenth of a list).
+
+    Input must carry its offset: a naive time is refused, not read in some zone the client never named.
+    """
+
+    def enforce_timezone(self, value):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise serializers.ValidationError(NAIVE_DATETIME, code="naive_datetime")
+        return super().enforce_timezone(value)
 
     def to_representation(self, value):
         if not value:
@@ -26,9 +40,39 @@ class UTCDateTimeField(serializers.DateTimeField):
         return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
-# DRF's ModelSerializer with the API's own date-time field, and a faster read. (No docstring: the
-# OpenAPI schema would show it as the description of every serializer that has none of its own.)
-class ModelSerializer(serializers.ModelSerializer):
+class RefuseUnknownFieldsMixin:
+    """Refuse input fields the serializer does not declare or only shows, each by name (instead of ignoring them).
+
+    ``unknown_field_messages`` may give a field a message of its own (e.g. why a
+    client must not send a total). The refusals come in one answer with the
+    other field errors.
+    """
+
+    unknown_field_messages = {}
+
+    def to_internal_value(self, data):
+        refused = {}
+        if isinstance(data, Mapping):
+            fields = self.fields
+            for key in data:
+                field = fields.get(key)
+                if field is None or field.read_only:
+                    default = "Unknown field." if field is None else "This field is read-only."
+                    refused[str(key)] = [self.unknown_field_messages.get(key, default)]
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as error:
+            if refused and isinstance(error.detail, dict):
+                raise serializers.ValidationError({**refused, **error.detail}) from error
+            raise
+        if refused:
+            raise serializers.ValidationError(dict(sorted(refused.items())))
+        return value
+
+
+# DRF's ModelSerializer with the API's own date-time field, strict input, and a faster read. (No docstring:
+# the OpenAPI schema would show it as the description of every serializer that has none of its own.)
+class ModelSerializer(RefuseUnknownFieldsMixin, serializers.ModelSerializer):
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
         models.DateTimeField: UTCDateTimeField,
@@ -40,6 +84,11 @@ class ModelSerializer(serializers.ModelSerializer):
         if prototypes is None:
             prototypes = _FIELD_PROTOTYPES[type(self)] = super().get_fields()
         return copy.deepcopy(prototypes)
+
+    def create(self, validated_data):
+        """Create the row and set its many-to-many values: one write (a new row is at version 1)."""
+        with transaction.atomic(), creating_with_relations(self.Meta.model):
+            return super().create(validated_data)
 
     def to_representation(self, instance):
         """Represent the instance as DRF would, reading plain columns straight from it (see ``read_plan``)."""
@@ -150,10 +199,57 @@ def _as_drf_reads(field):
 
 
 class ModelCleanMixin:
-    """Run the model's clean() on the would-be instance so the API and forms share one rule set."""
+    """Run the model's clean() on the would-be instance so the API and forms share one rule set.
+
+    When some fields are refused, clean() still runs on the others, so a client
+    gets every error in one answer (a bad time zone does not hide an end before the start).
+    """
+
+    def to_internal_value(self, data):
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError as error:
+            if not isinstance(error.detail, dict) or not isinstance(data, Mapping):
+                raise
+            more = self._clean_errors_of_valid_fields(data, set(error.detail))
+            if not more:
+                raise
+            raise serializers.ValidationError({**error.detail, **more}) from error
+
+    def _clean_errors_of_valid_fields(self, data, refused):
+        """The model's clean() errors on the fields that were valid, for the fields not refused already."""
+        attrs = {}
+        for field in self._writable_fields:
+            if field.field_name in refused or field.source == "*":
+                continue
+            try:
+                value = field.run_validation(field.get_value(data))
+            except (serializers.ValidationError, DjangoValidationError, SkipField):
+                continue
+            attrs[field.source] = value
+        candidate = self._candidate(attrs)
+        # clean() is written for a complete row: with a required value missing it has nothing to compare.
+        written = {field.source for field in self._writable_fields}
+        if any(
+            getattr(candidate, field.attname) is None
+            for field in candidate._meta.concrete_fields
+            if not field.null and field.name in written
+        ):
+            return {}
+        try:
+            self._clean(candidate)
+        except serializers.ValidationError as error:
+            detail = error.detail if isinstance(error.detail, dict) else {}
+            return {key: value for key, value in detail.items() if key not in refused}
+        return {}
 
     def validate(self, attrs):
         attrs = super().validate(attrs)
+        self._clean(self._candidate(attrs))
+        return attrs
+
+    def _candidate(self, attrs):
+        """The would-be instance: the stored row (or a new one) with the valid input set on it."""
         model = self.Meta.model
         plain = {key: value for key, value in attrs.items() if not model._meta.get_field(key).many_to_many}
         if self.instance is not None:
@@ -165,11 +261,13 @@ class ModelCleanMixin:
         event = self.context.get("event")
         if event is not None and hasattr(candidate, "event_id"):
             candidate.event = event  # clean() compares with the event's dates without reading it again
+        return candidate
+
+    def _clean(self, candidate):
         try:
             candidate.clean()
         except DjangoValidationError as error:
             raise serializers.ValidationError(serializers.as_serializer_error(error)) from error
-        return attrs
 
 
 class ManyIdsField(serializers.ManyRelatedField):
@@ -294,23 +392,3 @@ def _ids_query(model, name, count):
         return field.remote_field.through.objects.filter(**{f"{source}_id__in": owners}).order_by(*ordering)
 
     return PrecompiledQuery(build, *[int] * count)
-
-
-class RefuseUnknownFieldsMixin:
-    """Refuse input fields the serializer does not declare, each by name (instead of ignoring them silently).
-
-    ``unknown_field_messages`` may give a field a message of its own (e.g. why a
-    client must not send a total).
-    """
-
-    unknown_field_messages = {}
-
-    def to_internal_value(self, data):
-        if isinstance(data, Mapping):
-            writable = {name for name, field in self.fields.items() if not field.read_only}
-            unknown = sorted(str(key) for key in data if key not in writable)
-            if unknown:
-                raise serializers.ValidationError(
-                    {key: [self.unknown_field_messages.get(key, "Unknown field.")] for key in unknown}
-                )
-        return super().to_internal_value(data)

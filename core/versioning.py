@@ -11,6 +11,8 @@ scope it lives in); the registry of an event's resource lists
 endpoint, the event socket and new events' counters are derived from it.
 """
 
+import contextlib
+import contextvars
 import functools
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -19,6 +21,7 @@ from django.apps import apps
 from django.db import models, transaction
 from django.db.models import F
 from django.db.models.expressions import BaseExpression
+from django.utils import timezone
 
 from . import changes
 from .broadcast import VERSIONS_CHANGED, push_after_commit
@@ -163,10 +166,17 @@ class VersionedQuerySet(models.QuerySet):
         # Every event of these rows wants the kind (just asked): recording them asks nothing more.
         return [(row[0], row[1], row[2] if track else None, True) for row in found]
 
+    def _auto_now_fields(self):
+        """The fields a save() stamps with the time (auto_now); bulk writes stamp them too (?modified_since=)."""
+        return [field.name for field in self.model._meta.concrete_fields if getattr(field, "auto_now", False)]
+
     def update(self, **kwargs):
         if _inside_bulk_update.get():
             return super().update(**kwargs)
         kwargs.setdefault("version", F("version") + 1)
+        now = timezone.now()
+        for name in self._auto_now_fields():
+            kwargs.setdefault(name, now)
         model = self.model
         with transaction.atomic(using=self.db, savepoint=False):
             before = self._rows()
@@ -206,12 +216,16 @@ class VersionedQuerySet(models.QuerySet):
     def bulk_update(self, objs, fields, *args, **kwargs):
         objs = list(objs)
         rows = {row for obj in objs for row in (obj.loaded_counter_row(), obj.counter_row())}
+        stamped = [name for name in self._auto_now_fields() if name not in fields]
+        now = timezone.now()
         for obj in objs:
             obj.version += 1
+            for name in stamped:
+                setattr(obj, name, now)
         token = _inside_bulk_update.set(True)
         try:
             with transaction.atomic(using=self.db, savepoint=False):
-                updated = super().bulk_update(objs, [*fields, "version"], *args, **kwargs)
+                updated = super().bulk_update(objs, [*fields, "version", *stamped], *args, **kwargs)
                 bump(self.model.counter_keys_for(rows), using=self.db)
                 self.model.record([obj.change_row() for obj in objs], "changed", using=self.db)
         finally:
@@ -414,12 +428,31 @@ class VersionedModel(models.Model):
         self.version += 1
 
 
+# The row being created with its many-to-many values (creating_with_relations()): setting them is part of the
+# creation, not a second write, so a new row starts at version 1.
+_created_row = contextvars.ContextVar("created_row", default=None)
+
+
+@contextlib.contextmanager
+def creating_with_relations(model):
+    """Inside: many-to-many values set on a new row of ``model`` do not bump its version (it is being created)."""
+    token = _created_row.set(model)
+    try:
+        yield
+    finally:
+        _created_row.reset(token)
+
+
 def record_m2m_change(sender, instance, action, reverse, model, pk_set, **kwargs):
     """Bump the versioned rows whose many-to-many field changed (add, remove, clear)."""
     if action not in ("post_add", "post_remove", "pre_clear"):
         return
     if not reverse:
-        if isinstance(instance, VersionedModel) and instance.pk is not None:
+        if (
+            isinstance(instance, VersionedModel)
+            and instance.pk is not None
+            and _created_row.get() is not type(instance)
+        ):
             instance.touch()
         return
     if issubclass(model, VersionedModel):

@@ -1,21 +1,32 @@
 """Events API: events, their services, and the versions endpoint."""
 
+from functools import cached_property
+
 from django.db import transaction
 from django.db.models import Count, Sum
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework import serializers as drf_serializers
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
-from core.api import Conflict, PreconditionFailed
+from core.api import Conflict, JSONParser, PreconditionFailed
 from core.conditional import ConditionalListMixin, ConditionalMixin, check_if_match, make_etag
 from core.idempotency import IdempotentCreateMixin, idempotent
-from core.schema import ERRORS, IF_MATCH
-from core.versioning import StaleObjectError, counter_key, event_versions, read_counters
+from core.schema import ACTION_DESCRIPTIONS, ERRORS, IF_MATCH
+from core.versioning import StaleObjectError, counter_key, event_resources, event_versions, read_counters
 from permissions.drf import EventScopedViewMixin, EventScopedViewSet, EventServicePermission
 from permissions.engine import event_limit
-from permissions.names import UPDATE
+from permissions.names import READ, UPDATE
 
 from . import serializers
 from .models import Event, Microlocation, Session, Speaker, Sponsor, Track
@@ -76,6 +87,7 @@ class EventViewSet(IdempotentCreateMixin, ConditionalMixin, EventScopedViewMixin
     serializer_class = serializers.EventSerializer
     filterset_fields = ["state"]
     ordering_fields = ["starts_at", "name", "created_at"]
+    search_fields = ["name", "location"]
     ordering = ["starts_at", "id"]
 
     def get_queryset(self):
@@ -161,8 +173,10 @@ class MyEventsViewSet(ConditionalListMixin, mixins.ListModelMixin, viewsets.Gene
 
     serializer_class = serializers.MyEventSerializer
     permission_classes = [permissions.IsAuthenticated]
+    schema_tag = "events"
     filterset_fields = ["state"]
     ordering_fields = ["starts_at", "name"]
+    search_fields = ["name", "location"]
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -185,8 +199,28 @@ class TrackViewSet(EventScopedViewSet):
     serializer_class = serializers.TrackSerializer
     filterset_fields = ["name"]
     ordering_fields = ["name", "id"]
+    search_fields = ["name"]
 
 
+EXPAND = "expand"
+
+
+@extend_schema_view(
+    **{
+        action: extend_schema(
+            parameters=[
+                OpenApiParameter(
+                    EXPAND,
+                    OpenApiTypes.STR,
+                    enum=list(serializers.SessionSerializer.expandable),
+                    description="Show these links as whole objects instead of ids (several: comma-separated): "
+                    "speakers, track, microlocation. No extra query per session.",
+                )
+            ]
+        )
+        for action in ("list", "retrieve")
+    }
+)
 class SessionViewSet(EventScopedViewSet):
     """Sessions of an event: the public reads confirmed and cancelled ones, the team drafts too."""
 
@@ -200,7 +234,34 @@ class SessionViewSet(EventScopedViewSet):
         "state": ["exact"],
     }
     ordering_fields = ["starts_at", "title", "id"]
-    many_ids = ("speakers",)
+    search_fields = ["title"]
+    action_query_parameters = {"list": (EXPAND,), "retrieve": (EXPAND,)}
+    # ?expand= names: the field, the service its objects belong to, and their list (for the ETag).
+    expandable = serializers.SessionSerializer.expandable
+
+    @property
+    def many_ids(self):
+        # Expanded speakers come prefetched whole; else only their ids are read (one query per page).
+        return () if "speakers" in self.expanded else ("speakers",)
+
+    @cached_property
+    def expanded(self):
+        """The fields ?expand= asks for, checked: known names, services the reader may read (400 / 403)."""
+        if self.for_schema_only or self.request.method not in ("GET", "HEAD"):
+            return ()
+        names = sorted(
+            {name.strip() for value in self.request.query_params.getlist(EXPAND) for name in value.split(",")} - {""}
+        )
+        unknown = [name for name in names if name not in self.expandable]
+        if unknown:
+            raise ValidationError(
+                {EXPAND: [f"Cannot expand {', '.join(unknown)}; choose from {', '.join(self.expandable)}."]}
+            )
+        perms = self.event_permissions
+        for name in names:
+            if not (perms.is_published or perms.can(READ, self.expandable[name][0], anywhere=True)):
+                raise PermissionDenied(f"Your role does not read {self.expandable[name][1]}, so cannot expand {name}.")
+        return tuple(names)
 
     def get_queryset(self):
         queryset = super().get_queryset()
@@ -208,7 +269,33 @@ class SessionViewSet(EventScopedViewSet):
             # The public reads confirmed and cancelled sessions; the team (a read grant) sees drafts too.
             # The ETag already differs between the two (etag_variant: "public" / "member").
             queryset = queryset.filter(state__in=Session.PUBLIC_STATES)
+        if self.expanded:
+            joined = [name for name in self.expanded if name != "speakers"]
+            if joined:
+                queryset = queryset.select_related(*joined)
+            if "speakers" in self.expanded:
+                queryset = queryset.prefetch_related("speakers")
         return queryset
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "expand": self.expanded}
+
+    def _expanded_etag_parts(self):
+        """The counters of the expanded lists, and the private fields hidden in them: they shape the answer too."""
+        if not self.expanded:
+            return ()
+        public = self.reads_publicly()
+        resources = event_resources()
+        keys = [resources[self.expandable[name][1]].key(self.event.pk, public=public) for name in self.expanded]
+        permissions = self.reader_permissions()
+        hidden = serializers.SpeakerSerializer.hidden_fields(permissions) if "speakers" in self.expanded else ()
+        return (self.expanded, tuple(read_counters(keys).values()), tuple(hidden))
+
+    def list_etag_parts(self):
+        return (*super().list_etag_parts(), *self._expanded_etag_parts())
+
+    def object_etag_parts(self, obj):
+        return (*super().object_etag_parts(obj), *self._expanded_etag_parts())
 
 
 class SpeakerViewSet(EventScopedViewSet):
@@ -218,15 +305,32 @@ class SpeakerViewSet(EventScopedViewSet):
     serializer_class = serializers.SpeakerSerializer
     filterset_fields = ["organisation"]
     ordering_fields = ["name", "id"]
+    search_fields = ["name", "organisation"]
 
 
+MULTIPART_SPONSOR = {"multipart/form-data": serializers.SponsorSerializer}
+
+
+@extend_schema_view(
+    **{
+        action: extend_schema(
+            request=MULTIPART_SPONSOR,
+            description="Sponsors of an event, with their logos (re-encoded on upload). The logo is a file, so the "
+            "body is multipart/form-data; JSON without a logo is taken too. " + ACTION_DESCRIPTIONS[action],
+        )
+        for action in ("create", "update", "partial_update")
+    }
+)
 class SponsorViewSet(EventScopedViewSet):
     """Sponsors of an event, with their logos (re-encoded on upload)."""
 
     service, model = "sponsor", Sponsor
     serializer_class = serializers.SponsorSerializer
+    # A logo is a file: multipart as well as JSON (without a logo).
+    parser_classes = [JSONParser, MultiPartParser]
     filterset_fields = ["level"]
     ordering_fields = ["name", "level", "id"]
+    search_fields = ["name"]
 
 
 class MicrolocationViewSet(EventScopedViewSet):
@@ -236,3 +340,4 @@ class MicrolocationViewSet(EventScopedViewSet):
     serializer_class = serializers.MicrolocationSerializer
     filterset_fields = ["floor"]
     ordering_fields = ["name", "floor", "id"]
+    search_fields = ["name"]

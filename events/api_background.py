@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.idempotency import idempotent
+from core.schema import ERROR
 from core.versioning import StaleObjectError
 from permissions.drf import EventScopedViewMixin, EventServicePermission
 from permissions.names import UPDATE
@@ -24,10 +25,7 @@ ANSWER = inline_serializer(
     "BackgroundAnswer",
     {"status": serializers.CharField(), "background_url": serializers.CharField(allow_null=True)},
 )
-REFUSAL = OpenApiResponse(
-    inline_serializer("BackgroundRefusal", {"status": serializers.CharField(), "error": serializers.CharField()}),
-    description='{"status": "error", "error": "..."}',
-)
+REFUSAL = OpenApiResponse(ERROR, description="The image or the body is refused; `detail` says why.")
 UPLOAD = inline_serializer(
     "BackgroundUpload",
     {
@@ -52,7 +50,7 @@ class EventBackgroundView(EventScopedViewMixin, APIView):
         refuse_oversized_body(request)
         super().initial(request, *args, **kwargs)
 
-    @extend_schema(request=UPLOAD, responses={200: ANSWER, 400: REFUSAL, 413: REFUSAL})
+    @extend_schema(request={"multipart/form-data": UPLOAD}, responses={200: ANSWER, 400: REFUSAL, 413: REFUSAL})
     @idempotent
     def post(self, request, event_pk):
         """Store the image (cropped already), re-encoded as WebP; replaces the previous one."""

@@ -38,7 +38,7 @@ class BackgroundError(images.ImageRefused):
     """A refused background request: its message is shown to the user as is."""
 
     def as_json(self):
-        return {"status": "error", "error": self.message}
+        return {"detail": self.message}
 
 
 def too_large():

@@ -70,11 +70,21 @@ class Event(VersionedModel):
     def is_published(self):
         return self.state == self.PUBLISHED
 
+    def local_time(self, moment):
+        """A moment as messages show it: in the event's time zone, named ("2026-09-11 18:00 Europe/Berlin")."""
+        try:
+            zone = zoneinfo.ZoneInfo(self.timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            zone = zoneinfo.ZoneInfo("UTC")
+        return f"{moment.astimezone(zone):%Y-%m-%d %H:%M} {zone.key}"
+
 
 class EventService(VersionedModel):
     """Base of the services of an event (tracks, sessions, ...)."""
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="%(class)ss")
+    # When the row last changed (any write, bulk ones too): the API's ?modified_since= reads it.
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         abstract = True
@@ -213,7 +223,10 @@ class Session(EventService):
         event = self.event if self.event_id else None
         inside = event and self.starts_at >= event.starts_at and self.ends_at <= event.ends_at
         if event and self.starts_at and self.ends_at and not errors and not inside:
-            errors["starts_at"] = "The session must take place within the event's dates."
+            errors["starts_at"] = (
+                "The session must take place within the event's dates "
+                f"({event.local_time(event.starts_at)} to {event.local_time(event.ends_at)})."
+            )
         if event and self.track_id and self.track.event_id != self.event_id:
             errors["track"] = "This track belongs to another event."
         if event and self.microlocation_id and self.microlocation.event_id != self.event_id:

@@ -74,6 +74,7 @@ class ScheduleFeedView(ConditionalBase, EventScopedViewMixin, APIView):
     permission_classes = [EventServicePermission]
     renderer_classes = [JSONRenderer]  # errors only; feeds return their own bytes
     content_negotiation_class = FirstRendererNegotiation
+    strict_query_parameters = False  # the feeds name their filters in their own refusals (BadFilter)
     content_type = None
     name = None
 

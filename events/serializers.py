@@ -124,6 +124,19 @@ class SponsorSerializer(EventOwnedSerializer):
 
 class SessionSerializer(EventOwnedSerializer):
     related_event_fields = ("track", "microlocation", "speakers")
+    # ?expand=: field -> (service, version list, serializer of the whole object); the context's "expand" names them.
+    expandable = {
+        "microlocation": ("microlocation", "microlocations", MicrolocationSerializer),
+        "speakers": ("speaker", "speakers", SpeakerSerializer),
+        "track": ("track", "tracks", TrackSerializer),
+    }
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for name in self.context.get("expand", ()):
+            nested = self.expandable[name][2]
+            fields[name] = nested(many=name == "speakers", read_only=True, context=self.context)
+        return fields
 
     class Meta:
         model = Session

@@ -10,7 +10,6 @@ from rest_framework import status
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import NotAuthenticated, PermissionDenied
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
@@ -24,6 +23,7 @@ PERSONAL_TOKEN_REFUSED = "A personal token cannot revoke the account's token: us
 @extend_schema_view(
     post=extend_schema(
         summary="Get your API token",
+        auth=[],
         description="Send `username` (your email address) and `password`; "
         "then authenticate with `Authorization: Token <token>`. The same key every time, until it is revoked; "
         "the token has your full access (personal, scoped tokens: `/api/v1/auth/tokens/`).",
@@ -44,7 +44,7 @@ class TokenView(ObtainAuthToken):
     """Return your API token for your email (``username``) and password; failed attempts lead to a lock-out.
     DELETE revokes it."""
 
-    parser_classes = [JSONParser, FormParser, MultiPartParser]
+    parser_classes = [JSONParser]
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "token"
 

@@ -1,12 +1,13 @@
 """/api/v1/notifications/: your own notifications, with ETags from the user's notifications counter."""
 
-from django_filters import rest_framework as filters
+from django.db.models import Q
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.response import Response
 
+from core.api import BooleanFilter, FilterSet, UtcIsoDateTimeFilter
 from core.conditional import ConditionalListMixin, ConditionalRetrieveMixin, make_etag
 from core.idempotency import idempotent
 from core.versioning import read_counters
@@ -17,12 +18,19 @@ from .queries import unread_of
 from .serializers import MarkedReadSerializer, NotificationSerializer, UnreadCountSerializer
 
 
-class NotificationFilter(filters.FilterSet):
-    unread = filters.BooleanFilter(method="filter_unread", label="Only unread (true) or only read (false)")
+class NotificationFilter(FilterSet):
+    unread = BooleanFilter(method="filter_unread", label="Only unread (true) or only read (false)")
+
+    modified_since = UtcIsoDateTimeFilter(
+        method="filter_modified_since", help_text="Only notifications received or read at or after this time."
+    )
 
     class Meta:
         model = Notification
         fields = ["unread", "action"]
+
+    def filter_modified_since(self, queryset, name, value):
+        return queryset.filter(Q(received_at__gte=value) | Q(read_at__gte=value))
 
     def filter_unread(self, queryset, name, value):
         return queryset.filter(has_read=not value)

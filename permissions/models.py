@@ -118,6 +118,8 @@ class EventRole(VersionedModel):
         help_text="Leave empty for all tracks. Only track organizers and moderators can be limited.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # When the row last changed (any write, bulk ones too): the API's ?modified_since= reads it.
+    updated_at = models.DateTimeField(auto_now=True)
 
     version_list, service = "roles", "team"
     public_rows = None
@@ -149,6 +151,8 @@ class RoleInvite(VersionedModel):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="sent_invites"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # When the row last changed (any write, bulk ones too): the API's ?modified_since= reads it.
+    updated_at = models.DateTimeField(auto_now=True)
     expires_at = models.DateTimeField()
     state = models.CharField(max_length=10, choices=STATES, default=PENDING)
     responded_at = models.DateTimeField(null=True, blank=True)

@@ -18,6 +18,7 @@ class TicketViewSet(EventScopedViewSet):
     serializer_class = TicketSerializer
     filterset_fields = ["type", "hidden"]
     ordering_fields = ["position", "name", "price", "id"]
+    search_fields = ["name"]
     # A name taken by a concurrent writer, or deleting a ticket with orders, is a 409; the schema documents it.
     extra_write_errors = (409,)
 

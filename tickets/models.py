@@ -14,7 +14,6 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 
 from core.links import absolute_url
 from core.versioning import VersionedModel, VersionedQuerySet
@@ -155,7 +154,7 @@ class Ticket(VersionedModel):
             errors["sales_ends_at"] = "Sales must end after they start."
         event = self.event if self.event_id else None
         if event is not None and event.ends_at:
-            limit = date_format(timezone.localtime(event.ends_at), "DATETIME_FORMAT")
+            limit = event.local_time(event.ends_at)
             if ends and ends > event.ends_at and "sales_ends_at" not in errors:
                 errors["sales_ends_at"] = f"Sales must end no later than the event ends ({limit})."
             if starts and starts >= event.ends_at:

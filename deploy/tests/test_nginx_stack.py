@@ -156,8 +156,8 @@ def test_sockets_on_both_daphnes_receive_a_notification_caused_by_an_api_call_on
         response, body = api.request(
             "POST",
             "/api/v1/auth/token/",
-            "username=organizer@example.com&password=" + PASSWORD,
-            {"Content-Type": "application/x-www-form-urlencoded"},
+            json.dumps({"username": "organizer@example.com", "password": PASSWORD}),
+            {"Content-Type": "application/json"},
         )
         token = json.loads(body)["token"]
         response, body = api.request(
@@ -206,7 +206,7 @@ def test_oversized_upload_gets_json_413(stack):
     )
     assert response.status == 413
     assert response.headers["Content-Type"] == "application/json"
-    assert json.loads(body) == {"status": "error", "error": "The upload is too large (nginx limit: 8 MiB)."}
+    assert json.loads(body) == {"detail": "The upload is too large (nginx limit: 8 MiB)."}
 
 
 def test_healthz_through_nginx_and_request_ids(stack):

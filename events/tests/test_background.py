@@ -19,8 +19,8 @@ from events.tests.factories import EventFactory
 pytestmark = pytest.mark.django_db
 
 STORED_NAME = re.compile(r"backgrounds/[0-9a-f]{32}\.webp")
-NOT_ACCEPTED = {"status": "error", "error": "The file is not a JPEG, PNG or WebP image."}
-TOO_MANY_PIXELS = {"status": "error", "error": "The image has too many pixels: at most 40,000,000 are accepted."}
+NOT_ACCEPTED = {"detail": "The file is not a JPEG, PNG or WebP image."}
+TOO_MANY_PIXELS = {"detail": "The image has too many pixels: at most 40,000,000 are accepted."}
 RED, BLUE = (255, 0, 0), (0, 0, 255)
 COLOURS = {"red": RED, "blue": BLUE, "black": (0, 0, 0), "white": (255, 255, 255)}
 
@@ -181,7 +181,7 @@ def test_background_png_named_jpg_is_taken_for_its_content(post, event):
 def test_background_too_small_is_refused(post, event):
     response = post({"background": file(image_bytes("PNG", (489, 300)))})
     message = "The image is too small: it must be at least 490 x 245 pixels (this one is 489 x 300)."
-    assert_refused(response, 400, {"status": "error", "error": message}, event)
+    assert_refused(response, 400, {"detail": message}, event)
 
 
 def test_background_too_small_counts_the_orientation(post, event):
@@ -189,7 +189,7 @@ def test_background_too_small_counts_the_orientation(post, event):
     sideways = image_bytes("JPEG", (1000, 300), exif=exif(Orientation=8))
     response = post({"background": file(sideways, "photo.jpg", "image/jpeg")})
     message = "The image is too small: it must be at least 490 x 245 pixels (this one is 300 x 1000)."
-    assert_refused(response, 400, {"status": "error", "error": message}, event)
+    assert_refused(response, 400, {"detail": message}, event)
 
 
 def test_background_too_many_pixels_is_refused_from_the_header(post, event):
@@ -203,7 +203,7 @@ def test_background_too_many_pixels_is_refused_from_the_header(post, event):
 def test_background_lowered_pixel_limit_applies(post, event, settings):
     settings.IMAGE_MAX_PIXELS = 1_000_000
     response = post({"background": file(image_bytes("PNG", (1500, 700)))})
-    body = {"status": "error", "error": "The image has too many pixels: at most 1,000,000 are accepted."}
+    body = {"detail": "The image has too many pixels: at most 1,000,000 are accepted."}
     assert_refused(response, 400, body, event)
 
 
@@ -224,7 +224,7 @@ def test_background_decoded_whole_over_the_decoding_limit_is_refused_before_deco
     # Under the header limit (40 MP) but over what may be decoded whole (12 MP): PNG and WebP
     # cannot be decoded reduced, so the picture is refused before its pixels are.
     response = post({"background": file(image_bytes(fmt, (5000, 3000)), content_type=f"image/{fmt.lower()}")})
-    body = {"status": "error", "error": "The image has too many pixels: at most 12,000,000 are accepted."}
+    body = {"detail": "The image has too many pixels: at most 12,000,000 are accepted."}
     assert_refused(response, 400, body, event)
 
 
@@ -240,7 +240,7 @@ def test_background_large_jpeg_is_decoded_reduced(post, event):
 def test_background_truncated_file_is_refused(post, event):
     whole = image_bytes("JPEG", (1200, 600))
     response = post({"background": file(whole[: len(whole) // 2], "cut.jpg", "image/jpeg")})
-    body = {"status": "error", "error": "The image could not be decoded: the file is damaged or incomplete."}
+    body = {"detail": "The image could not be decoded: the file is damaged or incomplete."}
     assert_refused(response, 400, body, event)
 
 
@@ -248,16 +248,16 @@ def test_background_png_with_broken_checksum_is_refused(post, event):
     broken = bytearray(image_bytes("PNG"))
     broken[-20] ^= 0xFF  # inside the last IDAT chunk
     response = post({"background": file(bytes(broken))})
-    body = {"status": "error", "error": "The image could not be decoded: the file is damaged or incomplete."}
+    body = {"detail": "The image could not be decoded: the file is damaged or incomplete."}
     assert_refused(response, 400, body, event)
 
 
 def test_background_empty_or_missing_is_refused(post, event):
     missing = 'No image: send a file in the field "background" or a data: URL in "background_data".'
-    body = {"status": "error", "error": missing}
+    body = {"detail": missing}
     assert_refused(post({}), 400, body, event)
     assert_refused(post({"background_data": ""}), 400, body, event)
-    assert_refused(post({"background": file(b"")}), 400, {"status": "error", "error": "The file is empty."}, event)
+    assert_refused(post({"background": file(b"")}), 400, {"detail": "The file is empty."}, event)
 
 
 def test_background_over_the_byte_limit_is_413(post, event, settings):
@@ -267,7 +267,7 @@ def test_background_over_the_byte_limit_is_413(post, event, settings):
     noise.save(output, "PNG")
     assert 10 * 1024 < len(output.getvalue()) < 64 * 1024  # under the body limit: the file's own size counts
     response = post({"background": file(output.getvalue())})
-    body = {"status": "error", "error": "The image is too large: at most 10 KiB are accepted."}
+    body = {"detail": "The image is too large: at most 10 KiB are accepted."}
     assert_refused(response, 413, body, event)
 
 
@@ -275,14 +275,14 @@ def test_background_oversized_body_is_413_before_it_is_read(post, event, setting
     settings.BACKGROUND_MAX_BYTES = 10 * 1024
     # Not even valid multipart: reading it would be a 400; its length alone answers first.
     response = post(b"x" * 100_000, content_type="multipart/form-data; boundary=nothing")
-    body = {"status": "error", "error": "The image is too large: at most 10 KiB are accepted."}
+    body = {"detail": "The image is too large: at most 10 KiB are accepted."}
     assert_refused(response, 413, body, event)
 
 
 def test_background_body_django_refuses_is_json_413(post, event, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     response = post({"background_data": data_url(image_bytes("PNG"))})
-    body = {"status": "error", "error": "The image is too large: at most 5 MiB are accepted."}
+    body = {"detail": "The image is too large: at most 5 MiB are accepted."}
     assert_refused(response, 413, body, event)
 
 
@@ -294,7 +294,7 @@ def test_background_urlencoded_body_django_refuses_is_json_413(client, event, se
         f"background_data={data_url(image_bytes('PNG'))}",
         content_type="application/x-www-form-urlencoded",
     )
-    body = {"status": "error", "error": "The image is too large: at most 5 MiB are accepted."}
+    body = {"detail": "The image is too large: at most 5 MiB are accepted."}
     assert_refused(response, 413, body, event)
 
 
@@ -322,8 +322,8 @@ def test_background_data_url_is_accepted(post, event):
         ("data:image/png;base64,", "The file is empty."),
         ("data:image/png,notbase64", '"background_data" is not a base64 data: URL.'),
         ("https://example.com/picture.png", '"background_data" is not a base64 data: URL.'),
-        (data_url(b"GIF89a" + b"\0" * 64, "image/gif"), NOT_ACCEPTED["error"]),
+        (data_url(b"GIF89a" + b"\0" * 64, "image/gif"), NOT_ACCEPTED["detail"]),
     ],
 )
 def test_background_bad_data_url_is_refused(post, event, text, error):
-    assert_refused(post({"background_data": text}), 400, {"status": "error", "error": error}, event)
+    assert_refused(post({"background_data": text}), 400, {"detail": error}, event)

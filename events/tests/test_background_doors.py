@@ -37,7 +37,9 @@ def sender_for(request, client, api_for):
 
     def make(user):
         if request.param == "token":
-            return api_for(user)
+            api = api_for(user)
+            api.default_format = "multipart"  # the one API endpoint that takes a file
+            return api
         client.force_login(user)
         return client
 

@@ -1,11 +1,13 @@
 """/api/v1/events/{id}/webhooks/ and each webhook's delivery log, behind the one permission class ("webhook")."""
 
+from django.db.models import Q
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core.api import FilterSet, StrictQueryParametersMixin, UtcIsoDateTimeFilter
 from core.idempotency import idempotent
 from permissions.drf import EventScopedViewMixin, EventScopedViewSet, EventServicePermission
 from permissions.names import UPDATE
@@ -73,8 +75,29 @@ class WebhookViewSet(EventScopedViewSet):
         return Response(DeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
 
 
+class DeliveryFilter(FilterSet):
+    modified_since = UtcIsoDateTimeFilter(
+        method="filter_modified_since", help_text="Only deliveries scheduled or attempted at or after this time."
+    )
+
+    class Meta:
+        model = WebhookDelivery
+        fields = ["state", "kind", "message_id"]
+
+    def filter_modified_since(self, queryset, name, value):
+        return queryset.filter(Q(scheduled_at__gte=value) | Q(started_at__gte=value))
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List a webhook's deliveries"),
+    retrieve=extend_schema(summary="Read one delivery of a webhook"),
+)
 class WebhookDeliveryViewSet(
-    EventScopedViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    StrictQueryParametersMixin,
+    EventScopedViewMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
 ):
     """A webhook's delivery log: one row per attempt, newest first, kept 30 days."""
 
@@ -82,8 +105,9 @@ class WebhookDeliveryViewSet(
     public_read = False
     permission_classes = [EventServicePermission]
     serializer_class = DeliverySerializer
+    schema_tag = "webhooks"
     operations = {"redeliver": UPDATE}
-    filterset_fields = ["state", "kind", "message_id"]
+    filterset_class = DeliveryFilter
     ordering_fields = ["created_at", "id"]
 
     def get_queryset(self):

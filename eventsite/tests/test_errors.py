@@ -75,7 +75,9 @@ def test_api_refusals_outside_drf_are_json_too():
 
 def test_a_csrf_failure_under_api_is_json(client):
     csrf_client = client.__class__(enforce_csrf_checks=True)
-    response = csrf_client.post("/api/v1/auth/token/", {"username": "x", "password": "y"})
+    response = csrf_client.post(
+        "/api/v1/auth/token/", {"username": "x", "password": "y"}, content_type="application/json"
+    )
     assert response.status_code in (400, 403)
     assert response["Content-Type"] == "application/json"
 

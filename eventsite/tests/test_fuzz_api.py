@@ -129,7 +129,7 @@ def test_api_fuzzing_finds_no_server_error_and_no_schema_violation(settings, web
     settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
     organizer, event, targets = seed_organizer_world()
     token = requests.post(
-        web.url("/api/v1/auth/token/"), data={"username": organizer.email, "password": PASSWORD}, timeout=30
+        web.url("/api/v1/auth/token/"), json={"username": organizer.email, "password": PASSWORD}, timeout=30
     ).json()["token"]
     config_file = tmp_path / "schemathesis.toml"
     config_file.write_text(config(event, targets))

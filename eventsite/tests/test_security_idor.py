@@ -119,7 +119,9 @@ def test_api_detail_urls_of_another_event_are_404(world):
     answers = {}
     for url in api_urls(world):
         for method in METHODS:
-            status = getattr(api, method)(url, {"name": "Taken over"}, format="json").status_code
+            # A GET sends no query (an unknown query parameter is a 400 on any object).
+            body = None if method == "get" else {"name": "Taken over"}
+            status = getattr(api, method)(url, body, format="json").status_code
             if status not in (404, 405):
                 answers[f"{method.upper()} {url}"] = status
     assert answers == {}
@@ -135,7 +137,10 @@ def test_hidden_ticket_of_a_published_event_is_404_and_writes_look_like_a_missin
     assert api.get(hidden).status_code == 404
     for method in METHODS:
         call = getattr(api, method)
-        assert call(hidden, {"name": "x"}, format="json").status_code == call(missing, {"name": "x"}).status_code
+        assert (
+            call(hidden, {"name": "x"}, format="json").status_code
+            == call(missing, {"name": "x"}, format="json").status_code
+        )
 
 
 def test_html_pages_of_another_event_are_404(client, world):

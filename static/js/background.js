@@ -6,7 +6,7 @@
 // The endpoint (data-url: the API's /api/v1/events/<id>/background/, with the
 // session) takes POST multipart "background" and DELETE, with the CSRF token
 // in X-CSRFToken, and answers JSON: {"status": "ok",
-// "background_url": ...} or {"status": "error", "error": "..."}. XMLHttpRequest
+// "background_url": ...} or, as every API error, {"detail": "..."}. XMLHttpRequest
 // rather than fetch: only it reports upload progress. The preview changes only
 // once the server said ok; any failure leaves the previous image in place.
 (function () {
@@ -59,9 +59,6 @@
   }
 
   function failure(answer, action) {
-    if (answer.json && typeof answer.json.error === "string") {
-      return answer.json.error;
-    }
     if (answer.json && typeof answer.json.detail === "string") {
       return answer.json.detail;
     }

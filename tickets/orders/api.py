@@ -13,7 +13,7 @@ from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from core.api import Conflict, UtcIsoDateTimeFilter
+from core.api import Conflict, FilterSet, UtcIsoDateTimeFilter
 from core.idempotency import idempotent
 from permissions.drf import EventScopedViewSet
 
@@ -32,7 +32,7 @@ from .services import (
 )
 
 
-class OrderFilter(django_filters.FilterSet):
+class OrderFilter(FilterSet):
     status = django_filters.ChoiceFilter(choices=Order.STATUSES)
     ticket = django_filters.NumberFilter(method="filter_ticket", help_text="Orders with a position of this ticket.")
     email = django_filters.CharFilter(field_name="email", lookup_expr="iexact")

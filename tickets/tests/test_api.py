@@ -215,7 +215,7 @@ def test_tickets_api_sales_must_end_with_the_event(api_for):
     response = api_for(event.created_by).post(tickets_url(event), late, format="json")
     assert (response.status_code, response.json()) == (
         400,
-        {"sales_ends_at": ["Sales must end no later than the event ends (May 2, 2030, 6 p.m.)."]},
+        {"sales_ends_at": ["Sales must end no later than the event ends (2030-05-02 18:00 UTC)."]},
     )
 
 

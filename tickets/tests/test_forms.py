@@ -86,7 +86,7 @@ def test_formset_sales_ending_after_the_event_errs_on_sales_end(event):
     formset = bound(event, [{"name": "A", "sales_ends_at": "2030-05-02T18:30"}])
     assert not formset.is_valid()
     assert row_errors(formset) == [
-        {"sales_ends_at": ["Sales must end no later than the event ends (May 2, 2030, 6 p.m.)."]}
+        {"sales_ends_at": ["Sales must end no later than the event ends (2030-05-02 18:00 UTC)."]}
     ]
 
 

@@ -118,7 +118,7 @@ def test_ticket_clean_sales_end_no_later_than_event_end():
     event = EventFactory(starts_at=datetime(2030, 5, 1, 9, tzinfo=UTC), ends_at=datetime(2030, 5, 2, 18, tzinfo=UTC))
     ticket = Ticket(event=event, name="Late", sales_ends_at=datetime(2030, 5, 2, 18, 1, tzinfo=UTC))
     assert clean_errors(ticket) == {
-        "sales_ends_at": ["Sales must end no later than the event ends (May 2, 2030, 6 p.m.)."]
+        "sales_ends_at": ["Sales must end no later than the event ends (2030-05-02 18:00 UTC)."]
     }
 
 
@@ -126,7 +126,7 @@ def test_ticket_clean_sales_start_before_event_end():
     event = EventFactory(starts_at=datetime(2030, 5, 1, 9, tzinfo=UTC), ends_at=datetime(2030, 5, 2, 18, tzinfo=UTC))
     ticket = Ticket(event=event, name="Late", sales_starts_at=datetime(2030, 5, 3, 9, tzinfo=UTC))
     assert clean_errors(ticket) == {
-        "sales_starts_at": ["Sales must start before the event ends (May 2, 2030, 6 p.m.)."]
+        "sales_starts_at": ["Sales must start before the event ends (2030-05-02 18:00 UTC)."]
     }
 
 
