@@ -96,11 +96,15 @@ def grant_role(*, user, event, role_name, granted_by, tracks=None):
 
 
 def _organizer_count(event_id, *, excluding=None):
-    """Count the event's organizers, locking their rows so two removals cannot both pass."""
-    queryset = EventRole.objects.select_for_update().filter(event_id=event_id, role__name=ORGANIZER)
-    if excluding is not None:
-        queryset = queryset.exclude(pk=excluding.pk)
-    return len(list(queryset.values_list("pk", flat=True)))
+    """Count the event's organizers other than ``excluding``, locking all their rows so two removals cannot both pass.
+
+    Every organizer row is locked, the one leaving included, in one order (by id): two organizers
+    removing each other at once then queue on the same rows instead of each holding the row the
+    other deletes (a deadlock); the second counts again once the first has committed.
+    """
+    locked = EventRole.objects.select_for_update().filter(event_id=event_id, role__name=ORGANIZER).order_by("pk")
+    pks = list(locked.values_list("pk", flat=True))
+    return len([pk for pk in pks if excluding is None or pk != excluding.pk])
 
 
 def check_role_change(*, event_role, role_name, tracks=None):
