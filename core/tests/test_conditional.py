@@ -229,3 +229,16 @@ def test_set_validators_names_etag_last_modified_and_cache_control():
     }
     bare = set_validators(HttpResponse(), '"abc"')
     assert bare.headers == {"Content-Type": "text/html; charset=utf-8", "ETag": '"abc"'}
+
+
+def test_patch_without_if_match_queues_on_the_row_and_with_it_does_not(organizer_api, django_assert_num_queries):
+    """Without If-Match the write locks the row and reads it again (a concurrent writer goes first, nothing lost):
+    two queries more. With If-Match it does not wait: the version claim of the save refuses a lost race (412)."""
+    event, api = organizer_api
+    track = TrackFactory(event=event)
+    url = f"/api/v1/events/{event.pk}/tracks/{track.pk}/"
+    with django_assert_num_queries(12):
+        assert api.patch(url, {"name": "Plain"}, format="json").status_code == 200
+    etag = api.get(url)["ETag"]
+    with django_assert_num_queries(10):
+        assert api.patch(url, {"name": "Matched"}, format="json", HTTP_IF_MATCH=etag).status_code == 200
