@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "build" / "mutants"
 REPORT = ROOT / "docs" / "mutants-report.txt"
 PACKAGES = ["core", "eventsite", "events", "tickets", "notifications", "permissions"]
-ALSO_COPY = ["conftest.py", "manage.py", "templates", "static", "deploy", "benchmarks"]
+ALSO_COPY = ["conftest.py", "manage.py", "README.md", "templates", "static", "deploy", "benchmarks"]
 # The tests that run against real servers or browsers prove other things and take minutes: left out.
 MARKERS = "not browser and not faults and not fuzz and not nginx"
 

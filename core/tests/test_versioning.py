@@ -197,3 +197,30 @@ def test_bulk_create_joins_the_callers_transaction_without_a_savepoint(django_as
     # insert (1) + counters' upsert (1) + whether any event wants the changes (1); no SAVEPOINT / RELEASE.
     with django_assert_num_queries(3):
         Track.objects.bulk_create([Track(event=event, name="A"), Track(event=event, name="B")])
+
+
+@pytest.mark.django_db
+def test_announcements_tell_members_every_list_and_the_public_what_it_sees():
+    from core.versioning import announcements
+
+    values = {
+        "event.5.public.sessions": 3,  # what the public sees of the sessions
+        "event.5.sessions": 7,  # the team's count: members only
+        "event.5.tracks": 4,  # every track is public
+        "event.5.roles": 2,  # the team only
+        "user.9.roles": 1,  # not an event's
+    }
+    assert announcements(values) == [
+        (
+            "event.5.public",
+            {"type": "versions.changed", "versions": {"sessions": 3, "tracks": 4}, "changed": ["sessions", "tracks"]},
+        ),
+        (
+            "event.5.members",
+            {
+                "type": "versions.changed",
+                "versions": {"sessions": 7, "tracks": 4, "roles": 2},
+                "changed": ["roles", "sessions", "tracks"],
+            },
+        ),
+    ]
