@@ -42,7 +42,10 @@ class LastOrganizerError(ValidationError):
 
 class AlreadyHoldsRoleError(ValidationError):
     def __init__(self):
-        super().__init__({"role": "This person already holds that role in the event."}, code="already_holds_role")
+        # The code goes on the field's error: Django ignores a code given beside a dict of messages.
+        super().__init__(
+            {"role": ValidationError("This person already holds that role in the event.", code="already_holds_role")}
+        )
 
 
 def _access_changed(user_id, event_id):
