@@ -12,7 +12,14 @@ from events.tests.factories import EventFactory, TrackFactory
 from notifications.models import Notification
 from permissions.models import EventRole, RoleInvite, RolePermission
 from permissions.names import COORGANIZER, MODERATOR, ORGANIZER, TRACK_ORGANIZER
-from permissions.services import accept_invite, find_invite, invite
+from permissions.services import (
+    AlreadyHoldsRoleError,
+    InviteError,
+    accept_invite,
+    change_role,
+    find_invite,
+    invite,
+)
 from permissions.tests.factories import EventRoleFactory
 
 
@@ -374,3 +381,25 @@ def test_invite_email_subject_is_one_line_whatever_the_event_name(django_capture
     assert message.subject == "Invitation: Moderator of Summit Bcc: everyone@example.com"
     assert message.to == ["new@example.com"]
     assert RoleInvite.objects.filter(event=event, state=RoleInvite.PENDING).count() == 1
+
+
+@pytest.mark.django_db
+def test_changing_a_role_into_one_the_person_holds_already_is_refused():
+    event = EventFactory()
+    person = UserFactory()
+    moderator = EventRoleFactory(event=event, user=person, role=MODERATOR)
+    EventRoleFactory(event=event, user=person, role=COORGANIZER)
+    with pytest.raises(AlreadyHoldsRoleError):
+        change_role(event_role=moderator, role_name=COORGANIZER, changed_by=event.created_by)
+    held = sorted(EventRole.objects.filter(event=event, user=person).values_list("role__name", flat=True))
+    assert held == [COORGANIZER, MODERATOR]
+    # Another person may take the role they hold.
+    other = EventRoleFactory(event=event, role=MODERATOR)
+    assert change_role(event_role=other, role_name=COORGANIZER, changed_by=event.created_by).role.name == COORGANIZER
+
+
+@pytest.mark.django_db
+def test_an_unknown_invite_token_is_refused_as_invalid():
+    with pytest.raises(InviteError) as refused:
+        find_invite("no-such-token")
+    assert (refused.value.messages, refused.value.code) == (["This invitation link is not valid."], "invalid")
