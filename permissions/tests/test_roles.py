@@ -4,6 +4,7 @@ import hashlib
 
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from core.accounts import UNVERIFIED
@@ -403,3 +404,39 @@ def test_an_unknown_invite_token_is_refused_as_invalid():
     with pytest.raises(InviteError) as refused:
         find_invite("no-such-token")
     assert (refused.value.messages, refused.value.code) == (["This invitation link is not valid."], "invalid")
+
+
+@pytest.mark.django_db
+def test_only_track_scoped_roles_can_be_limited_to_tracks():
+    event = EventFactory()
+    with pytest.raises(ValidationError) as refused:
+        EventRoleFactory(event=event, role=COORGANIZER, tracks=[TrackFactory(event=event)])
+    assert refused.value.message_dict == {"tracks": ["Only moderator and track_organizer roles can be limited."]}
+    assert EventRole.objects.filter(event=event, role__name=COORGANIZER).count() == 0
+
+
+@pytest.mark.django_db
+def test_an_unverified_address_cannot_accept_and_says_why(django_capture_on_commit_callbacks):
+    event = EventFactory()
+    guest = UserFactory(email="guest@example.com")
+    role_invite, token = invite(event=event, email=guest.email, role_name=MODERATOR, invited_by=event.created_by)
+    with pytest.raises(InviteError) as refused:
+        accept_invite(user=guest, token=token)
+    assert (refused.value.messages, refused.value.code) == ([UNVERIFIED], "unverified")
+    assert RoleInvite.objects.get(pk=role_invite.pk).state == RoleInvite.PENDING
+
+
+@pytest.mark.django_db
+def test_accepting_locks_the_invites_row_only(django_assert_num_queries, django_capture_on_commit_callbacks):
+    """The event and role rows read with the invite stay free for others (FOR UPDATE OF the invite)."""
+    from django.db import connection
+
+    if not connection.features.has_select_for_update_of:
+        pytest.skip("SQLite has no row locks (PostgreSQL pass)")
+    event = EventFactory()
+    guest = UserFactory(email="guest@example.com", verified=True)
+    _invite, token = invite(event=event, email=guest.email, role_name=MODERATOR, invited_by=event.created_by)
+    with django_assert_num_queries(21) as captured:
+        accept_invite(user=guest, token=token)
+    locks = [query["sql"].rsplit(" FOR UPDATE", 1)[1] for query in captured if " FOR UPDATE" in query["sql"]]
+    assert locks[0] == ' OF "permissions_roleinvite"'
