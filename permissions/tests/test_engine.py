@@ -240,3 +240,17 @@ def test_load_event_by_slug_answers_later_permission_questions_without_a_query(d
     assert loaded.pk == event.pk
     assert load_event_by_slug(organizer, "no-such-event") is None
     assert load_event_by_slug(AnonymousUser(), "summit").pk == event.pk
+
+
+@pytest.mark.django_db
+def test_load_event_with_a_queryset_of_its_own_reads_the_users_grants(django_assert_num_queries):
+    from events.models import Event
+    from permissions.engine import load_event
+
+    event = EventFactory()
+    organizer = type(event.created_by).objects.get(pk=event.created_by_id)
+    with django_assert_num_queries(1):
+        loaded = load_event(organizer, event.pk, queryset=Event.objects.select_related("created_by"))
+    with django_assert_num_queries(0):
+        assert loaded.created_by.pk == organizer.pk
+        assert permissions_for(organizer, event.pk).can(DELETE, "event") is True
