@@ -116,6 +116,9 @@ def report():
             summary.append(f"{module:32} not run")
             continue
         found = verdicts(folder)
+        if not found:
+            summary.append(f"{module:32} not run")
+            continue
         counts = {}
         for status in found.values():
             counts[status] = counts.get(status, 0) + 1
@@ -126,7 +129,7 @@ def report():
         others = ", ".join(f"{status} {count}" for status, count in sorted(counts.items()))
         summary.append(f"{module:32} score {score:>6}  ({others}); tests: {' '.join(tests)}")
         for mutant, status in sorted(found.items()):
-            if status not in ("killed", "timeout"):
+            if status not in ("killed", "timeout", "not checked"):
                 diff = mutmut(folder, "show", mutant, capture=True).stdout.strip()
                 details += [f"--- {module}: {mutant} ({status})", diff, ""]
     lines += [*summary, "", "Mutants not killed (each is killed by a test or explained in docs/testing.md):", ""]
