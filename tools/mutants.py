@@ -10,7 +10,6 @@ docs/mutants-report.txt. Not part of CI: it takes about an hour on two cores.
 
     python tools/mutants.py                 # every module
     python tools/mutants.py versioning drf  # some of them (by name)
-    python tools/mutants.py --retest drf    # run a module's surviving mutants again (after new tests)
     python tools/mutants.py --report        # only rewrite the report from the last runs
 """
 
@@ -138,24 +137,7 @@ def report():
     print(f"wrote {REPORT.relative_to(ROOT)}")
 
 
-def retest(name):
-    """Run the mutants of a finished module that were not killed again, against the tests as they are now."""
-    folder = BUILD / name
-    module, tests = MODULES[name]
-    for test in tests:
-        for target in (folder / test, folder / "mutants" / test):
-            shutil.copy2(ROOT / test, target)
-    names = [mutant for mutant, status in verdicts(folder).items() if status not in ("killed", "timeout")]
-    print(f"==> {name}: retesting {len(names)} mutants of {module}", flush=True)
-    if names:
-        mutmut(folder, "run", "--max-children", os.environ.get("MUTANTS_JOBS", "2"), *names)
-
-
 def main(arguments):
-    if arguments[:1] == ["--retest"]:
-        for name in arguments[1:]:
-            retest(name)
-        arguments = ["--report"]
     if arguments != ["--report"]:
         names = arguments or list(MODULES)
         unknown = [name for name in names if name not in MODULES]
