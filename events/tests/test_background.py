@@ -152,6 +152,20 @@ def test_background_with_an_alpha_channel_it_does_not_use_is_stored_without_one(
         assert (image.mode, image.size) == ("RGB", (980, 490))
 
 
+def test_background_palette_transparency_is_kept(post, event):
+    palette = Image.new("P", (980, 490), 0)
+    palette.putpalette([0, 0, 0, 0, 0, 255] + [0] * 762)
+    palette.paste(1, (490, 0, 980, 490))
+    output = io.BytesIO()
+    palette.save(output, "PNG", transparency=0)  # colour 0 (the left half) is see-through
+    assert post({"background": file(output.getvalue())}).status_code == 200
+
+    event.refresh_from_db()
+    with default_storage.open(event.background.name) as stored, Image.open(stored) as image:
+        assert image.mode == "RGBA"
+        assert (image.getpixel((10, 10))[3], image.getpixel((900, 10))[3]) == (0, 255)
+
+
 def test_background_animated_image_keeps_the_first_frame(post, event):
     frames = [Image.new("RGB", (980, 490), colour) for colour in (RED, BLUE)]
     output = io.BytesIO()
