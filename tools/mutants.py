@@ -112,7 +112,7 @@ def report():
     for name, (module, tests) in MODULES.items():
         folder = BUILD / name
         if not (folder / "mutants").exists():
-            summary.append(f"{module:32} not run")
+            summary.append(f"{module:32} not run (scores of earlier runs: docs/testing.md)")
             continue
         found = verdicts(folder)
         if not found:
