@@ -12,7 +12,7 @@ PYTHON ?= $(shell for c in python3.14 python3.13 python3.12 python3 python \
 	$$(ls -d $$(pyenv root 2>/dev/null || echo $$HOME/.pyenv)/versions/3.1[2-9]*/bin/python 2>/dev/null | sort -rV); do \
 	$$c -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && { command -v $$c; break; }; done)
 
-.PHONY: run test lint format migrations-check bench demo clean
+.PHONY: run test lint format migrations-check bench mutants demo clean
 
 $(PY):
 	@if [ -z "$(PYTHON)" ]; then \
@@ -67,9 +67,15 @@ format: $(VENV)/.dev
 bench: $(VENV)/.dev
 	$(PY) -m benchmarks.run
 
+# Mutation testing of the core rules (tools/mutants.py: each module against its own tests, in
+# build/mutants/), niced; writes docs/mutants-report.txt. Not part of CI: about an hour on 2 cores.
+# Some modules only: make mutants MODULES="versioning drf".
+mutants: $(VENV)/.dev
+	nice -n 10 $(PY) tools/mutants.py $(MODULES)
+
 migrations-check: export DJANGO_DEBUG ?= 1
 migrations-check: $(VENV)/.dev
 	$(PY) manage.py makemigrations --check --dry-run
 
 clean:
-	rm -rf $(VENV) db.sqlite3 test_db.sqlite3 staticfiles
+	rm -rf $(VENV) db.sqlite3 test_db.sqlite3 staticfiles build

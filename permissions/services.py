@@ -42,7 +42,10 @@ class LastOrganizerError(ValidationError):
 
 class AlreadyHoldsRoleError(ValidationError):
     def __init__(self):
-        super().__init__({"role": "This person already holds that role in the event."}, code="already_holds_role")
+        # The code goes on the field's error: Django ignores a code given beside a dict of messages.
+        super().__init__(
+            {"role": ValidationError("This person already holds that role in the event.", code="already_holds_role")}
+        )
 
 
 def _access_changed(user_id, event_id):
@@ -96,11 +99,15 @@ def grant_role(*, user, event, role_name, granted_by, tracks=None):
 
 
 def _organizer_count(event_id, *, excluding=None):
-    """Count the event's organizers, locking their rows so two removals cannot both pass."""
-    queryset = EventRole.objects.select_for_update().filter(event_id=event_id, role__name=ORGANIZER)
-    if excluding is not None:
-        queryset = queryset.exclude(pk=excluding.pk)
-    return len(list(queryset.values_list("pk", flat=True)))
+    """Count the event's organizers other than ``excluding``, locking all their rows so two removals cannot both pass.
+
+    Every organizer row is locked, the one leaving included, in one order (by id): two organizers
+    removing each other at once then queue on the same rows instead of each holding the row the
+    other deletes (a deadlock); the second counts again once the first has committed.
+    """
+    locked = EventRole.objects.select_for_update().filter(event_id=event_id, role__name=ORGANIZER).order_by("pk")
+    pks = list(locked.values_list("pk", flat=True))
+    return len([pk for pk in pks if excluding is None or pk != excluding.pk])
 
 
 def check_role_change(*, event_role, role_name, tracks=None):

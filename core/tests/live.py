@@ -8,6 +8,7 @@ so concurrent runs on one Redis do not hear each other.
 import os
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
 import pytest
@@ -21,6 +22,17 @@ POSTGRES_AND_REDIS = [
         not os.environ.get("DATABASE_URL", "").startswith("postgres"),
         reason="needs DATABASE_URL on PostgreSQL (.ci/run's PostgreSQL + Redis pass)",
     ),
+]
+
+# Races between two server processes: they need PostgreSQL's row locks (SQLite serializes every writer on the whole
+# file, so there is no race to lose) and a test that sees the requests wait (pg_stat_activity).
+RACES_ON_POSTGRES = [
+    pytest.mark.skipif(
+        not os.environ.get("DATABASE_URL", "").startswith("postgres"),
+        reason="a race between two server processes needs PostgreSQL's row locks and pg_stat_activity "
+        "(SQLite serializes all writers); runs in .ci/run's PostgreSQL + Redis pass",
+    ),
+    POSTGRES_AND_REDIS[0],
 ]
 
 
@@ -71,3 +83,27 @@ def backends_waiting_on_locks(admin, settings, *, count, exclude=(), timeout=10)
         if len(pids) >= count or time.monotonic() > deadline:
             return pids
         time.sleep(0.05)
+
+
+def race_behind_row_locks(settings, table, pks, writes):
+    """Hold the rows' locks, start the writes, wait until all of them wait on a lock, let go.
+
+    The writes (callables sending requests to a real server) thus pass every
+    check they make before their first lock at the same moment, whatever the
+    order the threads start in. Returns (how many backends waited together,
+    the writes' results in order).
+    """
+    locker, admin = connect_to_test_database(settings), connect_to_test_database(settings)
+    try:
+        with locker.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            [locker_pid] = cursor.fetchone()
+            cursor.execute(f"SELECT id FROM {table} WHERE id = ANY(%s) ORDER BY id FOR UPDATE", [list(pks)])
+        with ThreadPoolExecutor(len(writes)) as pool:
+            pending = [pool.submit(write) for write in writes]
+            waiting = backends_waiting_on_locks(admin, settings, count=len(writes), exclude={locker_pid})
+            locker.rollback()
+            return len(waiting), [future.result(timeout=30) for future in pending]
+    finally:
+        locker.close()
+        admin.close()

@@ -97,3 +97,20 @@ def test_an_email_is_queued_with_the_transaction_and_retried_when_the_server_fai
     assert retry.run_after - retry.enqueued_at == pytest.approx(RETRY_DELAYS[0], abs=timedelta(seconds=2))
     assert send_email.call(to=["a@example.org"], subject="s", body="b", attempt=len(RETRY_DELAYS) + 1) == "failed"
     assert mail.outbox == []
+
+
+def test_deleting_one_instance_records_its_deletion(event):
+    track = TrackFactory(event=event)
+    track_pk = track.pk
+    track.delete()
+    assert recorded() == [("track.created", track_pk), ("track.deleted", track_pk)]
+
+
+def test_queryset_writes_of_models_without_tracks_record_their_changes(event):
+    from tickets.models import Ticket
+    from tickets.tests.factories import TicketFactory
+
+    ticket = TicketFactory(event=event)
+    Ticket.objects.filter(pk=ticket.pk).update(name="Renamed")
+    Ticket.objects.filter(pk=ticket.pk).delete()
+    assert recorded() == [("ticket.created", ticket.pk), ("ticket.changed", ticket.pk), ("ticket.deleted", ticket.pk)]

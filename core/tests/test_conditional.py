@@ -1,6 +1,9 @@
 """ETag / If-None-Match (304) / If-Match (412) and the versions endpoint."""
 
+from datetime import UTC, datetime
+
 import pytest
+from django.http import HttpResponse
 
 from events.models import Track
 from events.tests.factories import EventFactory, TrackFactory
@@ -178,3 +181,64 @@ def test_my_events_etag_moves_when_a_role_changes(api_for, user):
     response = api.get("/api/v1/me/events/", HTTP_IF_NONE_MATCH=etag)
     assert response.status_code == 200
     assert response.json()["results"][0]["roles"] == ["coorganizer"]
+
+
+def test_post_answers_with_the_new_objects_etag(organizer_api):
+    event, api = organizer_api
+    created = api.post(f"/api/v1/events/{event.pk}/tracks/", {"name": "Main"}, format="json")
+    assert created.status_code == 201
+    read = api.get(f"/api/v1/events/{event.pk}/tracks/{created.json()['id']}/")
+    assert created["ETag"] == read["ETag"]
+
+
+FRESH_AT = datetime(2026, 5, 4, 10, 30, 15, 500000, tzinfo=UTC)
+HTTP_DATE = "Mon, 04 May 2026 10:30:15 GMT"  # FRESH_AT to the second
+
+
+@pytest.mark.parametrize(
+    ("headers", "last_modified", "fresh"),
+    [
+        ({}, FRESH_AT, False),
+        ({"HTTP_IF_NONE_MATCH": '"abc"'}, None, True),
+        ({"HTTP_IF_NONE_MATCH": 'W/"abc"'}, None, True),
+        ({"HTTP_IF_NONE_MATCH": '"other"'}, None, False),
+        # If-None-Match decides when sent, even if If-Modified-Since would say fresh.
+        ({"HTTP_IF_NONE_MATCH": '"other"', "HTTP_IF_MODIFIED_SINCE": HTTP_DATE}, FRESH_AT, False),
+        ({"HTTP_IF_MODIFIED_SINCE": HTTP_DATE}, FRESH_AT, True),  # the same second
+        ({"HTTP_IF_MODIFIED_SINCE": "Mon, 04 May 2026 10:30:14 GMT"}, FRESH_AT, False),
+        ({"HTTP_IF_MODIFIED_SINCE": "Mon, 04 May 2026 10:30:16 GMT"}, FRESH_AT, True),
+        ({"HTTP_IF_MODIFIED_SINCE": HTTP_DATE}, None, False),  # nothing to compare with
+        ({"HTTP_IF_MODIFIED_SINCE": "yesterday"}, FRESH_AT, False),
+    ],
+)
+def test_is_fresh(rf, headers, last_modified, fresh):
+    from core.conditional import is_fresh  # after the settings: core.api is the REST framework's parser setting
+
+    assert is_fresh(rf.get("/", **headers), '"abc"', last_modified) is fresh
+
+
+def test_set_validators_names_etag_last_modified_and_cache_control():
+    from core.conditional import set_validators
+
+    response = set_validators(HttpResponse(), '"abc"', FRESH_AT, cache_control="public, max-age=60")
+    assert response.headers == {
+        "Content-Type": "text/html; charset=utf-8",
+        "ETag": '"abc"',
+        "Last-Modified": HTTP_DATE,
+        "Cache-Control": "public, max-age=60",
+    }
+    bare = set_validators(HttpResponse(), '"abc"')
+    assert bare.headers == {"Content-Type": "text/html; charset=utf-8", "ETag": '"abc"'}
+
+
+def test_patch_without_if_match_queues_on_the_row_and_with_it_does_not(organizer_api, django_assert_num_queries):
+    """Without If-Match the write locks the row and reads it again (a concurrent writer goes first, nothing lost):
+    two queries more. With If-Match it does not wait: the version claim of the save refuses a lost race (412)."""
+    event, api = organizer_api
+    track = TrackFactory(event=event)
+    url = f"/api/v1/events/{event.pk}/tracks/{track.pk}/"
+    with django_assert_num_queries(12):
+        assert api.patch(url, {"name": "Plain"}, format="json").status_code == 200
+    etag = api.get(url)["ETag"]
+    with django_assert_num_queries(10):
+        assert api.patch(url, {"name": "Matched"}, format="json", HTTP_IF_MATCH=etag).status_code == 200

@@ -134,3 +134,93 @@ def test_counters_remember_when_they_last_moved():
     assert (values, second >= first) == ({"site.test.a": 1, "site.test.b": 2}, True)
     assert read_counters_with_times(["site.test.never"]) == ({"site.test.never": 0}, None)
     assert second - first < timedelta(seconds=60)
+
+
+def public_sessions_counter(event):
+    key = f"event.{event.pk}.public.sessions"
+    return read_counters([key])[key]
+
+
+@pytest.mark.django_db
+def test_public_counter_moves_only_for_writes_the_public_sees():
+    event = EventFactory()
+    session = SessionFactory(event=event, state=Session.CONFIRMED)
+    assert public_sessions_counter(event) == 1
+    # Read back, made a draft: the row the public saw leaves, so the public counter moves.
+    stored = Session.objects.get(pk=session.pk)
+    stored.state = Session.DRAFT
+    stored.save()
+    assert (sessions_counter(event), public_sessions_counter(event)) == (2, 2)
+    # A draft's edits are the team's alone.
+    stored.title = "Still a draft"
+    stored.save()
+    Session.objects.filter(pk=session.pk).update(title="Draft again")
+    assert (sessions_counter(event), public_sessions_counter(event)) == (4, 2)
+    # An update that makes it public moves the public counter; cancelled is public too.
+    Session.objects.filter(pk=session.pk).update(state=Session.CANCELLED)
+    assert (sessions_counter(event), public_sessions_counter(event)) == (5, 3)
+
+
+@pytest.mark.django_db
+def test_change_kinds_belong_to_event_scoped_models_that_name_their_changes():
+    from permissions.models import EventRole
+    from tickets.models import Ticket
+
+    assert EventRole.change_kind("changed") is None  # no change_name
+    assert Ticket.change_kind("deleted") == "ticket.deleted"
+    assert Session.change_kind("created") == "session.created"
+
+
+@pytest.mark.django_db
+def test_a_many_to_many_change_bumps_the_instance_in_hand_by_one():
+    session = SessionFactory()
+    before = session.version
+    session.speakers.add(SpeakerFactory(event=session.event))
+    assert session.version == before + 1
+    assert Session.objects.get(pk=session.pk).version == before + 1
+
+
+@pytest.mark.django_db
+def test_deleting_an_event_bumps_nothing_it_takes_along(django_assert_num_queries):
+    """Rows deleted with the event (CASCADE) are not touched first: no UPDATE of its tracks, sessions, roles."""
+    event = EventFactory()
+    TrackFactory(event=event)
+    SessionFactory(event=event)
+    with django_assert_num_queries(21) as captured:
+        event.delete()
+    assert [query["sql"] for query in captured.captured_queries if '"version" = ' in query["sql"]] == []
+
+
+@pytest.mark.django_db
+def test_bulk_create_joins_the_callers_transaction_without_a_savepoint(django_assert_num_queries):
+    event = EventFactory()
+    # insert (1) + counters' upsert (1) + whether any event wants the changes (1); no SAVEPOINT / RELEASE.
+    with django_assert_num_queries(3):
+        Track.objects.bulk_create([Track(event=event, name="A"), Track(event=event, name="B")])
+
+
+@pytest.mark.django_db
+def test_announcements_tell_members_every_list_and_the_public_what_it_sees():
+    from core.versioning import announcements
+
+    values = {
+        "event.5.public.sessions": 3,  # what the public sees of the sessions
+        "event.5.sessions": 7,  # the team's count: members only
+        "event.5.tracks": 4,  # every track is public
+        "event.5.roles": 2,  # the team only
+        "user.9.roles": 1,  # not an event's
+    }
+    assert announcements(values) == [
+        (
+            "event.5.public",
+            {"type": "versions.changed", "versions": {"sessions": 3, "tracks": 4}, "changed": ["sessions", "tracks"]},
+        ),
+        (
+            "event.5.members",
+            {
+                "type": "versions.changed",
+                "versions": {"sessions": 7, "tracks": 4, "roles": 2},
+                "changed": ["roles", "sessions", "tracks"],
+            },
+        ),
+    ]

@@ -143,6 +143,29 @@ def test_background_transparency_is_kept(post, event):
         assert image.getpixel((10, 10))[3] == 0
 
 
+def test_background_with_an_alpha_channel_it_does_not_use_is_stored_without_one(post, event):
+    opaque = image_bytes("PNG", mode="RGBA", halves=((255, 0, 0, 255), (0, 0, 255, 255)))
+    assert post({"background": file(opaque)}).status_code == 200
+
+    event.refresh_from_db()
+    with default_storage.open(event.background.name) as stored, Image.open(stored) as image:
+        assert (image.mode, image.size) == ("RGB", (980, 490))
+
+
+def test_background_palette_transparency_is_kept(post, event):
+    palette = Image.new("P", (980, 490), 0)
+    palette.putpalette([0, 0, 0, 0, 0, 255] + [0] * 762)
+    palette.paste(1, (490, 0, 980, 490))
+    output = io.BytesIO()
+    palette.save(output, "PNG", transparency=0)  # colour 0 (the left half) is see-through
+    assert post({"background": file(output.getvalue())}).status_code == 200
+
+    event.refresh_from_db()
+    with default_storage.open(event.background.name) as stored, Image.open(stored) as image:
+        assert image.mode == "RGBA"
+        assert (image.getpixel((10, 10))[3], image.getpixel((900, 10))[3]) == (0, 255)
+
+
 def test_background_animated_image_keeps_the_first_frame(post, event):
     frames = [Image.new("RGB", (980, 490), colour) for colour in (RED, BLUE)]
     output = io.BytesIO()
@@ -327,3 +350,21 @@ def test_background_data_url_is_accepted(post, event):
 )
 def test_background_bad_data_url_is_refused(post, event, text, error):
     assert_refused(post({"background_data": text}), 400, {"detail": error}, event)
+
+
+@pytest.mark.parametrize(("decodes_at_once", "slots"), [(2, 2), (0, 1)])
+def test_decoding_slots_are_as_many_as_configured_and_at_least_one(settings, monkeypatch, decodes_at_once, slots):
+    from core import images
+
+    settings.IMAGE_DECODES_AT_ONCE, settings.IMAGE_DECODE_WAIT_SECONDS = decodes_at_once, 0
+    monkeypatch.setattr(images, "_slots", None)  # made on first use from the settings
+    held = [images.decoding_slot() for _ in range(slots)]
+    for slot in held:
+        slot.__enter__()
+    try:
+        with pytest.raises(images.ImageRefused) as refused, images.decoding_slot():
+            pass
+        assert (refused.value.status, refused.value.message) == (503, images.BUSY)
+    finally:
+        for slot in held:
+            slot.__exit__(None, None, None)

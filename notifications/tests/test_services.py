@@ -11,7 +11,15 @@ from core.tests.factories import UserFactory
 from core.versioning import read_counters
 from notifications.models import Notification
 from notifications.payloads import notification_payload
-from notifications.services import mark_all_read, mark_read, notifications_counter, notify, sanitize, user_group
+from notifications.services import (
+    mark_all_read,
+    mark_read,
+    mark_read_leading_to,
+    notifications_counter,
+    notify,
+    sanitize,
+    user_group,
+)
 
 from .sockets import receive, socket_for
 
@@ -206,3 +214,40 @@ def test_notify_with_the_channel_layer_down_saves_warns_once_and_shows_on_next_c
         "unread_count": 2,
         "notifications": [notification_payload(still), notification_payload(notification)],
     }
+
+
+@pytest.mark.django_db
+def test_mark_read_leading_to_marks_only_own_unread_with_those_urls(user, django_assert_num_queries):
+    other = UserFactory()
+    [invite] = notify(user, action=Notification.GENERAL, title="Invite", url="/roles/invites/1/answer/")
+    [elsewhere] = notify(user, action=Notification.GENERAL, title="Elsewhere", url="/events/1/")
+    [foreign] = notify(other, action=Notification.GENERAL, title="Foreign", url="/roles/invites/1/answer/")
+
+    assert mark_read_leading_to(user=user, urls=["/roles/invites/1/answer/", "/roles/invites/tok/"]) == 1
+    # Nothing left to mark: one query, nothing written, nothing pushed.
+    with django_assert_num_queries(1):
+        assert mark_read_leading_to(user=user, urls=["/roles/invites/1/answer/"]) == 0
+
+    read = dict(Notification.objects.values_list("pk", "has_read"))
+    assert read == {invite.pk: True, elsewhere.pk: False, foreign.pk: False}
+    assert counters(user, other) == [3, 1]
+
+
+@pytest.mark.django_db
+def test_mark_read_pushes_the_new_unread_count_after_commit(user, django_capture_on_commit_callbacks):
+    layer = get_channel_layer()
+    first, _second = (notify(user, action=Notification.GENERAL, title=title)[0] for title in ("One", "Two"))
+
+    def mark_and_commit():
+        with django_capture_on_commit_callbacks(execute=True):
+            return mark_read(user=user, ids=[first.pk])
+
+    async def listen_to_the_group():
+        channel = await layer.new_channel()
+        await layer.group_add(user_group(user.pk), channel)
+        changed = await sync_to_async(mark_and_commit)()
+        message = await asyncio.wait_for(layer.receive(channel), timeout=3)
+        await layer.group_discard(user_group(user.pk), channel)
+        return changed, message
+
+    assert async_to_sync(listen_to_the_group)() == (1, {"type": "unread.changed", "unread_count": 1})

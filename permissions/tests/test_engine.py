@@ -194,3 +194,63 @@ def test_matrix_change_applies_on_next_request():
     forget_permissions(member)
     # ...and the next request (a fresh user object) sees the change.
     assert permissions_for(member, event.pk).can(CREATE, "sponsor") is True
+
+
+@pytest.mark.django_db
+def test_track_limit_of_superuser_staff_and_member():
+    event = EventFactory()
+    track = TrackFactory(event=event)
+    superuser = UserFactory(is_superuser=True)  # not staff: being superuser is enough
+    staff, limited = UserFactory(is_staff=True), UserFactory()
+    EventRoleFactory(event=event, user=limited, role=TRACK_ORGANIZER, tracks=[track])
+
+    assert permissions_for(superuser, event).track_limit(UPDATE, "track") is None
+    assert permissions_for(staff, event).track_limit(READ, "track") is None
+    assert permissions_for(staff, event).track_limit(UPDATE, "track") == frozenset()
+    assert permissions_for(limited, event).track_limit(UPDATE, "track") == frozenset({track.pk})
+
+
+@pytest.mark.django_db
+def test_site_permissions_let_anyone_signed_in_create_events_and_staff_read():
+    from django.contrib.auth.models import AnonymousUser
+
+    from permissions.engine import site_permissions
+
+    anonymous, member = site_permissions(AnonymousUser()), site_permissions(UserFactory())
+    staff, superuser = site_permissions(UserFactory(is_staff=True)), site_permissions(UserFactory(is_superuser=True))
+    assert [anonymous.can(CREATE, "event"), anonymous.can(READ, "event")] == [False, False]
+    assert [member.can(CREATE, "event"), member.can(READ, "event"), member.can(UPDATE, "event")] == [True, False, False]
+    assert [staff.can(READ, "event"), staff.can(UPDATE, "event")] == [True, False]
+    assert [superuser.can(UPDATE, "event"), superuser.can(DELETE, "session")] == [True, True]
+    assert (anonymous.exists, anonymous.event_id, site_permissions(None).can(CREATE, "event")) == (True, 0, False)
+
+
+@pytest.mark.django_db
+def test_load_event_by_slug_answers_later_permission_questions_without_a_query(django_assert_num_queries):
+    from django.contrib.auth.models import AnonymousUser
+
+    from permissions.engine import load_event_by_slug
+
+    event = EventFactory(slug="summit")
+    organizer = type(event.created_by).objects.get(pk=event.created_by_id)
+    with django_assert_num_queries(1):
+        loaded = load_event_by_slug(organizer, "summit")
+    with django_assert_num_queries(0):
+        assert permissions_for(organizer, loaded.pk).can(DELETE, "event") is True
+    assert loaded.pk == event.pk
+    assert load_event_by_slug(organizer, "no-such-event") is None
+    assert load_event_by_slug(AnonymousUser(), "summit").pk == event.pk
+
+
+@pytest.mark.django_db
+def test_load_event_with_a_queryset_of_its_own_reads_the_users_grants(django_assert_num_queries):
+    from events.models import Event
+    from permissions.engine import load_event
+
+    event = EventFactory()
+    organizer = type(event.created_by).objects.get(pk=event.created_by_id)
+    with django_assert_num_queries(1):
+        loaded = load_event(organizer, event.pk, queryset=Event.objects.select_related("created_by"))
+    with django_assert_num_queries(0):
+        assert loaded.created_by.pk == organizer.pk
+        assert permissions_for(organizer, event.pk).can(DELETE, "event") is True

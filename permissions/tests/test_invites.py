@@ -7,8 +7,8 @@ from events.tests.factories import EventFactory
 from notifications.models import Notification
 from permissions.forms import InviteForm
 from permissions.models import EventRole, RoleInvite
-from permissions.names import COORGANIZER, MODERATOR
-from permissions.services import invite
+from permissions.names import COORGANIZER, MODERATOR, ORGANIZER
+from permissions.services import AlreadyHoldsRoleError, invite
 
 pytestmark = pytest.mark.django_db
 
@@ -61,12 +61,13 @@ def test_a_new_account_finds_the_invites_waiting_for_its_address(client, django_
     with django_capture_on_commit_callbacks(execute=True):
         invite(event=first, email="new@example.com", role_name=MODERATOR, invited_by=first.created_by)
         invite(event=second, email="new@example.com", role_name=COORGANIZER, invited_by=second.created_by)
+        invite(event=second, email="someone.else@example.com", role_name=MODERATOR, invited_by=second.created_by)
         client.post("/accounts/signup/", {**SIGNUP, "email": "New@example.com"})
 
     inbox = client.get("/notifications/").content.decode()
     assert "No notifications." not in inbox
     titles = set(Notification.objects.filter(user__email="New@example.com").values_list("title", "url"))
-    pending = {i.event.name: i.pk for i in RoleInvite.objects.select_related("event")}
+    pending = {i.event.name: i.pk for i in RoleInvite.objects.filter(email="new@example.com").select_related("event")}
     assert titles == {
         ("Invitation: Moderator of First", f"/roles/invites/{pending['First']}/answer/"),
         ("Invitation: Co-organizer of Second", f"/roles/invites/{pending['Second']}/answer/"),
@@ -90,3 +91,12 @@ def test_an_invite_found_by_its_number_is_answered_by_its_addressee_only(client)
     assert (response.status_code, response["Location"]) == (302, f"/events/{event.pk}/")
     assert EventRole.objects.get(event=event, user=guest).role.name == MODERATOR
     assert client.post(url, {"answer": "accept"}).status_code == 400
+
+
+def test_inviting_someone_to_a_role_they_hold_is_refused_on_the_role_field():
+    event = EventFactory()
+    with pytest.raises(AlreadyHoldsRoleError) as refused:
+        invite(event=event, email=event.created_by.email.upper(), role_name=ORGANIZER, invited_by=event.created_by)
+    assert refused.value.message_dict == {"role": ["This person already holds that role in the event."]}
+    assert [error.code for error in refused.value.error_dict["role"]] == ["already_holds_role"]
+    assert RoleInvite.objects.count() == 0

@@ -4,6 +4,7 @@ import hashlib
 
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from core.accounts import UNVERIFIED
@@ -12,7 +13,14 @@ from events.tests.factories import EventFactory, TrackFactory
 from notifications.models import Notification
 from permissions.models import EventRole, RoleInvite, RolePermission
 from permissions.names import COORGANIZER, MODERATOR, ORGANIZER, TRACK_ORGANIZER
-from permissions.services import accept_invite, find_invite, invite
+from permissions.services import (
+    AlreadyHoldsRoleError,
+    InviteError,
+    accept_invite,
+    change_role,
+    find_invite,
+    invite,
+)
 from permissions.tests.factories import EventRoleFactory
 
 
@@ -374,3 +382,61 @@ def test_invite_email_subject_is_one_line_whatever_the_event_name(django_capture
     assert message.subject == "Invitation: Moderator of Summit Bcc: everyone@example.com"
     assert message.to == ["new@example.com"]
     assert RoleInvite.objects.filter(event=event, state=RoleInvite.PENDING).count() == 1
+
+
+@pytest.mark.django_db
+def test_changing_a_role_into_one_the_person_holds_already_is_refused():
+    event = EventFactory()
+    person = UserFactory()
+    moderator = EventRoleFactory(event=event, user=person, role=MODERATOR)
+    EventRoleFactory(event=event, user=person, role=COORGANIZER)
+    with pytest.raises(AlreadyHoldsRoleError):
+        change_role(event_role=moderator, role_name=COORGANIZER, changed_by=event.created_by)
+    held = sorted(EventRole.objects.filter(event=event, user=person).values_list("role__name", flat=True))
+    assert held == [COORGANIZER, MODERATOR]
+    # Another person may take the role they hold.
+    other = EventRoleFactory(event=event, role=MODERATOR)
+    assert change_role(event_role=other, role_name=COORGANIZER, changed_by=event.created_by).role.name == COORGANIZER
+
+
+@pytest.mark.django_db
+def test_an_unknown_invite_token_is_refused_as_invalid():
+    with pytest.raises(InviteError) as refused:
+        find_invite("no-such-token")
+    assert (refused.value.messages, refused.value.code) == (["This invitation link is not valid."], "invalid")
+
+
+@pytest.mark.django_db
+def test_only_track_scoped_roles_can_be_limited_to_tracks():
+    event = EventFactory()
+    with pytest.raises(ValidationError) as refused:
+        EventRoleFactory(event=event, role=COORGANIZER, tracks=[TrackFactory(event=event)])
+    assert refused.value.message_dict == {"tracks": ["Only moderator and track_organizer roles can be limited."]}
+    assert EventRole.objects.filter(event=event, role__name=COORGANIZER).count() == 0
+
+
+@pytest.mark.django_db
+def test_an_unverified_address_cannot_accept_and_says_why(django_capture_on_commit_callbacks):
+    event = EventFactory()
+    guest = UserFactory(email="guest@example.com")
+    role_invite, token = invite(event=event, email=guest.email, role_name=MODERATOR, invited_by=event.created_by)
+    with pytest.raises(InviteError) as refused:
+        accept_invite(user=guest, token=token)
+    assert (refused.value.messages, refused.value.code) == ([UNVERIFIED], "unverified")
+    assert RoleInvite.objects.get(pk=role_invite.pk).state == RoleInvite.PENDING
+
+
+@pytest.mark.django_db
+def test_accepting_locks_the_invites_row_only(django_assert_num_queries, django_capture_on_commit_callbacks):
+    """The event and role rows read with the invite stay free for others (FOR UPDATE OF the invite)."""
+    from django.db import connection
+
+    if not connection.features.has_select_for_update_of:
+        pytest.skip("SQLite has no row locks (PostgreSQL pass)")
+    event = EventFactory()
+    guest = UserFactory(email="guest@example.com", verified=True)
+    _invite, token = invite(event=event, email=guest.email, role_name=MODERATOR, invited_by=event.created_by)
+    with django_assert_num_queries(21) as captured:
+        accept_invite(user=guest, token=token)
+    locks = [query["sql"].rsplit(" FOR UPDATE", 1)[1] for query in captured if " FOR UPDATE" in query["sql"]]
+    assert locks[0] == ' OF "permissions_roleinvite"'

@@ -1,4 +1,4 @@
-"""Two writers change one ticket at the same moment with the same If-Match: one wins, the other gets 412.
+"""Two writers change (or delete) one ticket at the same moment with the same If-Match: one wins, the other gets 412.
 
 A real gunicorn with two sync workers on the PostgreSQL test database: the
 first request occupies one worker, the second goes to the other. The test
@@ -6,7 +6,6 @@ holds the ticket's row lock until both requests have passed their If-Match
 check and wait on it, so they truly overlap; then it lets go.
 """
 
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 import pytest
@@ -14,18 +13,13 @@ import requests
 from rest_framework.authtoken.models import Token
 
 from core.tests.factories import UserFactory
-from core.tests.live import (
-    POSTGRES_AND_REDIS,
-    backends_waiting_on_locks,
-    connect_to_test_database,
-    daphne_env,
-)
+from core.tests.live import RACES_ON_POSTGRES, daphne_env, race_behind_row_locks
 from core.tests.processes import Gunicorn
 from events.tests.factories import EventFactory
 from tickets.models import Ticket
 from tickets.tests.factories import TicketFactory
 
-pytestmark = [pytest.mark.faults, *POSTGRES_AND_REDIS, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.faults, *RACES_ON_POSTGRES, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
@@ -36,24 +30,8 @@ def web(settings, tmp_path):
 
 
 def race_behind_row_lock(settings, ticket, writes):
-    """Hold the ticket's row lock, start the writes, wait until both wait on it, let go.
-
-    Returns (how many backends waited together, the writes' results in order).
-    """
-    locker, admin = connect_to_test_database(settings), connect_to_test_database(settings)
-    try:
-        with locker.cursor() as cursor:
-            cursor.execute("SELECT pg_backend_pid()")
-            [locker_pid] = cursor.fetchone()
-            cursor.execute("SELECT id FROM tickets_ticket WHERE id = %s FOR UPDATE", [ticket.pk])
-        with ThreadPoolExecutor(len(writes)) as pool:
-            pending = [pool.submit(write) for write in writes]
-            waiting = backends_waiting_on_locks(admin, settings, count=len(writes), exclude={locker_pid})
-            locker.rollback()
-            return len(waiting), [future.result(timeout=30) for future in pending]
-    finally:
-        locker.close()
-        admin.close()
+    """Hold the ticket's row lock while the writes start; see race_behind_row_locks."""
+    return race_behind_row_locks(settings, "tickets_ticket", [ticket.pk], writes)
 
 
 def test_concurrent_if_match_writes_one_wins_one_gets_412(settings, web):
@@ -100,3 +78,28 @@ def test_concurrent_writes_without_if_match_both_succeed_one_after_the_other(set
     assert statuses == [200, 200]
     stored = Ticket.objects.get(pk=ticket.pk)
     assert (stored.name, stored.description, stored.version) == ("Renamed", "Described", ticket.version + 2)
+
+
+def test_concurrent_deletes_with_one_if_match_one_204_one_412(settings, web):
+    """Both pass If-Match against the same version; the version claim lets one delete and refuses the other."""
+    organizer = UserFactory()
+    event = EventFactory(created_by=organizer)
+    ticket = TicketFactory(event=event, name="Regular")
+    headers = {"Authorization": f"Token {Token.objects.create(user=organizer).key}"}
+    path = f"/api/v1/events/{event.pk}/tickets/{ticket.pk}/"
+    etag = requests.get(web.url(path), headers=headers, timeout=10).headers["ETag"]
+
+    def delete():
+        response = requests.delete(web.url(path), headers={**headers, "If-Match": etag}, timeout=30)
+        return response.status_code, response.content
+
+    waited, results = race_behind_row_lock(settings, ticket, [delete, delete])
+    results.sort()
+
+    assert waited == 2, "both deletes should have waited on the row at the same time"
+    (deleted, body), (refused, refusal) = results
+    assert (deleted, body) == (204, b"")
+    assert refused == 412
+    assert refusal == b'{"detail":"The resource has changed since you last read it (If-Match does not match)."}'
+    assert not Ticket.objects.filter(pk=ticket.pk).exists()
+    assert "Traceback" not in web.log_text()
