@@ -3,8 +3,11 @@
 These run on the in-memory layer, and on Redis when REDIS_URL is set.
 """
 
+from datetime import timedelta
+
 import pytest
 from channels.db import database_sync_to_async
+from django.db.models import F
 
 from core.tests.factories import UserFactory
 from notifications.models import Notification
@@ -48,12 +51,18 @@ async def test_consumer_sends_a_snapshot_of_the_latest_unread_on_connect(setting
     user, other = await create_user(), await create_user()
     created = [await notify_one(user, title=f"Number {i}") for i in range(5)]
     await database_sync_to_async(lambda: Notification.objects.filter(pk=created[4].pk).update(has_read=True))()
+    # Received an hour ago: "an hour ago" in the payload stays the same from the snapshot to the check below
+    # ("now" could turn into "a second ago" between the two on a busy machine).
+    mine = Notification.objects.filter(user=user)
+    await database_sync_to_async(lambda: mine.update(received_at=F("received_at") - timedelta(hours=1)))()
     await notify_one(other)
 
     async with socket_for(user) as socket:
         snapshot = await receive(socket)
         assert await socket.receive_nothing()
 
+    created = await database_sync_to_async(lambda: list(mine.order_by("pk")))()
+    assert {notification_payload(n)["received_ago"] for n in created} == {"an hour ago"}
     newest_unread = [created[3], created[2], created[1]]
     assert snapshot == {
         "type": "snapshot",
