@@ -14,6 +14,7 @@ that copy stays valid until it expires. A password change still ends it
 
 import functools
 import logging
+import threading
 import time
 
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
@@ -87,9 +88,29 @@ class TolerantRedisCacheClient(RedisCacheClient):
         return super().delete_many(keys)
 
 
+_clients = {}
+_clients_lock = threading.Lock()
+
+
 class TolerantRedisCache(RedisCache):
-    """``django.core.cache.backends.redis.RedisCache`` that degrades to misses while Redis is unreachable."""
+    """``django.core.cache.backends.redis.RedisCache`` that degrades to misses while Redis is unreachable.
+
+    Every cache object of the process shares one client (and so one pool of
+    connections) per location and options. Django makes a cache object per
+    thread and, under ASGI, per task: each WebSocket handshake reads its
+    session in a task of its own, and Django's own client would open a
+    connection for it that nothing closes (one Redis connection leaked per
+    authenticated socket).
+    """
 
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = TolerantRedisCacheClient
+
+    @functools.cached_property
+    def _cache(self):
+        key = (tuple(self._servers), repr(sorted(self._options.items())))
+        with _clients_lock:
+            if key not in _clients:
+                _clients[key] = self._class(self._servers, **self._options)
+            return _clients[key]

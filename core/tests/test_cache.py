@@ -29,3 +29,12 @@ def test_unreachable_redis_is_an_empty_cache(caplog):
     assert [record.getMessage()[:48] for record in caplog.records] == [
         "Cache unreachable, answering from the database m"
     ]
+
+
+def test_every_cache_object_of_the_process_shares_one_client():
+    # Django makes a cache object per thread and per ASGI task; a client each would be a connection each.
+    location, params = "redis://127.0.0.1:6379/0", {"OPTIONS": {"socket_timeout": 0.5}}
+    first, second = TolerantRedisCache(location, params), TolerantRedisCache(location, params)
+    other = TolerantRedisCache(location, {"OPTIONS": {"socket_timeout": 1.0}})
+    assert first._cache is second._cache
+    assert other._cache is not first._cache
