@@ -129,7 +129,8 @@ TEMPLATES = [
 #   psycopg's pool per request or query (eventsite/asgi.py turns it on), at most
 #   DATABASE_POOL_MAX_SIZE at once; a caller that waits DATABASE_POOL_TIMEOUT seconds
 #   for one gets OperationalError, which core.middleware answers with 503 + Retry-After.
-# Health checks are on either way: a connection that died in between is replaced.
+# Health checks are on either way: a connection that died in between is replaced (without a
+# round trip to PostgreSQL for a kept connection that is idle: core/postgresql/base.py).
 DATABASE_CONN_MAX_AGE = env_int("DATABASE_CONN_MAX_AGE", 0)
 DATABASE_POOL = env_bool("DATABASE_POOL", default=False)
 DATABASES = {
@@ -153,6 +154,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 else:
     DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ.get("DJANGO_TEST_DATABASE_NAME", "test_eventsite")
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Django's backend, with the per-request health check of a kept connection made without a
+        # round trip (core/postgresql/base.py).
+        DATABASES["default"]["ENGINE"] = "core.postgresql"
     # Shown in pg_stat_activity: which kind of process holds a connection (the entry points name theirs).
     DATABASES["default"].setdefault("OPTIONS", {})["application_name"] = os.environ.get(
         "DATABASE_APPLICATION_NAME", "openevent"

@@ -8,6 +8,7 @@ terminates that backend with pg_terminate_backend(). The worker's next
 request opens a new connection.
 """
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -131,3 +132,36 @@ def test_form_post_losing_its_connection_answers_html_503_and_writes_nothing(set
     assert (track.name, track.version) == ("Main", 1)
     assert counter(key) == before
     assert requests.get(web.url("/healthz"), timeout=10).json()["database"] == "ok"
+
+
+def test_worker_whose_idle_connection_was_ended_answers_the_next_request(settings, web, organizer):
+    """The kept connection's health check (core/postgresql) costs no round trip, yet still sees a backend that
+    PostgreSQL ended between two requests (a restart, an idle timeout): the next request reconnects."""
+    event = EventFactory(created_by=organizer, name="Kept")
+    headers = {"Authorization": f"Token {Token.objects.create(user=organizer).key}"}
+    assert requests.get(web.url(f"/api/v1/events/{event.pk}/"), headers=headers, timeout=10).status_code == 200
+    admin = connect_to_test_database(settings)
+    admin.autocommit = True
+    try:
+        [[worker]] = admin.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = %s",
+            ["openevent-web"],
+        ).fetchall()
+        admin.execute("SELECT pg_terminate_backend(%s)", [worker])
+        deadline = time.monotonic() + 10  # the backend has said goodbye once it has left pg_stat_activity
+        while admin.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", [worker]).fetchall():
+            assert time.monotonic() < deadline, "the terminated backend did not exit"
+            time.sleep(0.01)
+
+        again = requests.get(web.url(f"/api/v1/events/{event.pk}/"), headers=headers, timeout=10)
+
+        assert again.status_code == 200, again.text
+        assert again.json()["name"] == "Kept"
+        [[after]] = admin.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = %s",
+            ["openevent-web"],
+        ).fetchall()
+        assert after != worker
+    finally:
+        admin.close()
+    assert "Database unavailable" not in web.log_text()

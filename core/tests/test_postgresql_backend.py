@@ -1,0 +1,97 @@
+"""The health check of a kept PostgreSQL connection: no round trip while the connection is idle and healthy.
+
+Each test opens connections of its own on the test database (outside the
+test's transaction), as a gunicorn worker holds one between requests, and
+watches them from another connection through pg_stat_activity, whose
+``query`` column is the last statement a backend received.
+"""
+
+import select
+import time
+
+import pytest
+from django.db import connections
+
+from core.tests.live import connect_to_test_database
+
+pytestmark = [
+    pytest.mark.skipif(
+        connections["default"].vendor != "postgresql", reason="the PostgreSQL backend (DATABASE_URL on PostgreSQL)"
+    ),
+    pytest.mark.django_db,
+]
+
+
+@pytest.fixture
+def kept():
+    """A connection of our backend, held as a worker holds it between requests."""
+    wrapper = connections.create_connection("default")
+    wrapper.ensure_connection()
+    yield wrapper
+    wrapper.close()
+
+
+@pytest.fixture
+def observer(settings):
+    connection = connect_to_test_database(settings)
+    connection.autocommit = True
+    yield connection
+    connection.close()
+
+
+def pid_of(wrapper):
+    return wrapper.connection.info.backend_pid
+
+
+def last_statement(observer, pid):
+    with observer.cursor() as cursor:
+        cursor.execute("SELECT query FROM pg_stat_activity WHERE pid = %s", [pid])
+        return cursor.fetchone()[0]
+
+
+def test_backend_is_ours():
+    assert type(connections["default"]).__module__ == "core.postgresql.base"
+
+
+def test_idle_connection_is_usable_without_a_statement(kept, observer):
+    kept.connection.execute("SELECT 'the request before'")
+
+    assert kept.is_usable() is True
+    assert last_statement(observer, pid_of(kept)) == "SELECT 'the request before'"
+
+
+def test_connection_left_in_a_transaction_is_asked_with_select_1(kept, observer):
+    kept.connection.autocommit = False
+    kept.connection.execute("SELECT 'inside a transaction'")
+
+    assert kept.is_usable() is True
+    assert last_statement(observer, pid_of(kept)) == "SELECT 1"
+
+
+def test_terminated_backend_is_found_unusable_and_django_reconnects(kept, observer):
+    kept.connection.execute("SELECT 'the request before'")
+    pid = pid_of(kept)
+    observer.execute("SELECT pg_terminate_backend(%s)", [pid])
+    # The backend's farewell (an error, then the socket's end) arrives after the call returns.
+    poller = select.poll()
+    poller.register(kept.connection.fileno(), select.POLLIN)
+    deadline = time.monotonic() + 10
+    while not poller.poll(50) and time.monotonic() < deadline:
+        pass
+
+    assert kept.is_usable() is False
+    # What Django does before a request's first query (request_started has reset the check): drop it,
+    # and the query connects anew.
+    kept.health_check_done = False
+    kept.close_if_health_check_failed()
+    assert kept.connection is None
+    with kept.cursor() as cursor:
+        cursor.execute("SELECT 42")
+        assert cursor.fetchone() == (42,)
+    assert pid_of(kept) != pid
+
+
+def test_closed_connection_is_unusable(kept):
+    kept.connection.close()
+
+    assert kept.is_usable() is False
