@@ -5,6 +5,7 @@ from datetime import UTC
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.paginator import Paginator as DjangoPaginator
 from django.db import IntegrityError, models
 from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
@@ -33,9 +34,30 @@ class Conflict(exceptions.APIException):
     default_code = "conflict"
 
 
+class Paginator(DjangoPaginator):
+    """Django's paginator, without the COUNT query when the first page holds the whole list.
+
+    The first page reads one row more than it shows: fewer than that, and the
+    rows read are the whole list, so they are its count (most of an event's
+    lists fit in one page). Otherwise the list is counted, and the page is
+    still the rows already read.
+    """
+
+    def page(self, number):
+        if str(number) != "1" or "count" in self.__dict__ or not isinstance(self.object_list, models.QuerySet):
+            return super().page(number)
+        rows = list(self.object_list[: self.per_page + 1])
+        if len(rows) > self.per_page:
+            del rows[self.per_page :]
+        else:
+            self.count = len(rows)  # a cached_property: the COUNT is never run
+        return self._get_page(rows, 1, self)
+
+
 class PageNumberPagination(pagination.PageNumberPagination):
     """Pages of 50 by default; clients may ask for up to 200 with ?page_size=."""
 
+    django_paginator_class = Paginator
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200

@@ -7,14 +7,17 @@ from rest_framework import authentication, exceptions
 from .precompiled import PrecompiledQuery
 
 # The user of a token, found through the token's primary key: one indexed query.
-_USER_BY_TOKEN = PrecompiledQuery(lambda key: get_user_model()._default_manager.filter(auth_token__key=key)[:1], str)
+USER_BY_TOKEN = PrecompiledQuery(lambda key: get_user_model()._default_manager.filter(auth_token__key=key)[:1], str)
 
 
 class TokenAuthentication(authentication.TokenAuthentication):
     """``Authorization: Token <key>``, answered as DRF answers it, without compiling a query per request."""
 
     def authenticate_credentials(self, key):
-        user = _USER_BY_TOKEN.first(key)
+        return self.credentials_of(USER_BY_TOKEN.first(key), key)
+
+    def credentials_of(self, user, key):
+        """Return (user, token) for the user found by the key (None: no such token), or refuse."""
         if user is None:
             raise exceptions.AuthenticationFailed(_("Invalid token."))
         if not user.is_active:

@@ -5,6 +5,10 @@ that starts with ``oet_`` is a personal token (permissions/tokens.py): found
 by its sha256 with its owner in one query, refused when expired, and the
 request's permissions are narrowed to its scope. Any other key is the
 legacy token (core.authentication), with the owner's full access.
+
+When the URL names an event (an event-scoped view), the token's lookup and
+the engine's query for that event go to the database together, in one round
+trip (``permissions.engine.load_event_for_token``).
 """
 
 from datetime import timedelta
@@ -15,11 +19,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.authentication import get_authorization_header
+from rest_framework.authtoken.models import Token
 
-from core.authentication import TokenAuthentication
+from core.authentication import USER_BY_TOKEN, TokenAuthentication
 from core.precompiled import PrecompiledQuery
 
-from .engine import narrow_to_token
+from .engine import event_query_for_token, load_event_for_token, narrow_to_token
 from .models import ApiToken
 from .tokens import TokenScope, hash_key, is_personal_key
 
@@ -36,6 +41,21 @@ _OWNER_WITH_TOKEN = PrecompiledQuery(
     ),
     str,
 )
+
+
+# The engine's query for the event of the URL, with the grants of whoever the key names: sent with the
+# token's own lookup, so that a token request to an event waits for the database once.
+_EVENT_BY_LEGACY_KEY = event_query_for_token(lambda key: Token.objects.filter(key=key).values("user_id")[:1])
+_EVENT_BY_PERSONAL_KEY = event_query_for_token(
+    lambda key_hash: ApiToken.objects.filter(key_hash=key_hash).values("user_id")[:1]
+)
+
+
+def event_id_of_url(request):
+    """Return the event id the URL of an event-scoped API view names, or None."""
+    view = (getattr(request, "parser_context", None) or {}).get("view")
+    named = getattr(view, "event_id_in_url", None)
+    return named() if named is not None else None
 
 
 class ApiTokenAuthentication(TokenAuthentication):
@@ -56,13 +76,19 @@ class ApiTokenAuthentication(TokenAuthentication):
             raise exceptions.AuthenticationFailed(
                 _("Invalid token header. Token string should not contain invalid characters.")
             ) from error
+        event_id = event_id_of_url(request)
         if is_personal_key(key):
-            return self.authenticate_personal(key)
-        return self.authenticate_credentials(key)
+            return self.authenticate_personal(key, event_id)
+        if event_id is None:
+            return self.authenticate_credentials(key)
+        return self.credentials_of(load_event_for_token(USER_BY_TOKEN, key, _EVENT_BY_LEGACY_KEY, event_id), key)
 
-    def authenticate_personal(self, key):
+    def authenticate_personal(self, key, event_id=None):
         key_hash = hash_key(key)
-        user = _OWNER_WITH_TOKEN.first(key_hash)
+        if event_id is None:
+            user = _OWNER_WITH_TOKEN.first(key_hash)
+        else:
+            user = load_event_for_token(_OWNER_WITH_TOKEN, key_hash, _EVENT_BY_PERSONAL_KEY, event_id)
         if user is None:
             raise exceptions.AuthenticationFailed(_("Invalid token."))
         token = ApiToken(

@@ -19,7 +19,7 @@ from core.idempotency import IdempotentCreateMixin
 from core.serializers import prefetch_ids
 from core.versioning import event_resources, read_counters
 
-from .engine import load_event, load_event_by_slug, permissions_for, site_permissions
+from .engine import event_id_or_none, load_event, load_event_by_slug, permissions_for, site_permissions
 from .names import CREATE, DELETE, READ, TRACK_SCOPED_SERVICES, UPDATE, check_operation, check_service
 
 METHOD_OPERATIONS = {
@@ -77,6 +77,13 @@ class EventScopedViewMixin:
     def for_schema_only(self):
         """drf-spectacular builds the schema with a fake view that has no URL kwargs."""
         return getattr(self, "swagger_fake_view", False)
+
+    def event_id_in_url(self):
+        """Return the event id the URL names (None: no event, named by slug, or not an id); read by the
+        token authentication to fetch the event with the token's user (permissions/authentication.py)."""
+        if self.event_slug_kwarg:
+            return None
+        return event_id_or_none(self.kwargs.get(self.event_url_kwarg))
 
     @property
     def has_event(self):

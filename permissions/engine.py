@@ -23,7 +23,7 @@ from django.db.models import CharField, OuterRef, Subquery, Value
 from django.db.models.aggregates import StringAgg
 from django.db.models.functions import Cast, Coalesce, Concat
 
-from core.precompiled import PrecompiledQuery
+from core.precompiled import PrecompiledQuery, first_of_each
 
 from . import matrix
 from .names import (
@@ -43,6 +43,7 @@ _ALL_TRACKS = None
 _GRANTS = "_engine_grants"
 _MATRIX = "_engine_matrix"
 _TOKEN_ATTR = "_api_token_scope"
+_PREFETCHED_ATTR = "_engine_prefetched_events"
 
 
 @dataclass(frozen=True)
@@ -147,13 +148,8 @@ def load_event(user, event_id, *, queryset=None):
 
     ``queryset`` narrows what is looked up (e.g. published events only).
     """
-    try:
-        event_id = int(event_id)
-    except (TypeError, ValueError):
-        return None
-    if not 0 < event_id < 2**63:  # beyond what an id column holds: no such event
-        return None
-    return _load(user, "pk", event_id, queryset)
+    event_id = event_id_or_none(event_id)
+    return None if event_id is None else _load(user, "pk", event_id, queryset)
 
 
 def load_event_by_slug(user, slug, *, queryset=None):
@@ -163,7 +159,10 @@ def load_event_by_slug(user, slug, *, queryset=None):
 
 def _load(user, lookup, value, queryset):
     authenticated = user is not None and user.is_authenticated
-    if queryset is None:
+    prefetched = getattr(user, _PREFETCHED_ATTR, None)
+    if prefetched is not None and lookup == "pk" and queryset is None and value in prefetched:
+        event = prefetched.pop(value)  # read with the token that named the user (load_event_for_token)
+    elif queryset is None:
         query = _QUERIES[(lookup, authenticated)]
         event = query.first(value, user.pk) if authenticated else query.first(value)
     else:
@@ -171,10 +170,52 @@ def _load(user, lookup, value, queryset):
         if authenticated:
             queryset = _with_grants(queryset, user.pk)
         event = next(iter(queryset.order_by()[:1]), None)
+    _remember(user, event)
+    return event
+
+
+def _remember(user, event):
     if event is not None:
         grants, stamp = getattr(event, _GRANTS, None) or "", getattr(event, _MATRIX, None)
         _memo(user)[event.pk] = _resolve(user, event, grants, stamp)
-    return event
+
+
+def event_query_for_token(user_id_of_key):
+    """The engine's query for an event (by id) and the user a token names, for ``load_event_for_token``.
+
+    ``user_id_of_key(key)`` returns a queryset of one value, the id of the token's
+    user: the grants are read for whoever the key names, so this query does not
+    wait for the token's own lookup and the two go to the database together.
+    """
+
+    def build(event_id, key):
+        return _with_grants(_event_model().objects.filter(pk=event_id), Subquery(user_id_of_key(key))).order_by()[:1]
+
+    return PrecompiledQuery(build, int, str)
+
+
+def event_id_or_none(value):
+    """Return the event id a URL names as an int, or None when no event row can have it."""
+    try:
+        event_id = int(value)
+    except (TypeError, ValueError):
+        return None
+    return event_id if 0 < event_id < 2**63 else None
+
+
+def load_event_for_token(user_query, key, event_query, event_id):
+    """Look up a token's user and the event of the URL in one round trip; return the user (None: no such token).
+
+    ``user_query`` finds the user by ``key``; ``event_query`` comes from
+    ``event_query_for_token``. The event is kept on the user for the request's
+    first ``load_event(user, event_id)``, which then costs no query; its
+    permissions are resolved then, after the caller's own checks of the token
+    (active, expiry, ``narrow_to_token``).
+    """
+    user, event = first_of_each((user_query, (key,)), (event_query, (event_id, key)))
+    if user is not None:
+        setattr(user, _PREFETCHED_ATTR, {event_id: event})
+    return user
 
 
 def _event_query(lookup, *, authenticated):
@@ -305,10 +346,13 @@ __all__ = [
     "OPERATIONS",
     "SERVICES",
     "EventPermissions",
+    "event_id_or_none",
     "event_limit",
+    "event_query_for_token",
     "forget_permissions",
     "load_event",
     "load_event_by_slug",
+    "load_event_for_token",
     "narrow_to_token",
     "permissions_for",
     "site_permissions",

@@ -139,13 +139,39 @@ def test_pagination(api, event):
     assert (out_of_range.status_code, out_of_range.json()) == (404, {"detail": "Invalid page."})
 
 
+@pytest.mark.parametrize(
+    ("tracks", "page", "names", "count_query"),
+    [
+        (2, "", ["T0", "T1"], False),  # the first page holds the whole list: its rows are its count
+        (3, "", ["T0", "T1"], True),  # one row beyond the page: the list is counted
+        (3, "&page=2", ["T2"], True),  # any other page counts, as Django's paginator does
+        (0, "", [], False),
+    ],
+)
+def test_first_page_counts_without_a_count_query_when_it_holds_the_list(
+    api, event, tracks, page, names, count_query, django_assert_num_queries
+):
+    for index in range(tracks):
+        TrackFactory(event=event, name=f"T{index}")
+    url = f"/api/v1/events/{event.pk}/tracks/?page_size=2{page}"
+    # The event with the user's permissions, the page's rows, the list's counter (its ETag); and the COUNT.
+    with django_assert_num_queries(4 if count_query else 3) as queries:
+        body = api.get(url).json()
+
+    assert (body["count"], [t["name"] for t in body["results"]]) == (tracks, names)
+    assert body["next"] == (
+        f"http://testserver/api/v1/events/{event.pk}/tracks/?page=2&page_size=2" if tracks == 3 and not page else None
+    )
+    assert sum("COUNT(*)" in query["sql"] for query in queries.captured_queries) == (1 if count_query else 0)
+
+
 @pytest.mark.parametrize("count", [1, 3])
 def test_session_list_queries_do_not_grow(api, event, count, django_assert_num_queries):
     for _ in range(count):
         session = SessionFactory(event=event)
         session.speakers.add(SpeakerFactory(event=event))
-    # engine, ETag counter, count, page, speakers prefetch
-    with django_assert_num_queries(5):
+    # engine, ETag counter, page, speakers prefetch (no COUNT: the page holds the whole list)
+    with django_assert_num_queries(4):
         assert api.get(f"/api/v1/events/{event.pk}/sessions/").json()["count"] == count
 
 
@@ -154,8 +180,8 @@ def test_my_events_queries_do_not_grow(api_for, db, count, django_assert_num_que
     user = UserFactory()
     for _ in range(count):
         EventFactory(created_by=user)
-    # ETag: roles counter + versions aggregate; list: count, page, roles prefetch
-    with django_assert_num_queries(5):
+    # ETag: roles counter + versions aggregate; list: page, roles prefetch (no COUNT: one page)
+    with django_assert_num_queries(4):
         assert api_for(user).get("/api/v1/me/events/").json()["count"] == count
 
 
