@@ -19,13 +19,16 @@ from dataclasses import dataclass
 
 from django.apps import apps
 from django.db import models, transaction
-from django.db.models import F
+from django.db.models import CharField, F, OuterRef, Subquery, Value
+from django.db.models.aggregates import StringAgg
 from django.db.models.expressions import BaseExpression
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from . import changes
 from .broadcast import VERSIONS_CHANGED, push_after_commit
 from .counters import counter_key, increment, read_counters, read_counters_with_times
+from .models import VersionCounter
 
 # Set while bulk_update runs: its internal update() calls must not bump again.
 _inside_bulk_update = ContextVar("inside_bulk_update", default=False)
@@ -130,6 +133,53 @@ def event_resources():
     ]
     found.sort(key=lambda resource: (resource.name != EVENT_SCOPE, resource.name))
     return {resource.name: resource for resource in found}
+
+
+# The annotation that carries an event's list counters with the event row (``with_event_counters``).
+_EVENT_COUNTERS = "_event_counters"
+
+
+def with_event_counters(queryset):
+    """Annotate each event of the queryset with the counters of its lists (member and public), in the same query.
+
+    The permission engine loads the event of every request this way, so a list's
+    ETag (``loaded_counter``) needs no query of its own. One text per event,
+    ``key=value`` pieces joined by ";", read by primary key.
+    """
+    names = sorted(
+        {
+            resource.key(0, public=public).split(".", 2)[2]
+            for resource in event_resources().values()
+            for public in (False, True)
+        }
+    )
+    wanted = models.Q()
+    for name in names:
+        wanted |= models.Q(key=Concat(Value(f"{EVENT_SCOPE}."), Cast(OuterRef("pk"), CharField()), Value(f".{name}")))
+    pieces = (
+        VersionCounter.objects.filter(wanted)
+        .order_by()
+        .annotate(group=Value(1))
+        .values("group")
+        .annotate(all=StringAgg(Concat("key", Value("="), Cast("value", CharField())), Value(";")))
+        .values("all")
+    )
+    return queryset.annotate(**{_EVENT_COUNTERS: Subquery(pieces, output_field=CharField())})
+
+
+def loaded_counter(event, key):
+    """Return the counter ``key`` as read with the event (0 if never bumped), or None if it was not read with it."""
+    text = getattr(event, _EVENT_COUNTERS, UNKNOWN)
+    if text is UNKNOWN or getattr(event, "pk", None) is None or not key.startswith(f"{EVENT_SCOPE}.{event.pk}."):
+        return None
+    values = dict(piece.split("=") for piece in filter(None, (text or "").split(";")))
+    return int(values.get(key, 0))
+
+
+def forget_loaded_counters(event):
+    """Drop the counters read with the event (a write of this request moved them): the next ETag reads them."""
+    if hasattr(event, _EVENT_COUNTERS):
+        delattr(event, _EVENT_COUNTERS)
 
 
 def event_versions(event_id, *, audience=MEMBERS):

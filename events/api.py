@@ -45,10 +45,11 @@ NOT_READY = OpenApiResponse(
         "PublishProblems",
         {
             "detail": drf_serializers.CharField(),
-            "problems": drf_serializers.ListField(child=drf_serializers.CharField()),
+            "problems": drf_serializers.ListField(child=drf_serializers.CharField(), required=False),
         },
     ),
-    description="The event lacks what publishing needs (e.g. a ticket); `problems` lists each missing piece.",
+    description="The event lacks what publishing needs (e.g. a ticket); `problems` lists each missing piece. "
+    "Or any other invalid input, as everywhere in the API (e.g. a malformed Idempotency-Key): `detail` alone.",
 )
 
 
@@ -289,7 +290,7 @@ class SessionViewSet(EventScopedViewSet):
         keys = [resources[self.expandable[name][1]].key(self.event.pk, public=public) for name in self.expanded]
         permissions = self.reader_permissions()
         hidden = serializers.SpeakerSerializer.hidden_fields(permissions) if "speakers" in self.expanded else ()
-        return (self.expanded, tuple(read_counters(keys).values()), tuple(hidden))
+        return (self.expanded, self.event_counters(keys), tuple(hidden))
 
     def list_etag_parts(self):
         return (*super().list_etag_parts(), *self._expanded_etag_parts())

@@ -17,7 +17,7 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from core.conditional import ConditionalMixin
 from core.idempotency import IdempotentCreateMixin
 from core.serializers import prefetch_ids
-from core.versioning import event_resources, read_counters
+from core.versioning import event_resources, loaded_counter, read_counters
 
 from .engine import event_id_or_none, load_event, load_event_by_slug, permissions_for, site_permissions
 from .names import CREATE, DELETE, READ, TRACK_SCOPED_SERVICES, UPDATE, check_operation, check_service
@@ -105,6 +105,12 @@ class EventScopedViewMixin:
         if not self.has_event:
             return site_permissions(self.request.user)
         return permissions_for(self.request.user, self.event)
+
+    def event_counters(self, keys):
+        """Return the values of the event's counters ``keys``, in order: as the engine read them with the event
+        (no query of their own), or read now when they were not (or a write of this request moved them)."""
+        loaded = [loaded_counter(self.event, key) for key in keys]
+        return tuple(read_counters(keys).values()) if None in loaded else tuple(loaded)
 
     def operation(self):
         action = getattr(self, "action", None)
@@ -232,8 +238,9 @@ class EventScopedViewSet(IdempotentCreateMixin, ConditionalMixin, EventScopedVie
 
     def list_etag_parts(self):
         # Public readers' ETags follow the public counter where the list has private rows (hidden, draft).
-        key = event_resources()[self.model.version_list].key(self.event.pk, public=self.reads_publicly())
-        return tuple(read_counters([key]).values())
+        return self.event_counters(
+            [event_resources()[self.model.version_list].key(self.event.pk, public=self.reads_publicly())]
+        )
 
     def perform_create(self, serializer):
         with transaction.atomic():

@@ -24,6 +24,7 @@ from django.db.models.aggregates import StringAgg
 from django.db.models.functions import Cast, Coalesce, Concat
 
 from core.precompiled import PrecompiledQuery, first_of_each
+from core.versioning import with_event_counters
 
 from . import matrix
 from .names import (
@@ -143,6 +144,12 @@ def _with_grants(queryset, user_id):
     return queryset.annotate(**{_GRANTS: _grants_subquery(user_id), _MATRIX: matrix.stamp_subquery()})
 
 
+def _engine_query(queryset, user_id=None, *, authenticated):
+    """The event(s) of the queryset with what a request needs: the user's grants and the matrix's counter
+    (signed in), and the event's list counters (for ETags: core.versioning.loaded_counter)."""
+    return with_event_counters(_with_grants(queryset, user_id) if authenticated else queryset)
+
+
 def load_event(user, event_id, *, queryset=None):
     """Return the event (None if there is none) with the user's permissions in it, in one query.
 
@@ -166,9 +173,9 @@ def _load(user, lookup, value, queryset):
         query = _QUERIES[(lookup, authenticated)]
         event = query.first(value, user.pk) if authenticated else query.first(value)
     else:
-        queryset = queryset.filter(**{lookup: value})
-        if authenticated:
-            queryset = _with_grants(queryset, user.pk)
+        queryset = _engine_query(
+            queryset.filter(**{lookup: value}), user.pk if authenticated else None, authenticated=authenticated
+        )
         event = next(iter(queryset.order_by()[:1]), None)
     _remember(user, event)
     return event
@@ -189,7 +196,8 @@ def event_query_for_token(user_id_of_key):
     """
 
     def build(event_id, key):
-        return _with_grants(_event_model().objects.filter(pk=event_id), Subquery(user_id_of_key(key))).order_by()[:1]
+        events = _event_model().objects.filter(pk=event_id)
+        return _engine_query(events, Subquery(user_id_of_key(key)), authenticated=True).order_by()[:1]
 
     return PrecompiledQuery(build, int, str)
 
@@ -223,10 +231,8 @@ def _event_query(lookup, *, authenticated):
     than the rest of a 304 answer together."""
 
     def build(value, user_id=None):
-        queryset = _event_model().objects.filter(**{lookup: value})
-        if authenticated:
-            queryset = _with_grants(queryset, user_id)
-        return queryset.order_by()[:1]
+        events = _event_model().objects.filter(**{lookup: value})
+        return _engine_query(events, user_id, authenticated=authenticated).order_by()[:1]
 
     kinds = (str if lookup == "slug" else int, *((int,) if authenticated else ()))
     return PrecompiledQuery(build, *kinds)

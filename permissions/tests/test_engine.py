@@ -254,3 +254,32 @@ def test_load_event_with_a_queryset_of_its_own_reads_the_users_grants(django_ass
     with django_assert_num_queries(0):
         assert loaded.created_by.pk == organizer.pk
         assert permissions_for(organizer, event.pk).can(DELETE, "event") is True
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("signed_in", [True, False], ids=["member", "anonymous"])
+def test_the_event_comes_with_its_list_counters(signed_in, django_assert_num_queries):
+    from django.contrib.auth.models import AnonymousUser
+
+    from core.counters import read_counters
+    from core.versioning import forget_loaded_counters, loaded_counter
+    from events.models import Event
+    from permissions.engine import load_event
+
+    organizer = UserFactory()
+    event, other = EventFactory(created_by=organizer, state=Event.PUBLISHED), EventFactory()
+    TrackFactory(event=event)
+    TrackFactory(event=event)
+    keys = [f"event.{event.pk}.tracks", f"event.{event.pk}.sessions", f"event.{event.pk}.public.sessions"]
+    stored = read_counters(keys)
+    assert stored[keys[0]] >= 2  # two tracks created: the counter moved
+
+    with django_assert_num_queries(1):
+        loaded = load_event(organizer if signed_in else AnonymousUser(), event.pk)
+        values = [loaded_counter(loaded, key) for key in keys]
+
+    assert values == [stored[key] for key in keys]
+    assert loaded_counter(loaded, f"event.{event.pk}.no-such-list") == 0  # never bumped
+    assert loaded_counter(loaded, f"event.{other.pk}.tracks") is None  # another event's: not read with this one
+    forget_loaded_counters(loaded)
+    assert loaded_counter(loaded, keys[0]) is None

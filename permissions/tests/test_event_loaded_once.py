@@ -52,12 +52,12 @@ HTML_PAGES = [
 API_GETS = [
     ("/api/v1/events/{event}/", 1),
     ("/api/v1/events/{event}/versions/", 2),
-    ("/api/v1/events/{event}/tracks/", 3),
+    ("/api/v1/events/{event}/tracks/", 2),
     ("/api/v1/events/{event}/tracks/{track}/", 2),
-    ("/api/v1/events/{event}/sessions/", 4),
-    ("/api/v1/events/{event}/tickets/", 3),
-    ("/api/v1/events/{event}/roles/", 4),
-    ("/api/v1/events/{event}/orders/", 5),
+    ("/api/v1/events/{event}/sessions/", 3),
+    ("/api/v1/events/{event}/tickets/", 2),
+    ("/api/v1/events/{event}/roles/", 3),
+    ("/api/v1/events/{event}/orders/", 4),
 ]
 
 

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from core.api import Conflict, FilterSet, UtcIsoDateTimeFilter
 from core.idempotency import idempotent
+from core.versioning import forget_loaded_counters
 from permissions.drf import EventScopedViewSet
 
 from .models import Order, OrderPosition
@@ -98,8 +99,10 @@ class OrderViewSet(EventScopedViewSet):
         return super().handle_exception(exc)
 
     def list(self, request, *args, **kwargs):
-        # Before the ETag is made: storing "expired" moves the counter the ETag reads.
-        expire_overdue(event=self.event)
+        # Before the ETag is made: storing "expired" moves the counter the ETag reads (read again, then,
+        # not taken from the event's row).
+        if expire_overdue(event=self.event):
+            forget_loaded_counters(self.event)
         return super().list(request, *args, **kwargs)
 
     def retrieve(self, request, *args, **kwargs):
