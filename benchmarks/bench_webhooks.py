@@ -6,9 +6,9 @@ receivers on 127.0.0.1 in this process (a threaded http.server).
 
 - Delivery latency: 100 changes, one at a time, each a track renamed in
   this process; timed from the commit until the receiver has read the
-  request (relay task, delivery task, signing, the POST). An idle worker
-  LISTENs on PostgreSQL: the commit's NOTIFY wakes it (else it polls every
-  TASKS_POLL_SECONDS, 0.2 s). Baseline: a POST from this process to the
+  request (the worker's relay, the delivery task, signing, the POST). An
+  idle worker LISTENs on PostgreSQL: the commit of the change's row NOTIFYs
+  it (else it polls every TASKS_POLL_SECONDS, 0.2 s). Baseline: a POST from this process to the
   same receiver.
 - Request latency: PATCH of a track through the daphne under test, 150
   times each, interleaved, on an event with 5 webhooks whose receiver takes

@@ -26,7 +26,7 @@ class Relay:
 
     kinds: frozenset
     wanted: object  # callable(event_ids, using) -> {event_id: set of kinds}
-    schedule: object  # callable(using) -> None; runs inside the writer's transaction
+    schedule: object  # callable(using) -> None; runs inside the writer's transaction, should cost it no query
 
 
 _relay = None
@@ -51,8 +51,8 @@ def record_changes(kind, model, rows, *, data=None, using="default", asked=False
     """Record one change of ``kind`` per row ``(object_id, event_id, track_id)`` whose event wants it.
 
     Joins the caller's transaction. Costs nothing for a kind nobody knows,
-    one query when nobody wants it, two more (an insert and the relay's
-    task) when somebody does; ``asked``: the caller kept only rows of events
+    one query when nobody wants it, one more (the insert) when somebody does
+    (the relay's schedule queues nothing on the database queue); ``asked``: the caller kept only rows of events
     that want the kind (wanted_by_anyone). ``data`` is kept with each change
     (e.g. who held a role that was removed). Returns how many were recorded.
     """

@@ -275,8 +275,10 @@ TASKS = {
 }
 # Seconds an idle worker waits before it looks for new tasks again.
 TASKS_POLL_SECONDS = float(os.environ.get("TASKS_POLL_SECONDS", "0.2"))
-# What every worker also runs, every so many seconds (each job is safe to run from several workers at once).
+# What every worker also runs, every so many seconds (each job is safe to run from several workers at once);
+# 0: before every task it takes, and whenever it wakes (the relay of the changes writes recorded).
 TASKS_HOUSEKEEPING = {
+    "events.webhooks.tasks.relay_waiting": 0,
     "events.webhooks.tasks.sweep": 30,
     "core.tasks.prune_task_results": 3600,
 }

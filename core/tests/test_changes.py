@@ -114,3 +114,39 @@ def test_queryset_writes_of_models_without_tracks_record_their_changes(event):
     Ticket.objects.filter(pk=ticket.pk).update(name="Renamed")
     Ticket.objects.filter(pk=ticket.pk).delete()
     assert recorded() == [("ticket.created", ticket.pk), ("ticket.changed", ticket.pk), ("ticket.deleted", ticket.pk)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_the_first_waiting_change_wakes_the_workers_and_later_ones_do_not(event, settings):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("NOTIFY is PostgreSQL's")
+    settings.TASKS = {"default": {**settings.TASKS["default"], "BACKEND": "django_tasks_db.DatabaseBackend"}}
+    import psycopg
+
+    from core.tasks import WAKE_CHANNEL
+    from core.tests.processes import database_url
+
+    with psycopg.connect(database_url(connection.settings_dict), autocommit=True) as listener:
+        listener.execute(f"LISTEN {WAKE_CHANNEL}")
+
+        def woken():
+            return [notify.channel for notify in listener.notifies(timeout=0.5, stop_after=1)]
+
+        with pytest.raises(RuntimeError), transaction.atomic():
+            TrackFactory(event=event)
+            raise RuntimeError("rolled back")
+        assert woken() == []
+        track = TrackFactory(event=event)  # the first change waiting for the relay
+        assert woken() == [WAKE_CHANNEL]
+        with transaction.atomic():  # two more while it waits: the workers were woken for it already
+            track.name = "Renamed"
+            track.save()
+            track.delete()
+        assert woken() == []
+        assert [kind for kind, _pk in recorded()] == ["track.created", "track.changed", "track.deleted"]
+        assert DBTaskResult.objects.count() == 0  # no task: the workers relay the changes themselves
+        Change.objects.all().delete()  # relayed
+        TrackFactory(event=event)
+        assert woken() == [WAKE_CHANNEL]

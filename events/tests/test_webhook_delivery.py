@@ -126,6 +126,39 @@ def test_an_event_without_webhooks_records_no_change(event, django_assert_num_qu
     assert Change.objects.count() == 0
 
 
+DATABASE_QUEUE = "django_tasks_db.DatabaseBackend"
+
+
+@pytest.fixture(params=["django.tasks.backends.immediate.ImmediateBackend", DATABASE_QUEUE])
+def queue(request, settings):
+    settings.TASKS = {"default": {**settings.TASKS["default"], "BACKEND": request.param}}
+    return request.param
+
+
+@pytest.mark.parametrize("webhooks", [0, 5])
+def test_a_write_with_webhooks_costs_one_insert_more_whatever_the_queue(
+    event, queue, webhooks, api_for, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    from django_tasks_db.models import DBTaskResult
+
+    for _ in range(webhooks):
+        create_webhook(event=event, by=event.created_by, url="https://hooks.example.org/", kinds=["track.changed"])
+    track = TrackFactory(event=event)
+    Change.objects.all().delete()
+    api = api_for(event.created_by)
+    # The event with the user's permissions, the track (the view's three reads), the version claimed, the row,
+    # the counter bump, whether a webhook wants the change, two savepoints and their releases; with webhooks,
+    # the change's row and nothing more: no relay task queued, no NOTIFY (the row's insert wakes the workers).
+    with django_capture_on_commit_callbacks() as callbacks, django_assert_num_queries(12 + (1 if webhooks else 0)):
+        answer = api.patch(f"/api/v1/events/{event.pk}/tracks/{track.pk}/", {"name": "Renamed"}, format="json")
+    assert answer.status_code == 200
+    # After the commit: the sockets hear of the new counter; another queue than the database's gets the relay.
+    assert len(callbacks) == 1 + (1 if webhooks and queue != DATABASE_QUEUE else 0)
+    expected = [("track.changed", track.pk)] if webhooks else []
+    assert list(Change.objects.values_list("kind", "object_id")) == expected
+    assert DBTaskResult.objects.count() == 0
+
+
 def test_failures_are_retried_with_exponential_backoff(event, clock, django_capture_on_commit_callbacks):
     with Receiver(Answer(500), Answer(503), Answer(200)) as receiver:
         webhook, _secret = hook(event, receiver)

@@ -24,7 +24,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.models import Change
-from core.tasks import enqueue_on_commit
+from core.tasks import enqueue_on_commit, stores_in_database
 from permissions.engine import permissions_for
 
 from . import payloads, sending, services, signing
@@ -62,9 +62,17 @@ def wanted_kinds(event_ids, using):
 
 
 def schedule_relay(using):
-    """Queue the relay with the writer's transaction (core.changes calls this once it recorded changes)."""
+    """Have the changes the writer's transaction recorded relayed (core.changes calls this once it recorded some).
+
+    With the database queue the write adds nothing to its change row: every
+    worker relays waiting changes between tasks (settings.TASKS_HOUSEKEEPING),
+    and on PostgreSQL the row's insert wakes the idle ones at commit
+    (core/migrations/0007). Any other queue gets the relay's task after commit.
+    """
     from .tasks import relay
 
+    if stores_in_database(relay.get_backend()):
+        return
     enqueue_on_commit(relay, using=using)
 
 

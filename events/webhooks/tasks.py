@@ -1,8 +1,9 @@
 """The webhooks' tasks (queue "webhooks"): the relay of recorded changes and one delivery attempt each.
 
 Both are safe to run twice or concurrently: the relay locks the changes it
-takes, an attempt leases its delivery. The worker also runs ``sweep``
-(settings.TASKS_HOUSEKEEPING) for work whose task was lost.
+takes, an attempt leases its delivery. The worker also runs ``relay_waiting``
+between tasks (the database queue's relay: writes queue no task for it) and
+``sweep`` (settings.TASKS_HOUSEKEEPING) for work whose task was lost.
 """
 
 from django.tasks import task
@@ -20,6 +21,11 @@ def relay():
 def deliver(delivery_id):
     """Attempt one delivery."""
     return delivery.attempt(delivery_id)
+
+
+def relay_waiting():
+    """Relay the changes waiting (a worker does it between tasks: writes on the database queue queue no relay)."""
+    return delivery.relay_changes()
 
 
 def sweep():

@@ -3,12 +3,10 @@
 // - the event page's ticket form shows its running total;
 // - the event page's tickets follow the stock live: the event socket says when
 //   "availability" (the public's word for orders) or "tickets" changed, and the
-//   availability JSON (ETag, 304) says how.
+//   availability JSON (ETag, 304) says how (the socket: live.js, loaded before).
 (() => {
   "use strict";
 
-  const MIN_DELAY = 1000;
-  const MAX_DELAY = 30000;
   const WATCHED = ["availability", "orders", "tickets", "event"];
 
   // --- one submit per form -------------------------------------------------
@@ -81,7 +79,6 @@
     ended: "text-bg-secondary",
   };
   let etag = null;
-  let delay = MIN_DELAY;
 
   function setChoices(select, ticket) {
     const current = Number.parseInt(select.value, 10) || 0;
@@ -133,35 +130,14 @@
     }
   }
 
-  function connect() {
-    const path = ticketForm.dataset.wsPath;
-    if (!path || !("WebSocket" in window)) return;
-    const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
-    const socket = new WebSocket(`${scheme}//${window.location.host}${path}`);
-    let opened = false;
-    socket.addEventListener("open", () => {
-      opened = true;
-      delay = MIN_DELAY;
-    });
-    socket.addEventListener("message", (event) => {
-      let message;
-      try {
-        message = JSON.parse(event.data);
-      } catch {
-        return;
-      }
-      if (!message || message.type !== "versions" || !Array.isArray(message.changed)) return;
+  window.OpenEventLive.connect(ticketForm.dataset.wsPath, {
+    onMessage(message) {
+      if (message.type !== "versions" || !Array.isArray(message.changed)) return;
       // The first message after (re)connecting lists nothing: refetch in case we missed something.
       if (message.changed.length === 0 || message.changed.some((name) => WATCHED.includes(name))) refresh();
-    });
-    socket.addEventListener("close", (event) => {
-      if (event.code === 4403) return; // the event is no longer visible to us
-      window.setTimeout(connect, opened ? MIN_DELAY : delay);
-      delay = Math.min(delay * 2, MAX_DELAY);
-    });
-  }
-
-  connect();
+    },
+    stopOn: [4403], // the event is no longer visible to us
+  });
   window.addEventListener("pageshow", (event) => {
     if (event.persisted) refresh();
   });

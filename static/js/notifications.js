@@ -1,23 +1,13 @@
 // Live notifications: keep the navbar badge in step with the server and toast
-// each new notification. Loaded (deferred) on every page of a signed-in user;
-// the socket path comes from the script tag's data-ws-path.
+// each new notification. Loaded (deferred) on every page of a signed-in user,
+// after live.js (the socket); the socket path comes from the script tag's data-ws-path.
 (() => {
   "use strict";
 
   const script =
     document.currentScript || document.querySelector("script[data-ws-path]");
   const path = (script && script.dataset.wsPath) || "/ws/notifications/";
-  const MIN_DELAY = 1000;
-  const MAX_DELAY = 30000;
   const TOAST_DELAY = 8000;
-
-  let delay = MIN_DELAY;
-  let retryTimer = null;
-
-  function socketUrl() {
-    const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
-    return `${scheme}//${window.location.host}${path}`;
-  }
 
   function setCount(count) {
     const badge = document.getElementById("notification-badge");
@@ -124,40 +114,5 @@
     }
   }
 
-  function scheduleReconnect() {
-    if (retryTimer !== null) return;
-    const wait = delay;
-    delay = Math.min(delay * 2, MAX_DELAY);
-    retryTimer = window.setTimeout(() => {
-      retryTimer = null;
-      connect();
-    }, wait);
-  }
-
-  function connect() {
-    let socket;
-    try {
-      socket = new WebSocket(socketUrl());
-    } catch (error) {
-      console.warn("notifications: cannot open the socket", error);
-      scheduleReconnect();
-      return;
-    }
-    socket.addEventListener("open", () => {
-      delay = MIN_DELAY;
-    });
-    socket.addEventListener("message", (event) => {
-      let message;
-      try {
-        message = JSON.parse(event.data);
-      } catch {
-        return;
-      }
-      if (message && typeof message === "object") handle(message);
-    });
-    // A refused or dropped socket fires "close" (after "error"); retry from there.
-    socket.addEventListener("close", scheduleReconnect);
-  }
-
-  connect();
+  window.OpenEventLive.connect(path, { onMessage: handle });
 })();

@@ -1,8 +1,8 @@
 // The public schedule page: render the schedule JSON as a grid by day and room
 // (a list on narrow screens, see schedule.css), stars kept in this browser, the
 // personal calendar feed, the time-zone switch, the "now" marker, and live
-// updates through the event socket. Everything it needs comes from data-*
-// attributes of #schedule; no inline script, no inline handlers.
+// updates through the event socket (live.js, loaded before). Everything it needs
+// comes from data-* attributes of #schedule; no inline script, no inline handlers.
 (() => {
   "use strict";
 
@@ -246,34 +246,19 @@
     if (live) live.textContent = text;
   }
 
-  let delay = 1000;
   function connect() {
-    const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
-    let socket;
-    try {
-      socket = new WebSocket(`${scheme}//${window.location.host}${config.wsPath}`);
-    } catch {
-      return;
-    }
-    socket.addEventListener("open", () => {
-      delay = 1000;
-      root.dataset.live = "open";
-    });
-    socket.addEventListener("message", (message) => {
-      let body;
-      try {
-        body = JSON.parse(message.data);
-      } catch {
-        return;
-      }
-      if (body && body.type === "versions" && (body.changed || []).some((name) => WATCHED.includes(name))) {
-        refresh().then(() => announce(`Updated at ${timeFormat().format(new Date())}.`));
-      }
-    });
-    socket.addEventListener("close", () => {
-      root.dataset.live = "closed";
-      window.setTimeout(connect, delay);
-      delay = Math.min(delay * 2, 30000);
+    window.OpenEventLive.connect(config.wsPath, {
+      onOpen() {
+        root.dataset.live = "open";
+      },
+      onMessage(body) {
+        if (body.type === "versions" && (body.changed || []).some((name) => WATCHED.includes(name))) {
+          refresh().then(() => announce(`Updated at ${timeFormat().format(new Date())}.`));
+        }
+      },
+      onClose() {
+        root.dataset.live = "closed";
+      },
     });
   }
 

@@ -2,7 +2,7 @@
 
 django-tasks-db's worker loop (claim the next ready task with SELECT ... FOR
 UPDATE SKIP LOCKED, run it, record the result), plus the callables of
-settings.TASKS_HOUSEKEEPING, each every so many seconds, between tasks. One
+settings.TASKS_HOUSEKEEPING, each every so many seconds (or every time), between tasks. One
 database connection per worker, kept open (health-checked) instead of one per
 poll; on PostgreSQL an idle worker LISTENs on it, and a commit that queued a
 task (core.tasks.wake_workers) wakes it at once. SIGTERM or Ctrl-C: the task running finishes, then the worker stops; a
@@ -28,10 +28,15 @@ logger = logging.getLogger("core.worker")
 
 
 class Housekeeping:
-    """The periodic jobs, each run when its interval has passed (and once at start)."""
+    """The periodic jobs, each run when its interval has passed (and once at start); one of 0 s runs every time.
+
+    ``every`` (tests) replaces the intervals that are not 0.
+    """
 
     def __init__(self, jobs, every=None):
-        self.jobs = [(path, import_string(path), every or seconds) for path, seconds in jobs.items()]
+        self.jobs = [
+            (path, import_string(path), (every or seconds) if seconds else 0) for path, seconds in jobs.items()
+        ]
         self.due = dict.fromkeys((path for path, _job, _seconds in self.jobs), 0.0)
 
     def run_due(self):
@@ -125,7 +130,7 @@ class Command(BaseCommand):
             while True:
                 close_old_connections()
                 housekeeping.run_due()
-                time.sleep(min(seconds for _path, _job, seconds in housekeeping.jobs))
+                time.sleep(min((seconds for _path, _job, seconds in housekeeping.jobs if seconds), default=interval))
         backend = task_backends[DEFAULT_TASK_BACKEND_ALIAS]
         if not stores_in_database(backend):
             raise CommandError(
