@@ -58,8 +58,12 @@ def session_cookies(users):
     return cookies
 
 
-async def open_sockets(server, paths_and_cookies, *, concurrency=100, timeout=60):
-    """Open one socket per (path, cookie or None); return (sockets, first messages, seconds each handshake took)."""
+async def open_sockets(server, paths_and_cookies, *, concurrency=50, timeout=60):
+    """Open one socket per (path, cookie or None); return (sockets, first messages, seconds each handshake took).
+
+    At most ``concurrency`` handshakes at once: daphne listens with a backlog of 50, and on a busy
+    machine 100 at once overflowed it (connections closed before their answer).
+    """
     gate = asyncio.Semaphore(concurrency)
 
     async def open_one(path, cookie):
