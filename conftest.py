@@ -107,7 +107,7 @@ def fresh_channel_layer(settings):
     from delivering to each other's ``user.<id>`` groups, whose ids repeat.
     """
     layer = dict(settings.CHANNEL_LAYERS["default"])
-    if layer["BACKEND"].startswith("channels_redis."):
+    if "hosts" in layer.get("CONFIG", {}):
         layer["CONFIG"] = {**layer.get("CONFIG", {}), "prefix": f"test-{uuid.uuid4().hex[:12]}"}
     # Assigning the setting resets channels' layer cache (setting_changed).
     settings.CHANNEL_LAYERS = {"default": layer}

@@ -18,8 +18,6 @@ the counters, each socket ran two queries per write (6,005 transactions for
 """
 
 import asyncio
-import json
-import time
 
 from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user_model
@@ -28,7 +26,7 @@ from django.db import connection
 from events.models import Track
 
 from .harness import LOWER, Row
-from .realtime import STATS_DELAY, close_sockets, open_sockets, session_cookies, socket_server, transactions
+from .realtime import STATS_DELAY, close_sockets, fan_out, open_sockets, session_cookies, socket_server, transactions
 
 ANONYMOUS = 1000
 MEMBERS = 10
@@ -39,43 +37,35 @@ def write(event_id):
     return Track.objects.create(event_id=event_id, name="Heard by everyone").pk
 
 
-async def fan_out(servers, event_id, organizer_cookie):
+async def fan_out_to_event(servers, event_id, organizer_cookie):
     path = f"/ws/events/{event_id}/"
     targets = [(path, None)] * ANONYMOUS + [(path, organizer_cookie)] * MEMBERS
     half = len(targets) // 2
     first, _, _ = await open_sockets(servers[0], targets[:half])
     second, _, _ = await open_sockets(servers[1], targets[half:])
     sockets = first + second
+    database = connection.settings_dict["NAME"]
+
+    async def write_then_handshake():
+        await sync_to_async(write, thread_sensitive=False)(event_id)
+        [late], _, [handshake] = await open_sockets(servers[0], [(path, None)])
+        await close_sockets([late])
+        return handshake
+
     try:
-        arrivals = []
-
-        async def await_track(socket):
-            while True:
-                message = json.loads(await socket.recv())
-                if "tracks" in message.get("changed", ()):
-                    arrivals.append(time.perf_counter())
-                    return
-
-        waiting = [asyncio.ensure_future(await_track(socket)) for socket in sockets]
-        database = connection.settings_dict["NAME"]
         # The handshakes' own transactions are counted by PostgreSQL when their backends report, up to
         # STATS_DELAY later: wait for them, or they would be counted as the broadcast's.
         await asyncio.sleep(STATS_DELAY)
         before = await sync_to_async(transactions, thread_sensitive=False)(database)
-        started = time.perf_counter()
-        await sync_to_async(write, thread_sensitive=False)(event_id)
-        [late], _, [handshake] = await open_sockets(servers[0], [(path, None)])
-        await asyncio.wait(waiting, timeout=TIMEOUT)
-        for future in waiting:
-            future.cancel()
-        await close_sockets([late])
-        last = max(arrivals) - started if arrivals else None
+        heard, last, handshake = await fan_out(
+            sockets, lambda message: "tracks" in message.get("changed", ()), write_then_handshake, timeout=TIMEOUT
+        )
         await asyncio.sleep(STATS_DELAY)
         after = await sync_to_async(transactions, thread_sensitive=False)(database)
         # Not caused by the broadcast: the write (one transaction), the first statistics read (one,
         # reported after it), and the late socket's handshake (the event, then its counters: two).
         caused = after - before - 1 - 1 - 2
-        return len(arrivals), len(sockets), last, handshake, caused
+        return heard, len(sockets), last, handshake, caused
     finally:
         await close_sockets(sockets)
 
@@ -85,7 +75,7 @@ def run(bench):
     [cookie] = session_cookies([organizer])
     servers = [socket_server(bench, "event-a"), socket_server(bench, "event-b")]
     try:
-        heard, opened, last, handshake, caused = asyncio.run(fan_out(servers, bench.world.event_id, cookie))
+        heard, opened, last, handshake, caused = asyncio.run(fan_out_to_event(servers, bench.world.event_id, cookie))
     finally:
         for server in servers:
             server.stop()

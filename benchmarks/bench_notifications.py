@@ -26,7 +26,7 @@ from notifications.models import Notification
 from notifications.services import notify
 
 from .harness import HIGHER, LOWER, Row, percentile
-from .realtime import close_sockets, open_sockets, session_cookies, socket_server
+from .realtime import close_sockets, fan_out, open_sockets, session_cookies, socket_server
 
 SAMPLES = 200
 FAN_OUT = 1000
@@ -58,31 +58,24 @@ async def latency(server, cookie, user_id):
         await close_sockets([socket])
 
 
-async def fan_out(servers, cookies, user_ids):
+async def fan_out_to_users(servers, cookies, user_ids):
     targets = [("/ws/notifications/", cookie) for cookie in cookies]
     half = len(targets) // 2
     first, _, _ = await open_sockets(servers[0], targets[:half])
     second, _, _ = await open_sockets(servers[1], targets[half:])
     sockets = first + second
-    try:
-        arrivals = []
 
-        async def await_fan_out(socket):
-            while True:
-                message = json.loads(await socket.recv())
-                if message.get("type") == "notification" and message["notification"]["title"] == "Fan-out":
-                    arrivals.append(time.perf_counter())
-                    return
+    def heard(message):
+        return message.get("type") == "notification" and message["notification"]["title"] == "Fan-out"
 
-        waiting = [asyncio.ensure_future(await_fan_out(socket)) for socket in sockets]
+    async def call():
         started = time.perf_counter()
         await sync_to_async(send, thread_sensitive=False)(user_ids, "Fan-out")
-        call_seconds = time.perf_counter() - started
-        await asyncio.wait(waiting, timeout=FAN_OUT_TIMEOUT)
-        for future in waiting:
-            future.cancel()
-        last = max(arrivals) - started if arrivals else None
-        return len(arrivals), len(sockets), call_seconds, last
+        return time.perf_counter() - started
+
+    try:
+        received, last, call_seconds = await fan_out(sockets, heard, call, timeout=FAN_OUT_TIMEOUT)
+        return received, len(sockets), call_seconds, last
     finally:
         await close_sockets(sockets)
 
@@ -93,7 +86,8 @@ def run(bench):
     servers = [socket_server(bench, "notifications-a"), socket_server(bench, "notifications-b")]
     try:
         round_trips, delays = asyncio.run(latency(servers[1], cookies[0], users[0].pk))
-        received, opened, call_seconds, last = asyncio.run(fan_out(servers, cookies, [user.pk for user in users]))
+        user_ids = [user.pk for user in users]
+        received, opened, call_seconds, last = asyncio.run(fan_out_to_users(servers, cookies, user_ids))
     finally:
         for server in servers:
             server.stop()

@@ -58,8 +58,12 @@ def session_cookies(users):
     return cookies
 
 
-async def open_sockets(server, paths_and_cookies, *, concurrency=100, timeout=60):
-    """Open one socket per (path, cookie or None); return (sockets, first messages, seconds each handshake took)."""
+async def open_sockets(server, paths_and_cookies, *, concurrency=50, timeout=60):
+    """Open one socket per (path, cookie or None); return (sockets, first messages, seconds each handshake took).
+
+    At most ``concurrency`` handshakes at once: daphne listens with a backlog of 50, and on a busy
+    machine 100 at once overflowed it (connections closed before their answer).
+    """
     gate = asyncio.Semaphore(concurrency)
 
     async def open_one(path, cookie):
@@ -78,6 +82,33 @@ async def open_sockets(server, paths_and_cookies, *, concurrency=100, timeout=60
 
     opened = await asyncio.gather(*(open_one(path, cookie) for path, cookie in paths_and_cookies))
     return [item[0] for item in opened], [item[1] for item in opened], [item[2] for item in opened]
+
+
+async def fan_out(sockets, heard, act, *, timeout=30):
+    """Run ``act()`` while every socket waits for its first message that ``heard(message)`` accepts.
+
+    Returns (sockets that heard it, seconds from the start of ``act()`` until the
+    last of them did, or None if none did, what ``act()`` returned). Sockets
+    that have not heard it within ``timeout`` seconds of the end of ``act()``
+    count as lost.
+    """
+    arrivals = []
+
+    async def wait_for_it(socket):
+        while True:
+            if heard(json.loads(await socket.recv())):
+                arrivals.append(time.perf_counter())
+                return
+
+    waiting = [asyncio.ensure_future(wait_for_it(socket)) for socket in sockets]
+    try:
+        started = time.perf_counter()
+        result = await act()
+        await asyncio.wait(waiting, timeout=timeout)
+    finally:
+        for future in waiting:
+            future.cancel()
+    return len(arrivals), (max(arrivals) - started if arrivals else None), result
 
 
 async def close_sockets(sockets):

@@ -177,7 +177,8 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            # channels_redis' pub/sub layer with a lean inbox per socket (core/layers.py).
+            "BACKEND": "core.layers.PubSubChannelLayer",
             "CONFIG": {
                 # Bounded timeouts: a Redis that stops answering must not hang
                 # the after-commit push of a request (notify() logs and moves on).

@@ -156,7 +156,7 @@ def test_engines_follow_environment_variables():
     result = run_manage("shell", "--no-imports", "-c", code, env=env)
     assert result.stdout.splitlines() == [
         "core.postgresql db.example.org 5433 events",
-        "channels_redis.pubsub.RedisPubSubChannelLayer redis://cache.example.org:6379/2",
+        "core.layers.PubSubChannelLayer redis://cache.example.org:6379/2",
         "storages.backends.s3.S3Storage media-bucket",
         "django.core.mail.backends.smtp.EmailBackend mail.example.org 587 True",
     ]
