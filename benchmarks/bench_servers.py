@@ -18,7 +18,8 @@
 import asyncio
 import time
 
-from .harness import HIGHER, LOWER, Case, Row, close_sockets, compare, open_sockets, wrk
+from .harness import HIGHER, LOWER, Case, Row, compare, wrk
+from .realtime import close_sockets, open_sockets
 
 CONCURRENT = 16
 SOCKETS = 200
@@ -26,7 +27,7 @@ SOCKETS = 200
 
 async def connect_all(daphne, cookies):
     started = time.perf_counter()
-    sockets, _snapshots = await open_sockets(daphne, cookies)
+    sockets, _snapshots, _seconds = await open_sockets(daphne, [("/ws/notifications/", cookie) for cookie in cookies])
     seconds = time.perf_counter() - started
     await close_sockets(sockets)
     return seconds

@@ -5,7 +5,6 @@ A benchmark script is a module ``benchmarks/bench_<name>.py`` with a function
 them, gives them a ``Bench`` and writes every row into one table.
 """
 
-import asyncio
 import json
 import math
 import os
@@ -17,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
-from websockets.asyncio.client import connect
 
 WRK_SCRIPT = Path(__file__).with_name("wrk") / "report.lua"
 HIGHER, LOWER = "higher", "lower"
@@ -289,30 +287,6 @@ def percentile(values, percent):
     """Return the nearest-rank percentile of the values."""
     ordered = sorted(values)
     return ordered[max(0, math.ceil(percent / 100 * len(ordered)) - 1)]
-
-
-async def open_sockets(daphne, cookies, *, concurrency=50, timeout=30):
-    """Open one authenticated notifications socket per cookie; return (sockets, snapshots)."""
-    gate = asyncio.Semaphore(concurrency)
-
-    async def open_one(cookie):
-        async with gate:
-            socket = await connect(
-                daphne.ws_url(),
-                additional_headers={"Cookie": cookie},
-                origin=daphne.origin,
-                open_timeout=timeout,
-                max_queue=None,
-            )
-            snapshot = json.loads(await asyncio.wait_for(socket.recv(), timeout))
-            return socket, snapshot
-
-    opened = await asyncio.gather(*(open_one(cookie) for cookie in cookies))
-    return [socket for socket, _ in opened], [snapshot for _, snapshot in opened]
-
-
-async def close_sockets(sockets):
-    await asyncio.gather(*(socket.close() for socket in sockets), return_exceptions=True)
 
 
 def machine():
