@@ -7,6 +7,7 @@ does); without one they are skipped with that hint.
 """
 
 import importlib
+import os
 import shutil
 import uuid
 
@@ -14,6 +15,22 @@ import pytest
 from rest_framework.test import APIClient
 
 from core.tests.factories import UserFactory
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """Name SQLite's test database file after the process that runs the tests.
+
+    settings.py names it after the process that read the settings. A process
+    forked after that (mutmut's workers, two at a time, each running the tests
+    of one mutant) would create, use and delete its parent's file while its
+    sibling uses it too: tests then fail or wait on a lock the mutant did not cause.
+    """
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3" and not os.environ.get("DJANGO_TEST_DATABASE_NAME"):
+        database["TEST"]["NAME"] = str(settings.BASE_DIR / f"test_db_{os.getpid()}.sqlite3")
 
 
 @pytest.fixture

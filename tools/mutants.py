@@ -27,6 +27,11 @@ PACKAGES = ["core", "eventsite", "events", "tickets", "notifications", "permissi
 ALSO_COPY = ["conftest.py", "manage.py", "README.md", "templates", "static", "deploy", "benchmarks"]
 # The tests that run against real servers or browsers prove other things and take minutes: left out.
 MARKERS = "not browser and not faults and not fuzz and not nginx"
+# mutmut stops a mutant's tests after (their time + constant) * multiplier seconds of wall clock (twice that
+# of CPU) and calls it a timeout, which counts as killed. Its defaults (1 and 15) gave a function run by a
+# few short tests some 20 seconds: on a loaded machine the forked worker's test setup alone took longer, and
+# survivors were reported as timeouts (tickets/orders/services.py, 2026-12-02). 20 and 5: at least 100 s.
+TIMEOUT_CONSTANT, TIMEOUT_MULTIPLIER = 20.0, 5.0
 
 # name: (module to mutate, its tests), smallest first.
 MODULES = {
@@ -81,6 +86,8 @@ also_copy = {toml_list(ALSO_COPY)}
 pytest_add_cli_args_test_selection = {toml_list(tests)}
 pytest_add_cli_args = {toml_list(["-p", "no:cacheprovider", "-m", MARKERS])}
 use_git_change_detection = false
+timeout_constant = {TIMEOUT_CONSTANT}
+timeout_multiplier = {TIMEOUT_MULTIPLIER}
 """
         )
     return folder

@@ -138,3 +138,48 @@ def test_api_staff_reads_any_event_but_cannot_write(api_for):
     api = api_for(UserFactory(is_staff=True))
     assert api.get(f"/api/v1/events/{event.pk}/tracks/").status_code == 200
     assert api.post(f"/api/v1/events/{event.pk}/tracks/", payload(event), format="json").status_code == 403
+
+
+@pytest.mark.django_db
+def test_api_method_a_view_does_not_route_is_checked_as_a_read(api_for):
+    """The background image answers POST and DELETE; a GET is asked as a read (then 405), unseen drafts stay 404."""
+    event = EventFactory()
+    url = f"/api/v1/events/{event.pk}/background/"
+    assert api_for(event.created_by).get(url).status_code == 405
+    assert api_for(UserFactory()).get(url).status_code == 404
+
+
+@pytest.mark.django_db
+def test_api_speaker_emails_and_etags_follow_the_readers_private_fields(api_for):
+    """Staff read speakers but may not edit them: no email, and another ETag than the organizer's list."""
+    from events.tests.factories import SpeakerFactory
+
+    event = EventFactory()
+    SpeakerFactory(event=event, name="Ada", email="ada@example.com")
+    url = f"/api/v1/events/{event.pk}/speakers/"
+    organizer, staff = api_for(event.created_by), api_for(UserFactory(is_staff=True))
+
+    as_organizer, as_staff = organizer.get(url), staff.get(url)
+    assert [(row["name"], row["email"]) for row in as_organizer.json()["results"]] == [("Ada", "ada@example.com")]
+    assert [sorted(row) for row in as_staff.json()["results"]] == [["bio", "id", "name", "organisation", "version"]]
+    assert as_organizer["ETag"] != as_staff["ETag"]
+    # The organizer's tag is not the staff member's: their list comes whole, without the address.
+    again = staff.get(url, HTTP_IF_NONE_MATCH=as_organizer["ETag"])
+    assert (again.status_code, [row["name"] for row in again.json()["results"]]) == (200, ["Ada"])
+    assert "email" not in again.json()["results"][0]
+
+
+@pytest.mark.django_db
+def test_api_list_etag_follows_the_events_list(api_for):
+    from events.tests.factories import SpeakerFactory
+
+    event = EventFactory()
+    SpeakerFactory(event=event, name="Ada")
+    url = f"/api/v1/events/{event.pk}/speakers/"
+    api = api_for(event.created_by)
+    first = api.get(url)
+    assert api.get(url, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+    SpeakerFactory(event=event, name="Bob")
+    after = api.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert (after.status_code, [row["name"] for row in after.json()["results"]]) == (200, ["Ada", "Bob"])
+    assert after["ETag"] != first["ETag"]

@@ -150,3 +150,40 @@ def test_mixed_roles_in_two_events_reach_what_each_role_reaches(api_for, db):
     assert api.patch(f"/api/v1/events/{second.pk}/tracks/{kept.pk}/", renamed, format="json").status_code == 200
     assert api.patch(f"/api/v1/events/{second.pk}/tracks/{other.pk}/", renamed, format="json").status_code == 404
     assert sorted(Track.objects.values_list("name", flat=True)) == ["F1", "F2", "S2", "renamed"]
+
+
+def test_api_member_of_a_published_event_reads_as_a_member_in_their_tracks(
+    api_for, limited, sessions_for_track_organizers
+):
+    """A track organizer who reads sessions reads them as a member (drafts of the track included), not as the public."""
+    from events.models import Event
+    from events.tests.factories import SessionFactory
+
+    event, track_a, track_b, member = limited
+    Event.objects.filter(pk=event.pk).update(state=Event.PUBLISHED)
+    SessionFactory(event=event, track=track_a, title="Draft in A", state="draft")
+    SessionFactory(event=event, track=track_b, title="Confirmed in B")
+    member_titles = [
+        row["title"] for row in api_for(member).get(f"/api/v1/events/{event.pk}/sessions/").json()["results"]
+    ]
+    public_titles = [
+        row["title"] for row in api_for(None).get(f"/api/v1/events/{event.pk}/sessions/").json()["results"]
+    ]
+    assert (member_titles, public_titles) == (["Draft in A"], ["Confirmed in B"])
+
+
+def test_api_object_readable_but_not_writable_on_its_track_is_a_403(api_for, db):
+    """Moderator of every track and track organizer of A: track B is read (so a refused PATCH is 403, not 404)."""
+    from permissions.names import MODERATOR
+
+    event = EventFactory()
+    track_a, track_b = TrackFactory(event=event, name="A"), TrackFactory(event=event, name="B")
+    member = UserFactory()
+    EventRoleFactory(user=member, event=event, role=MODERATOR)
+    EventRoleFactory(user=member, event=event, role=TRACK_ORGANIZER, tracks=[track_a])
+    api = api_for(member)
+    url = f"/api/v1/events/{event.pk}/tracks/"
+    assert [row["name"] for row in api.get(url).json()["results"]] == ["A", "B"]
+    assert api.patch(f"{url}{track_b.pk}/", {"name": "B2"}, format="json").status_code == 403
+    assert api.patch(f"{url}{track_a.pk}/", {"name": "A2"}, format="json").status_code == 200
+    assert sorted(Track.objects.values_list("name", flat=True)) == ["A2", "B"]

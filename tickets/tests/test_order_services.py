@@ -426,3 +426,200 @@ def test_deleting_an_event_takes_its_tickets_and_orders_along(event, api_for):
     buy(event, ticket, ticket)
     assert api_for(event.created_by).delete(f"/api/v1/events/{event.pk}/").status_code == 204
     assert (Order.objects.count(), OrderPosition.objects.count(), Ticket.objects.count()) == (0, 0, 0)
+
+
+def test_state_refusals_carry_their_code(event):
+    order = buy(event, TicketFactory(event=event, paid=True))
+    with pytest.raises(OrderStateError) as active:
+        delete_order(order=order)
+    cancel_order(order=order)
+    with pytest.raises(OrderStateError) as cancelled:
+        mark_paid(order=order)
+    assert [(str(error.value), error.value.message, error.value.code) for error in (active, cancelled)] == [
+        ("Cancel the order before deleting it.", "Cancel the order before deleting it.", "order_active"),
+        ("A cancelled order cannot be marked paid.", "A cancelled order cannot be marked paid.", "order_cancelled"),
+    ]
+    assert Order.objects.get(pk=order.pk).status == "cancelled"
+
+
+def test_a_late_payment_that_the_stock_no_longer_covers_names_what_is_left(event):
+    ticket = TicketFactory(event=event, paid=True, quantity=3, max_order=3)
+    with time_machine.travel(NOW, tick=False):
+        late = buy(event, ticket, ticket)
+    with time_machine.travel(NOW + timedelta(days=4), tick=False):
+        buy(event, ticket, ticket)
+        with pytest.raises(SoldOut) as error:
+            mark_paid(order=late)
+    assert (error.value.ticket.pk, error.value.left, error.value.message) == (
+        ticket.pk,
+        1,
+        f"Only 1 of {ticket.name} left; choose fewer.",
+    )
+    stored = Order.objects.get(pk=late.pk)
+    assert (stored.status, stored.paid_at, stored.version) == ("pending", None, late.version)
+
+
+def webhook_for_orders(event):
+    from events.webhooks.services import create_webhook
+
+    kinds = ["order.placed", "order.paid", "order.cancelled", "order.expired"]
+    create_webhook(event=event, by=event.created_by, url="https://hooks.example.org/orders", kinds=kinds)
+
+
+def changes():
+    from core.models import Change
+
+    return list(Change.objects.values_list("kind", "model", "object_id", "event_id"))
+
+
+def test_each_verb_records_its_change_for_the_webhooks(event):
+    webhook_for_orders(event)
+    ticket = TicketFactory(event=event, paid=True)
+    with time_machine.travel(NOW, tick=False):
+        paid, cancelled, expired = buy(event, ticket), buy(event, ticket), buy(event, ticket)
+        mark_paid(order=paid)
+        mark_paid(order=paid)  # paid already: nothing happens
+        cancel_order(order=cancelled)
+        cancel_order(order=cancelled)
+    with time_machine.travel(NOW + timedelta(days=4), tick=False):
+        assert expire_overdue() == 1
+    label = "tickets.order"
+    assert changes() == [
+        ("order.placed", label, paid.pk, event.pk),
+        ("order.placed", label, cancelled.pk, event.pk),
+        ("order.placed", label, expired.pk, event.pk),
+        ("order.paid", label, paid.pk, event.pk),
+        ("order.cancelled", label, cancelled.pk, event.pk),
+        ("order.expired", label, expired.pk, event.pk),
+    ]
+
+
+def test_marking_paid_stores_the_moment_and_emails_the_buyer_once(
+    event, mailoutbox, django_capture_on_commit_callbacks
+):
+    order = buy(event, TicketFactory(event=event, paid=True, name="Regular"))
+    with django_capture_on_commit_callbacks(execute=True):
+        paid = mark_paid(order=order, now=NOW)
+    with django_capture_on_commit_callbacks(execute=True):
+        mark_paid(order=order, now=NOW + timedelta(hours=1))
+    stored = Order.objects.get(pk=order.pk)
+    assert (paid.status, paid.paid_at, stored.status, stored.paid_at) == ("paid", NOW, "paid", NOW)
+    assert [(mail.to, mail.subject) for mail in mailoutbox] == [
+        (["ann@example.com"], f"Payment received: order {order.code} for {event.name}")
+    ]
+    assert "your tickets for" in mailoutbox[0].body
+
+
+def test_cancelling_stores_the_moment_and_emails_the_buyer_once(event, mailoutbox, django_capture_on_commit_callbacks):
+    order = buy(event, TicketFactory(event=event, paid=True))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert cancel_order(order=order, now=NOW) is True
+    with django_capture_on_commit_callbacks(execute=True):
+        assert cancel_order(order=order, now=NOW + timedelta(hours=1)) is False
+    stored = Order.objects.get(pk=order.pk)
+    assert (stored.status, stored.cancelled_at, stored.updated_at) == ("cancelled", NOW, NOW)
+    assert [(mail.to, mail.subject) for mail in mailoutbox] == [
+        (["ann@example.com"], f"Order {order.code} for {event.name} was cancelled")
+    ]
+
+
+def test_resending_emails_the_order_as_it_stands(event, mailoutbox, django_capture_on_commit_callbacks):
+    from tickets.orders.services import resend_email
+
+    order = buy(event, TicketFactory(event=event, paid=True, name="Regular"))
+    with django_capture_on_commit_callbacks(execute=True):
+        resend_email(order=order)
+    [mail] = mailoutbox
+    assert (mail.to, mail.subject) == (["ann@example.com"], f"Your order {order.code} for {event.name}")
+    assert f"- Regular: Ann ({Decimal('25.00')})" in mail.body
+
+
+def test_expiring_overdue_orders_of_every_event_or_of_one(event):
+    other = EventFactory(state=Event.PUBLISHED)
+    here, there = TicketFactory(event=event, paid=True), TicketFactory(event=other, paid=True)
+    with time_machine.travel(NOW, tick=False):
+        overdue_here, overdue_there = buy(event, here), buy(other, there)
+        paid = buy(event, here)
+        mark_paid(order=paid)
+    with time_machine.travel(NOW + timedelta(days=2), tick=False):
+        due_later = buy(event, here)
+    later = NOW + timedelta(days=4)
+    assert expire_overdue(event=other, now=later) == 1
+    assert dict(Order.objects.values_list("pk", "status")) == {
+        overdue_here.pk: "pending",
+        overdue_there.pk: "expired",
+        paid.pk: "paid",
+        due_later.pk: "pending",
+    }
+    assert expire_overdue(now=later) == 1
+    assert expire_overdue(now=later) == 0
+    assert dict(Order.objects.values_list("pk", "status")) == {
+        overdue_here.pk: "expired",
+        overdue_there.pk: "expired",
+        paid.pk: "paid",
+        due_later.pk: "pending",
+    }
+    assert Order.objects.get(pk=overdue_here.pk).updated_at == later
+
+
+def test_expiring_one_order_only_once_it_is_overdue(event):
+    from tickets.orders.services import expire_if_overdue
+
+    webhook_for_orders(event)
+    with time_machine.travel(NOW, tick=False):
+        order = buy(event, TicketFactory(event=event, paid=True))
+    placed_version, deadline = order.version, NOW + timedelta(days=3)
+    counter = event_orders_counter(event)
+
+    assert expire_if_overdue(order=order, now=deadline - timedelta(seconds=1)) is order
+    assert (order.status, order.version, event_orders_counter(event)) == ("pending", placed_version, counter)
+    assert Order.objects.get(pk=order.pk).status == "pending"
+
+    assert expire_if_overdue(order=order, now=deadline) is order
+    stored = Order.objects.get(pk=order.pk)
+    assert (order.status, order.version) == ("expired", placed_version + 1)
+    assert (stored.status, stored.version, stored.updated_at) == ("expired", placed_version + 1, deadline)
+    assert event_orders_counter(event) == counter + 1
+    assert changes()[-1] == ("order.expired", "tickets.order", order.pk, event.pk)
+
+    # A copy read before another request stored "expired": shown expired, nothing written twice.
+    stale = Order.objects.get(pk=order.pk)
+    stale.status = "pending"
+    expire_if_overdue(order=stale, now=deadline + timedelta(hours=1))
+    assert (stale.status, stale.version) == ("expired", placed_version + 1)
+    assert Order.objects.get(pk=order.pk).updated_at == deadline
+    assert [kind for kind, *_rest in changes()].count("order.expired") == 1
+
+
+def test_the_team_is_told_the_orders_size_total_and_page(event, django_capture_on_commit_callbacks):
+    ticket = TicketFactory(event=event, paid=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        order = buy(event, ticket, ticket)
+    [notification] = Notification.objects.all()
+    url = f"/events/{event.pk}/orders/{order.pk}/"
+    assert (notification.user_id, notification.action, notification.url) == (event.created_by_id, "general", url)
+    assert notification.title == f"New order {order.code} for {event.name}: 2 tickets"
+    assert notification.message == (
+        f'<p><a href="{url}" target="_blank" rel="noopener noreferrer nofollow">Order {order.code}</a> by Ann Buyer: '
+        f"2 tickets, total {Decimal('50.00')}.</p>"
+    )
+
+
+def test_what_the_order_keeps_of_the_buyer_and_the_moment(event, client):
+    from django.contrib.auth.models import AnonymousUser
+
+    ticket = TicketFactory(event=event)
+    lines = [Line(ticket.pk, attendee_name="  Ann  ", attendee_email=" ann@example.com ")]
+    common = {"event": event, "lines": lines, "email": " ann@example.com ", "now": NOW}
+    anonymous = place_order(name=" Ann Buyer ", placed_by=AnonymousUser(), checkout_token="", **common).order
+    organizer = place_order(name="Ann Buyer", placed_by=event.created_by, **common).order
+    stored = Order.objects.get(pk=anonymous.pk)
+    assert (stored.name, stored.email, stored.placed_by_id, stored.checkout_token) == (
+        "Ann Buyer",
+        "ann@example.com",
+        None,
+        None,
+    )
+    assert (stored.created_at, stored.paid_at, stored.expires_at) == (NOW, NOW, None)
+    assert list(stored.positions.values_list("attendee_name", "attendee_email")) == [("Ann", "ann@example.com")]
+    assert Order.objects.get(pk=organizer.pk).placed_by_id == event.created_by_id
