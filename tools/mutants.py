@@ -54,7 +54,16 @@ MODULES = {
         ],
     ),
     "orders": ("tickets/orders/services.py", ["tickets/tests/test_order_services.py"]),
-    "drf": ("permissions/drf.py", ["permissions/tests/test_api_doors.py", "permissions/tests/test_track_scope.py"]),
+    "drf": (
+        "permissions/drf.py",
+        [
+            "permissions/tests/test_api_doors.py",
+            "permissions/tests/test_track_scope.py",
+            "permissions/tests/test_token_and_event_together.py",
+            "permissions/tests/test_event_loaded_once.py",
+            "permissions/tests/test_event_scoped_viewset.py",
+        ],
+    ),
 }
 
 

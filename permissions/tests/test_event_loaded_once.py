@@ -89,3 +89,27 @@ def test_the_counter_sees_joins_and_leaves_subqueries_out():
         {"sql": 'SELECT (SELECT 1 FROM "events_event") FROM "events_track"'},
     ]
     assert event_row_reads(queries) == 2
+
+
+@pytest.mark.django_db
+def test_counters_not_read_with_the_event_are_read_in_one_query(django_assert_num_queries):
+    from django.contrib.auth.models import AnonymousUser
+
+    from core.counters import read_counters
+    from core.versioning import forget_loaded_counters
+    from events.api import TrackViewSet
+    from permissions.engine import load_event
+
+    event = EventFactory()
+    TrackFactory(event=event)
+    keys = [f"event.{event.pk}.tracks", f"event.{event.pk}.sessions"]
+    expected = tuple(read_counters(keys).values())
+    assert expected[0] >= 1  # the track moved it
+    view = TrackViewSet()
+    view.event = load_event(AnonymousUser(), event.pk)
+
+    with django_assert_num_queries(0):
+        assert view.event_counters(keys) == expected
+    forget_loaded_counters(view.event)  # as after a write of the request
+    with django_assert_num_queries(1):
+        assert view.event_counters(keys) == expected
