@@ -27,7 +27,6 @@ import json
 import logging
 import weakref
 from collections import Counter as Tally
-from importlib import import_module
 
 from channels.auth import get_user
 from channels.consumer import get_handler_name
@@ -36,6 +35,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY
 from django.http.cookie import parse_cookie
+from django.utils.module_loading import import_string
 
 logger = logging.getLogger(__name__)
 
@@ -133,7 +133,7 @@ class SocketAuthMiddleware:
 
 async def _authenticate(session_key):
     """Return (user, the session's key or None, its auth hash or None) for a session cookie's value."""
-    session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    session = import_string(f"{settings.SESSION_ENGINE}.SessionStore")(session_key)  # the configured engine's
     user = await get_user({"session": session})  # loads the session; flushes it if the user's hash moved on
     if not user.is_authenticated:
         return user, None, None
