@@ -7,8 +7,8 @@ request's permissions are narrowed to its scope. Any other key is the
 legacy token (core.authentication), with the owner's full access.
 
 When the URL names an event (an event-scoped view), the token's lookup and
-the engine's query for that event go to the database together, in one round
-trip (``permissions.engine.load_event_for_token``).
+the engine's query for that event are made at once, the engine's naming the
+user by the key (``permissions.engine.load_event_for_token``).
 """
 
 from datetime import timedelta
@@ -43,8 +43,8 @@ _OWNER_WITH_TOKEN = PrecompiledQuery(
 )
 
 
-# The engine's query for the event of the URL, with the grants of whoever the key names: sent with the
-# token's own lookup, so that a token request to an event waits for the database once.
+# The engine's query for the event of the URL, with the grants of whoever the key names (no wait for the token's
+# own lookup: the two are independent).
 _EVENT_BY_LEGACY_KEY = event_query_for_token(lambda key: Token.objects.filter(key=key).values("user_id")[:1])
 _EVENT_BY_PERSONAL_KEY = event_query_for_token(
     lambda key_hash: ApiToken.objects.filter(key_hash=key_hash).values("user_id")[:1]

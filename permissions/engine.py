@@ -192,7 +192,7 @@ def event_query_for_token(user_id_of_key):
 
     ``user_id_of_key(key)`` returns a queryset of one value, the id of the token's
     user: the grants are read for whoever the key names, so this query does not
-    wait for the token's own lookup and the two go to the database together.
+    wait for the token's own lookup: the two are independent.
     """
 
     def build(event_id, key):
@@ -212,7 +212,7 @@ def event_id_or_none(value):
 
 
 def load_event_for_token(user_query, key, event_query, event_id):
-    """Look up a token's user and the event of the URL in one round trip; return the user (None: no such token).
+    """Look up a token's user and the event of the URL at once; return the user (None: no such token).
 
     ``user_query`` finds the user by ``key``; ``event_query`` comes from
     ``event_query_for_token``. The event is kept on the user for the request's
