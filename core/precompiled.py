@@ -98,8 +98,13 @@ class PrecompiledQuery:
         )
 
     def all(self, *values, using=None):
-        [found] = _run([(self, values)], using)
-        return found
+        alias = using or router.db_for_read(self.model)
+        compiled = self.compiled(alias)
+        connection = connections[alias]
+        with connection.cursor() as cursor:
+            cursor.execute(compiled.sql, self._params(compiled, values))
+            rows = cursor.fetchall()
+        return [self._load(alias, connection, compiled, row) for row in rows]
 
     def _params(self, compiled, values):
         return [
@@ -123,28 +128,3 @@ class PrecompiledQuery:
         for name, position in compiled.annotations.items():
             setattr(instance, name, row[position])
         return instance
-
-
-def first_of_each(*calls, using=None):
-    """Run ``(query, values)`` calls, one after the other; return the first row (or None) of each, in order.
-
-    The queries do not depend on one another's results, so they could go to the
-    database together; psycopg's pipeline mode was measured doing so and was
-    slower here (five waits on the socket per request instead of two), so they
-    are sent one by one.
-    """
-    return [found[0] if found else None for found in _run(calls, using)]
-
-
-def _run(calls, using):
-    """Run the calls; return the list of instances of each."""
-    alias = using or router.db_for_read(calls[0][0].model)
-    connection = connections[alias]
-    found = []
-    for query, values in calls:
-        compiled = query.compiled(alias)
-        with connection.cursor() as cursor:
-            cursor.execute(compiled.sql, query._params(compiled, values))
-            rows = cursor.fetchall()
-        found.append([query._load(alias, connection, compiled, row) for row in rows])
-    return found

@@ -23,7 +23,7 @@ from django.db.models import CharField, OuterRef, Subquery, Value
 from django.db.models.aggregates import StringAgg
 from django.db.models.functions import Cast, Coalesce, Concat
 
-from core.precompiled import PrecompiledQuery, first_of_each
+from core.precompiled import PrecompiledQuery
 from core.versioning import with_event_counters
 
 from . import matrix
@@ -220,7 +220,7 @@ def load_event_for_token(user_query, key, event_query, event_id):
     permissions are resolved then, after the caller's own checks of the token
     (active, expiry, ``narrow_to_token``).
     """
-    user, event = first_of_each((user_query, (key,)), (event_query, (event_id, key)))
+    user, event = user_query.first(key), event_query.first(event_id, key)
     if user is not None:
         setattr(user, _PREFETCHED_ATTR, {event_id: event})
     return user

@@ -2,7 +2,7 @@
 
 Two statements, as before (the token's lookup, the engine's query), but the
 engine's query names the user by the token's key instead of waiting for the
-first answer (the two could be sent together; psycopg's pipeline mode measured slower, core/precompiled.py).
+first answer (the two could be sent together; psycopg's pipeline mode measured slower: benchmarks/README.md).
 Every answer stays what it was: a wrong, inactive or expired token is a 401,
 an event outside the token's reach a 404, and the roles and scopes decide.
 """
