@@ -9,7 +9,9 @@ and on each call swaps the stand-ins in the parameters for the request's
 values and loads the rows as the ORM's model iterable does (the database's
 converters, ``Model.from_db``, annotations as attributes). Not through
 ``raw()``: that works out the columns again from the cursor on every call,
-which cost half of what it saved.
+which cost half of what it saved. On PostgreSQL the query goes through the
+backend's prepared cursor, so the server also parses and plans it once per
+connection rather than once per request.
 """
 
 import functools
@@ -101,7 +103,8 @@ class PrecompiledQuery:
         alias = using or router.db_for_read(self.model)
         compiled = self.compiled(alias)
         connection = connections[alias]
-        with connection.cursor() as cursor:
+        # PostgreSQL (core.postgresql): a cursor whose statements the server keeps prepared.
+        with getattr(connection, "prepared_cursor", connection.cursor)() as cursor:
             cursor.execute(compiled.sql, self._params(compiled, values))
             rows = cursor.fetchall()
         return [self._load(alias, connection, compiled, row) for row in rows]

@@ -158,6 +158,13 @@ else:
         # Django's backend, with the per-request health check of a kept connection made without a
         # round trip (core/postgresql/base.py).
         DATABASES["default"]["ENGINE"] = "core.postgresql"
+        # Its prepared cursor (the request path's precompiled queries, core/precompiled.py) has a
+        # statement prepared on the server after a connection ran it this many times; "off": never (for a
+        # pooler in transaction mode). Django's own cursors bind on the client and never prepare.
+        threshold = os.environ.get("DATABASE_PREPARE_THRESHOLD", "1")
+        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
+            None if threshold == "off" else int(threshold)
+        )
     # Shown in pg_stat_activity: which kind of process holds a connection (the entry points name theirs).
     DATABASES["default"].setdefault("OPTIONS", {})["application_name"] = os.environ.get(
         "DATABASE_APPLICATION_NAME", "openevent"

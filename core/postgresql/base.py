@@ -14,15 +14,40 @@ back to Django's ``SELECT 1``, which tells.
 A peer that vanishes without closing (a cable pulled) is not seen by either
 check before a query times out; the request then fails as it would have, and
 Django drops the connection afterwards.
+
+And a cursor for the request path's own queries (``core.precompiled``) that
+PostgreSQL keeps prepared: Django's cursors bind values on the client and
+send every query as new text, which the server parses, analyses and plans
+each time (the permission engine's query: 0.15 ms of planning for 0.05 ms of
+execution). ``prepared_cursor()`` binds on the server, so psycopg prepares a
+statement after the connection ran it ``prepare_threshold`` times
+(settings.py sets it; Django's client-side cursors never prepare, whatever
+it says) and afterwards sends only its name and the values. Prepared
+statements belong to the server session: behind a pooler in transaction
+mode (PgBouncer before 1.21) set DATABASE_PREPARE_THRESHOLD=off.
 """
 
 import select
 
+import psycopg
 from django.db.backends.postgresql import base
+from django.utils.asyncio import async_unsafe
 from psycopg import pq
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
+    @async_unsafe
+    def prepared_cursor(self):
+        """A cursor as ``cursor()`` gives, binding its values on the server so that its queries are prepared."""
+        self.close_if_health_check_failed()
+        self.ensure_connection()
+        with self.wrap_database_errors:
+            cursor = psycopg.Cursor(self.connection)
+            # As Django's create_cursor(): the connection's time zone, when it is not the adapters' own.
+            if self.timezone != self.connection.adapters.get_loader(base.TIMESTAMPTZ_OID, pq.Format.TEXT).timezone:
+                base.register_tzloader(self.timezone, cursor)
+            return self._prepare_cursor(cursor)
+
     def is_usable(self):
         connection = self.connection
         if connection is None or connection.closed or connection.broken:

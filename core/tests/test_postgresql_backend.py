@@ -1,4 +1,5 @@
-"""The health check of a kept PostgreSQL connection: no round trip while the connection is idle and healthy.
+"""Our PostgreSQL backend: the health check of a kept connection makes no round trip while the connection is
+idle and healthy, and the request path's precompiled queries are prepared on the server.
 
 Each test opens connections of its own on the test database (outside the
 test's transaction), as a gunicorn worker holds one between requests, and
@@ -11,7 +12,10 @@ import time
 
 import pytest
 from django.db import connections
+from django.db.models import F
 
+from core.models import VersionCounter
+from core.precompiled import PrecompiledQuery
 from core.tests.live import connect_to_test_database
 
 pytestmark = [
@@ -95,3 +99,37 @@ def test_closed_connection_is_unusable(kept):
     kept.connection.close()
 
     assert kept.is_usable() is False
+
+
+def prepared_statements(marker):
+    """The statements this session of the default connection holds prepared whose text names ``marker``."""
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE statement LIKE %s", [f"%{marker}%"])
+        return [statement for (statement,) in cursor.fetchall()]
+
+
+def test_precompiled_query_is_prepared_from_its_second_run_and_answers_alike(django_assert_num_queries):
+    VersionCounter.objects.create(key="site.test.prepared", value=4)
+    query = PrecompiledQuery(
+        lambda key: VersionCounter.objects.filter(key=key).annotate(prepared_probe=F("value") + 1), str
+    )
+    answers, held = [], []
+    for key in ("site.test.prepared", "site.test.prepared", "site.test.missing"):
+        with django_assert_num_queries(1):  # the statement that prepares it is not another query
+            found = query.first(key)
+        answers.append(found and (found.key, found.value, found.prepared_probe))
+        held.append(len(prepared_statements("prepared_probe")))
+
+    assert connections["default"].connection.prepare_threshold == 1
+    assert answers == [("site.test.prepared", 4, 5), ("site.test.prepared", 4, 5), None]
+    assert held == [0, 1, 1]  # one statement, prepared by the second run (threshold 1) and used by the third
+    (statement,) = prepared_statements("prepared_probe")
+    assert "$1" in statement and "site.test" not in statement  # the value is bound, not written in
+
+
+def test_django_queries_are_not_prepared():
+    VersionCounter.objects.create(key="site.test.orm", value=1)
+    for _ in range(4):
+        assert VersionCounter.objects.annotate(orm_probe=F("value")).get(key="site.test.orm").orm_probe == 1
+
+    assert prepared_statements("orm_probe") == []
