@@ -14,10 +14,9 @@ from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db.models import Prefetch, Q
-from django.urls import reverse
 from django.utils.text import slugify
 
-from core.links import absolute_url
+from core.links import absolute_reverse
 from core.versioning import event_resources, read_counters_with_times
 from permissions.mixins import event_zone
 
@@ -226,11 +225,11 @@ def site_host():
 
 
 def session_url(event, session_id):
-    return absolute_url(reverse("public:session", args=[event.slug, session_id]))
+    return absolute_reverse("public:session", event.slug, session_id)
 
 
 def speaker_url(event, speaker_id):
-    return absolute_url(reverse("public:speaker", args=[event.slug, speaker_id]))
+    return absolute_reverse("public:speaker", event.slug, speaker_id)
 
 
 def stable_uuid(url):

@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views import View, generic
 
-from core.links import absolute_url
+from core.links import absolute_reverse, absolute_url
 from permissions.mixins import EventPermissionMixin
 
 from . import services
@@ -42,10 +42,7 @@ class PublicPageMixin(EventPermissionMixin):
 def feed_links(event, schedule_filter):
     """Return [(label, absolute URL)] of the schedule's feeds under the filter the page shows."""
     query = urlencode(schedule_filter.as_query())
-    return [
-        (label, absolute_url(reverse(name, args=[event.slug])) + (f"?{query}" if query else ""))
-        for label, name in FEEDS
-    ]
+    return [(label, absolute_reverse(name, event.slug) + (f"?{query}" if query else "")) for label, name in FEEDS]
 
 
 class ScheduleView(PublicPageMixin, generic.TemplateView):

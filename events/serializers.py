@@ -1,9 +1,8 @@
-from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.images import ImageRefused
-from core.links import absolute_url
+from core.links import absolute_reverse
 from core.serializers import EventOwnedSerializer, ModelCleanMixin, ModelSerializer, PrivateFieldsMixin
 from core.versioning import event_resources
 
@@ -62,7 +61,7 @@ class EventSerializer(PrivateFieldsMixin, ModelCleanMixin, ModelSerializer):
     @extend_schema_field(EventLinksSerializer)
     def get_links(self, event):
         """Absolute addresses of the event's public page, schedule and feeds (public once it is published)."""
-        return {name: absolute_url(reverse(url_name, args=[event.slug])) for name, url_name in EVENT_LINKS.items()}
+        return {name: absolute_reverse(url_name, event.slug) for name, url_name in EVENT_LINKS.items()}
 
     def validate_slug(self, value):
         queryset = Event.objects.filter(slug=value)

@@ -13,9 +13,7 @@ import json
 import re
 from xml.etree import ElementTree
 
-from django.urls import reverse
-
-from core.links import absolute_url
+from core.links import absolute_reverse, absolute_url
 
 from ..schedule import (
     NO_ROOM,
@@ -107,7 +105,7 @@ def _conference(schedule, counters):
         "end": schedule.days[-1].date.isoformat() if schedule.days else event.ends_at.date().isoformat(),
         "daysCount": len(days),
         "timeslot_duration": TIMESLOT,
-        "url": absolute_url(reverse("public:schedule", args=[event.slug])),
+        "url": absolute_reverse("public:schedule", event.slug),
         "tracks": [{"name": track.name, "slug": track_slug(track), "color": track.color} for track in schedule.tracks],
         "rooms": [{"name": room.name, "guid": _room_guid(event, room)} for room in schedule.rooms],
         "days": days,
@@ -139,7 +137,7 @@ def frab_xml(schedule, counters):
     conference = data["conference"]
     root = ElementTree.Element("schedule")
     ElementTree.SubElement(root, "generator", {"name": GENERATOR})
-    _text(root, "url", absolute_url(reverse("public:schedule-xml", args=[schedule.event.slug])))
+    _text(root, "url", absolute_reverse("public:schedule-xml", schedule.event.slug))
     _text(root, "version", data["version"])
     head = ElementTree.SubElement(root, "conference")
     for tag in ("acronym", "title", "start", "end"):

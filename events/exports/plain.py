@@ -7,9 +7,7 @@ event socket says sessions, tracks, rooms or speakers changed.
 
 import json
 
-from django.urls import reverse
-
-from core.links import absolute_url
+from core.links import absolute_reverse
 
 from ..schedule import event_days, session_url, speaker_url
 
@@ -31,7 +29,7 @@ def _session(schedule, session):
             for speaker in session.speakers.all()
         ],
         "url": session_url(event, session.pk),
-        "ical_url": absolute_url(reverse("public:session-ics", args=[event.slug, session.pk])),
+        "ical_url": absolute_reverse("public:session-ics", event.slug, session.pk),
     }
 
 
@@ -46,7 +44,7 @@ def schedule_json(schedule, counters):
             "timezone": schedule.zone.key,
             "starts_at": event.starts_at.astimezone(schedule.zone).isoformat(),
             "ends_at": event.ends_at.astimezone(schedule.zone).isoformat(),
-            "url": absolute_url(reverse("public:schedule", args=[event.slug])),
+            "url": absolute_reverse("public:schedule", event.slug),
         },
         "version": ".".join(str(value) for value in counters),
         "days": [
