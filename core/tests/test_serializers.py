@@ -141,3 +141,19 @@ def test_read_plan_represents_every_serializer_as_drf_does():
         drf = super(ModelSerializer, serializer).to_representation(instance)
         assert serializer.data == drf, serializer_class.__name__
         assert list(serializer.data) == list(drf), serializer_class.__name__  # same keys, same order
+
+
+def test_each_serializer_binds_fields_of_its_own():
+    first, second = SessionSerializer(), SessionSerializer()
+    mine, theirs = first.fields, second.fields
+
+    assert list(mine) == list(theirs)
+    for name in mine:
+        assert mine[name] is not theirs[name]
+        assert (mine[name].parent, theirs[name].parent) == (first, second)
+    # A field holding another (the speakers' ids) is deep-copied: its child is bound to it alone.
+    assert mine["speakers"].child_relation is not theirs["speakers"].child_relation
+    assert mine["speakers"].child_relation.parent is mine["speakers"]
+    # A field copied as it is still has validators of its own.
+    assert mine["title"].validators == theirs["title"].validators
+    assert mine["title"].validators is not theirs["title"].validators
