@@ -1,5 +1,6 @@
 import factory
 from django.contrib.auth import get_user_model
+from rest_framework.test import APIClient
 
 from core.accounts import mark_verified
 
@@ -22,3 +23,10 @@ class UserFactory(factory.django.DjangoModelFactory):
         """``UserFactory(verified=True)``: the user has followed the verification link of their address."""
         if create and extracted:
             mark_verified(user=user, email=user.email)
+
+
+def token_client(key, keyword="Token"):
+    """An API client that sends ``Authorization: <keyword> <key>`` with every request."""
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"{keyword} {key}")
+    return api

@@ -2,18 +2,11 @@
 
 import pytest
 from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
-from core.tests.factories import UserFactory
+from core.tests.factories import UserFactory, token_client
 from events.tests.factories import EventFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def token_client(key):
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-    return api
 
 
 def test_token_authenticates_its_user_in_one_query(django_assert_num_queries):

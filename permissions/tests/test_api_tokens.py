@@ -10,7 +10,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from core.tests.factories import PASSWORD, UserFactory
+from core.tests.factories import PASSWORD, UserFactory, token_client
 from events.models import Event, Track
 from events.tests.factories import EventFactory, TrackFactory
 from permissions.authentication import ApiTokenAuthentication
@@ -21,12 +21,6 @@ from permissions.tokens import create_token
 
 pytestmark = pytest.mark.django_db
 TOKENS = "/api/v1/auth/tokens/"
-
-
-def bearer(key, keyword="Token"):
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"{keyword} {key}")
-    return api
 
 
 def make(user, scopes, **kwargs):
@@ -100,7 +94,7 @@ def test_a_token_may_not_be_limited_to_an_event_of_someone_else(api_for, organiz
 @pytest.mark.parametrize("keyword", ["Token", "Bearer", "bearer"])
 def test_a_personal_token_authenticates_under_token_or_bearer(organizer, event, keyword):
     _token, key = make(organizer, ["event:read"])
-    answer = bearer(key, keyword).get(f"/api/v1/events/{event.pk}/")
+    answer = token_client(key, keyword).get(f"/api/v1/events/{event.pk}/")
     assert (answer.status_code, answer.json()["id"]) == (200, event.pk)
 
 
@@ -127,15 +121,15 @@ def test_authentication_reads_one_row_and_writes_last_use_at_most_once_a_minute(
 
 def test_unknown_expired_and_revoked_tokens_are_refused_with_401(organizer, event, api_for):
     url = f"/api/v1/events/{event.pk}/"
-    unknown = bearer("oet_" + "x" * 40).get(url)
+    unknown = token_client("oet_" + "x" * 40).get(url)
     assert (unknown.status_code, unknown.json()["detail"]) == (401, "Invalid token.")
     expired, key = make(organizer, ["event:read"], expires_at=timezone.now() + timedelta(days=1))
     with time_machine.travel(timezone.now() + timedelta(days=1, seconds=1)):
-        answer = bearer(key).get(url)
+        answer = token_client(key).get(url)
     assert (answer.status_code, answer.json()["detail"]) == (401, "This token has expired.")
-    assert bearer(key).get(url).status_code == 200
+    assert token_client(key).get(url).status_code == 200
     assert api_for(organizer).delete(f"{TOKENS}{expired.pk}/").status_code == 204
-    revoked = bearer(key).get(url)
+    revoked = token_client(key).get(url)
     assert (revoked.status_code, revoked.json()["detail"]) == (401, "Invalid token.")
     assert ApiToken.objects.count() == 0
 
@@ -143,7 +137,7 @@ def test_unknown_expired_and_revoked_tokens_are_refused_with_401(organizer, even
 def test_scopes_narrow_what_the_roles_allow(organizer, event):
     track = TrackFactory(event=event)
     _token, key = make(organizer, ["track:read"])
-    api = bearer(key)
+    api = token_client(key)
     base = f"/api/v1/events/{event.pk}"
     assert api.get(f"{base}/tracks/").json()["count"] == 1
     assert api.get(f"{base}/tracks/{track.pk}/").status_code == 200
@@ -168,7 +162,7 @@ def test_scopes_narrow_what_the_roles_allow(organizer, event):
 
 def test_a_write_scope_allows_writes_the_roles_allow(organizer, event):
     _token, key = make(organizer, ["track:write"])
-    answer = bearer(key).post(f"/api/v1/events/{event.pk}/tracks/", {"name": "Main"}, format="json")
+    answer = token_client(key).post(f"/api/v1/events/{event.pk}/tracks/", {"name": "Main"}, format="json")
     assert answer.status_code == 201
     assert list(Track.objects.values_list("name", flat=True)) == ["Main"]
 
@@ -177,7 +171,7 @@ def test_a_token_never_widens_the_roles(event):
     moderator = UserFactory()
     EventRoleFactory(user=moderator, event=event, role=MODERATOR)
     _token, key = make(moderator, ["track:write", "team:write", "event:write"])
-    api = bearer(key)
+    api = token_client(key)
     base = f"/api/v1/events/{event.pk}"
     assert api.get(f"{base}/tracks/").status_code == 200  # the role reads tracks
     assert api.post(f"{base}/tracks/", {"name": "Mine"}, format="json").status_code == 403
@@ -189,7 +183,7 @@ def test_a_token_never_widens_the_roles(event):
 def test_a_token_of_a_superuser_is_narrowed_too(event):
     admin = UserFactory(is_superuser=True, is_staff=True)
     _token, key = make(admin, ["track:read"])
-    api = bearer(key)
+    api = token_client(key)
     assert api.get(f"/api/v1/events/{event.pk}/tracks/").status_code == 200
     assert api.post(f"/api/v1/events/{event.pk}/tracks/", {"name": "X"}, format="json").status_code == 403
     assert api.get(f"/api/v1/events/{event.pk}/sessions/").status_code == 403
@@ -198,7 +192,7 @@ def test_a_token_of_a_superuser_is_narrowed_too(event):
 def test_an_event_limited_token_finds_no_other_event(organizer, event):
     published = EventFactory(created_by=organizer, state=Event.PUBLISHED)
     _token, key = make(organizer, ["event:read", "track:read"], event=event)
-    api = bearer(key)
+    api = token_client(key)
     assert api.get(f"/api/v1/events/{event.pk}/").status_code == 200
     for url in (f"/api/v1/events/{published.pk}/", f"/api/v1/events/{published.pk}/tracks/"):
         answer = api.get(url)
@@ -206,7 +200,7 @@ def test_an_event_limited_token_finds_no_other_event(organizer, event):
     assert [item["id"] for item in api.get("/api/v1/me/events/").json()["results"]] == [event.pk]
     # Without the limit, both.
     _token, key = make(organizer, ["event:read"])
-    assert sorted(item["id"] for item in bearer(key).get("/api/v1/me/events/").json()["results"]) == sorted(
+    assert sorted(item["id"] for item in token_client(key).get("/api/v1/me/events/").json()["results"]) == sorted(
         [event.pk, published.pk]
     )
 
@@ -216,10 +210,10 @@ def test_a_staff_token_limited_to_an_event_lists_that_event_only(event):
     staff = UserFactory(is_staff=True)
     EventRoleFactory(user=staff, event=event, role=COORGANIZER)
     _token, key = make(staff, ["event:read"], event=event)
-    limited = bearer(key).get("/api/v1/events/")
+    limited = token_client(key).get("/api/v1/events/")
     assert [item["id"] for item in limited.json()["results"]] == [event.pk]
     _token, key = make(staff, ["event:read"])
-    everything = bearer(key).get("/api/v1/events/")
+    everything = token_client(key).get("/api/v1/events/")
     assert everything.json()["count"] == 2
     assert limited["ETag"] != everything["ETag"]
 
@@ -228,9 +222,9 @@ def test_creating_an_event_needs_event_write_and_no_event_limit(organizer, event
     data = {"name": "New", "slug": "new", "starts_at": "2030-01-01T10:00:00Z", "ends_at": "2030-01-02T10:00:00Z"}
     for scopes, limit in ((["event:read"], None), (["event:write"], event)):
         _token, key = make(organizer, scopes, event=limit)
-        assert bearer(key).post("/api/v1/events/", data, format="json").status_code == 403
+        assert token_client(key).post("/api/v1/events/", data, format="json").status_code == 403
     _token, key = make(organizer, ["event:write"])
-    assert bearer(key).post("/api/v1/events/", data, format="json").status_code == 201
+    assert token_client(key).post("/api/v1/events/", data, format="json").status_code == 201
     assert sorted(Event.objects.values_list("name", flat=True)) == sorted([event.name, "New"])
 
 
@@ -238,7 +232,7 @@ def test_a_token_makes_no_token_broader_than_itself(organizer, event):
     parent, key = make(
         organizer, ["track:read", "session:write"], event=event, expires_at=timezone.now() + timedelta(days=7)
     )
-    api = bearer(key)
+    api = token_client(key)
     within = timezone.now() + timedelta(days=1)
     refusals = [
         {"name": "x", "scopes": ["track:write"], "event": event.pk, "expires_at": within.isoformat()},
@@ -288,12 +282,12 @@ def test_the_legacy_token_keeps_working_until_revoked(organizer, event):
     again = anonymous.post("/api/v1/auth/token/", {"username": organizer.email, "password": PASSWORD})
     key = first.json()["token"]
     assert again.json() == {"token": key}  # the same key on every POST
-    legacy = bearer(key)
+    legacy = token_client(key)
     assert legacy.patch(f"/api/v1/events/{event.pk}/", {"name": "Full access"}, format="json").status_code == 200
-    assert bearer(key, "Bearer").get(f"/api/v1/events/{event.pk}/").status_code == 200
+    assert token_client(key, "Bearer").get(f"/api/v1/events/{event.pk}/").status_code == 200
     # A personal token may not revoke it; the legacy token itself may.
     _token, personal = make(organizer, ["event:write"])
-    refused = bearer(personal).delete("/api/v1/auth/token/")
+    refused = token_client(personal).delete("/api/v1/auth/token/")
     assert refused.status_code == 403
     assert legacy.delete("/api/v1/auth/token/").status_code == 204
     assert Token.objects.count() == 0
@@ -317,6 +311,6 @@ def test_new_tokens_are_rate_limited_per_user(api_for, organizer):
 
 
 def test_a_stale_authorization_header_does_not_stop_a_log_in(organizer):
-    answer = bearer("0" * 40).post("/api/v1/auth/token/", {"username": organizer.email, "password": PASSWORD})
+    answer = token_client("0" * 40).post("/api/v1/auth/token/", {"username": organizer.email, "password": PASSWORD})
     assert answer.status_code == 200
     assert answer.json() == {"token": Token.objects.get(user=organizer).key}

@@ -13,9 +13,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
-from core.tests.factories import UserFactory
+from core.tests.factories import UserFactory, token_client
 from events.models import Event, Track
 from events.tests.factories import EventFactory, TrackFactory
 from permissions.names import MODERATOR
@@ -23,12 +22,6 @@ from permissions.tests.factories import EventRoleFactory
 from permissions.tokens import create_token
 
 pytestmark = pytest.mark.django_db
-
-
-def client(key):
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-    return api
 
 
 def legacy_key(user):
@@ -58,7 +51,7 @@ class Statements:
 def test_a_304_of_an_event_reads_token_and_event_by_the_key(make_key, table):
     organizer = UserFactory()
     event = EventFactory(created_by=organizer, name="Pipelined")
-    api = client(make_key(organizer))
+    api = token_client(make_key(organizer))
     etag = api.get(f"/api/v1/events/{event.pk}/")["ETag"]
     statements = Statements()
 
@@ -74,7 +67,7 @@ def test_a_304_of_an_event_reads_token_and_event_by_the_key(make_key, table):
 
 
 def test_a_request_without_an_event_in_its_url_reads_the_token_alone(django_assert_num_queries):
-    api = client(legacy_key(UserFactory()))
+    api = token_client(legacy_key(UserFactory()))
     with django_assert_num_queries(3) as captured:  # the token's user; the counter (ETag) and the unread count
         response = api.get("/api/v1/notifications/unread-count/")
     assert response.status_code == 200
@@ -89,10 +82,10 @@ def test_roles_decide_through_the_token(make_key):
     track = TrackFactory(event=event, name="Main")
     url = f"/api/v1/events/{event.pk}/tracks/{track.pk}/"
 
-    api = client(make_key(moderator))
+    api = token_client(make_key(moderator))
     read = api.get(url)
     write = api.patch(url, {"name": "Renamed"}, format="json")
-    unseen = client(make_key(outsider)).get(url)
+    unseen = token_client(make_key(outsider)).get(url)
 
     assert (read.status_code, read.json()["name"]) == (200, "Main")
     assert (write.status_code, write.json()) == (
@@ -108,7 +101,7 @@ def test_an_organizers_token_writes_and_the_row_changes():
     event = EventFactory(created_by=organizer)
     track = TrackFactory(event=event, name="Main")
 
-    response = client(personal_key(organizer)).patch(
+    response = token_client(personal_key(organizer)).patch(
         f"/api/v1/events/{event.pk}/tracks/{track.pk}/", {"name": "Renamed"}, format="json"
     )
 
@@ -123,7 +116,7 @@ def test_an_organizers_token_writes_and_the_row_changes():
 )
 def test_an_unknown_token_to_an_event_is_401(key, detail):
     event = EventFactory(state=Event.PUBLISHED)
-    response = client(key).get(f"/api/v1/events/{event.pk}/")
+    response = token_client(key).get(f"/api/v1/events/{event.pk}/")
     assert (response.status_code, response.json()) == (401, {"detail": detail})
 
 
@@ -132,7 +125,7 @@ def test_an_inactive_users_token_to_an_event_is_401():
     event = EventFactory(created_by=user)
     key = legacy_key(user)
     type(user).objects.filter(pk=user.pk).update(is_active=False)
-    response = client(key).get(f"/api/v1/events/{event.pk}/")
+    response = token_client(key).get(f"/api/v1/events/{event.pk}/")
     assert (response.status_code, response.json()) == (401, {"detail": "User inactive or deleted."})
 
 
@@ -143,7 +136,7 @@ def test_an_expired_token_to_an_event_is_401():
     from permissions.models import ApiToken
 
     ApiToken.objects.filter(user=user).update(expires_at=timezone.now() - timedelta(seconds=1))
-    response = client(key).get(f"/api/v1/events/{event.pk}/")
+    response = token_client(key).get(f"/api/v1/events/{event.pk}/")
     assert (response.status_code, response.json()) == (401, {"detail": "This token has expired."})
 
 
@@ -152,12 +145,12 @@ def test_a_token_limited_to_another_event_does_not_find_this_one():
     mine, other = EventFactory(created_by=organizer), EventFactory(created_by=organizer, name="Other")
     key = personal_key(organizer, event=other)
 
-    assert client(key).get(f"/api/v1/events/{other.pk}/").json()["name"] == "Other"
-    response = client(key).get(f"/api/v1/events/{mine.pk}/")
+    assert token_client(key).get(f"/api/v1/events/{other.pk}/").json()["name"] == "Other"
+    response = token_client(key).get(f"/api/v1/events/{mine.pk}/")
     assert (response.status_code, response.json()) == (404, {"detail": "No such event."})
 
 
 @pytest.mark.parametrize("event_id", ["999999", "0", str(2**63)])
 def test_an_event_that_does_not_exist_is_404_for_a_valid_token(event_id):
-    response = client(legacy_key(UserFactory())).get(f"/api/v1/events/{event_id}/")
+    response = token_client(legacy_key(UserFactory())).get(f"/api/v1/events/{event_id}/")
     assert (response.status_code, response.json()) == (404, {"detail": "No such event."})
