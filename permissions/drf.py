@@ -31,14 +31,6 @@ METHOD_OPERATIONS = {
     "PATCH": UPDATE,
     "DELETE": DELETE,
 }
-ACTION_OPERATIONS = {
-    "list": READ,
-    "retrieve": READ,
-    "create": CREATE,
-    "update": UPDATE,
-    "partial_update": UPDATE,
-    "destroy": DELETE,
-}
 TRACK_DENIED = "Your role does not reach this track."
 
 
@@ -113,12 +105,15 @@ class EventScopedViewMixin:
         return tuple(read_counters(keys).values()) if None in loaded else tuple(loaded)
 
     def operation(self):
-        action = getattr(self, "action", None)
+        """The operation the request asks for: the view's own for its action or method, else the method's.
+
+        (A viewset's standard actions each have one method: list and retrieve GET, create POST, update
+        PUT, partial_update PATCH, destroy DELETE, so the method says what the action would.)
+        """
         method = self.request.method
         return (
-            self.operations.get(action)
+            self.operations.get(getattr(self, "action", None))
             or self.operations.get(method)
-            or ACTION_OPERATIONS.get(action)
             or METHOD_OPERATIONS.get(method, READ)
         )
 
@@ -225,7 +220,7 @@ class EventScopedViewSet(IdempotentCreateMixin, ConditionalMixin, EventScopedVie
 
     def paginate_queryset(self, queryset):
         page = super().paginate_queryset(queryset)
-        return prefetch_ids(page, *self.many_ids) if page is not None and self.many_ids else page
+        return page if page is None else prefetch_ids(page, *self.many_ids)
 
     def get_serializer_context(self):
         if self.for_schema_only:
