@@ -224,3 +224,29 @@ def test_a_public_list_etag_does_not_move_with_what_the_public_cannot_see(api_fo
     SessionFactory(event=event, title="Draft", state=Session.DRAFT)
     assert public.get(url, HTTP_IF_NONE_MATCH=public_tag).status_code == 304
     assert organizer.get(url, HTTP_IF_NONE_MATCH=organizer_tag).status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_method_no_operation_names_is_asked_as_a_read(api_for):
+    """TRACE reaches the background's view (not a viewset): asked as a read, then DRF's 405; unseen drafts 404."""
+    event = EventFactory()
+    url = f"/api/v1/events/{event.pk}/background/"
+    assert api_for(event.created_by).generic("TRACE", url).status_code == 405
+    assert api_for(UserFactory()).generic("TRACE", url).status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_list_without_pages_shows_the_many_ids_too():
+    from events.api import SessionViewSet
+
+    class Unpaged(SessionViewSet):
+        pagination_class = None
+
+    event = EventFactory()
+    speaker = SpeakerFactory(event=event)
+    SessionFactory(event=event, title="Keynote").speakers.set([speaker])
+    request = APIRequestFactory().get("/")
+    force_authenticate(request, event.created_by)
+
+    response = Unpaged.as_view({"get": "list"})(request, event_pk=event.pk)
+    assert [(row["title"], row["speakers"]) for row in response.data] == [("Keynote", [speaker.pk])]
