@@ -346,7 +346,7 @@ class VersionedModel(models.Model):
     class Meta:
         abstract = True
 
-    def save(self, *args, **kwargs):
+    def save(self, **kwargs):  # Django's save() takes keywords only
         """Save, bump the list counters and, for an existing row, check nobody wrote it meanwhile.
 
         Raises StaleObjectError when the stored version differs from the one
@@ -369,7 +369,7 @@ class VersionedModel(models.Model):
                 claimed = True
             if claimed:
                 adding = self._state.adding
-                super().save(*args, **kwargs)
+                super().save(**kwargs)
                 # Read after the insert: a new event's own id is its scope.
                 rows.add(self.counter_row())
                 bump(self.counter_keys_for(rows), using=using)

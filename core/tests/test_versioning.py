@@ -41,9 +41,36 @@ def test_stale_instance_cannot_overwrite_a_newer_row():
     first.name = "First"
     first.save()
     second.name = "Second"
-    with pytest.raises(StaleObjectError):
+    with pytest.raises(StaleObjectError, match=rf"^Track {track.pk} was changed by someone else\.$"):
         second.save()
     assert Track.objects.get(pk=track.pk).name == "First"
+
+
+@pytest.mark.django_db
+def test_saving_one_row_claims_its_own_version_only():
+    event = EventFactory()
+    mine, theirs = TrackFactory(event=event, name="Mine"), TrackFactory(event=event, name="Theirs")
+    assert (mine.version, theirs.version) == (1, 1)
+    mine.name = "Mine, renamed"
+    mine.save()
+    assert dict(Track.objects.filter(event=event).values_list("name", "version")) == {"Mine, renamed": 2, "Theirs": 1}
+
+
+@pytest.mark.django_db
+def test_saving_some_fields_writes_those_and_the_claimed_version():
+    track = TrackFactory(name="Web", color="#111111")
+    track.name, track.color = "Data", "#222222"
+    track.save(update_fields=["name"])
+    stored = Track.objects.get(pk=track.pk)
+    assert (stored.name, stored.color, stored.version, track.version) == ("Data", "#111111", 2, 2)
+
+
+@pytest.mark.django_db
+def test_a_new_row_with_an_id_of_its_own_is_created_at_version_1():
+    event = EventFactory()
+    track = Track(pk=987654, event=event, name="Chosen id")
+    track.save()
+    assert Track.objects.filter(pk=987654).values_list("name", "version").get() == ("Chosen id", 1)
 
 
 @pytest.mark.django_db

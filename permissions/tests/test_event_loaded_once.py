@@ -113,3 +113,27 @@ def test_counters_not_read_with_the_event_are_read_in_one_query(django_assert_nu
     forget_loaded_counters(view.event)  # as after a write of the request
     with django_assert_num_queries(1):
         assert view.event_counters(keys) == expected
+
+
+def test_the_engine_reads_every_list_counter_of_the_event_with_it(django_assert_num_queries):
+    """Each list's counter, member and public, comes with the event as stored; another event's stay out."""
+    from core.models import VersionCounter
+    from core.versioning import event_resources, loaded_counter
+    from permissions.engine import load_event
+
+    event, other = EventFactory(), EventFactory()
+    keys = sorted(
+        {resource.key(event.pk, public=public) for resource in event_resources().values() for public in (False, True)}
+    )
+    for number, key in enumerate(keys):
+        VersionCounter.objects.update_or_create(key=key, defaults={"value": 100 + number})
+        VersionCounter.objects.update_or_create(
+            key=key.replace(f".{event.pk}.", f".{other.pk}.", 1), defaults={"value": 7}
+        )
+
+    with django_assert_num_queries(1):
+        loaded = load_event(event.created_by, event.pk)
+        counters = [loaded_counter(loaded, key) for key in keys]
+    assert counters == [100 + number for number in range(len(keys))]
+    assert any(".public" in key for key in keys) and len(keys) > len(event_resources())
+    assert loaded_counter(loaded, keys[0].replace(f".{event.pk}.", f".{other.pk}.", 1)) is None
