@@ -1,8 +1,11 @@
 """Every write path moves the version counters; none bypasses them."""
 
+import datetime
+
 import pytest
 
-from core.versioning import StaleObjectError, read_counters
+from core.models import VersionCounter
+from core.versioning import EVERYONE, StaleObjectError, event_resources, event_versions, read_counters
 from events.models import Session, Speaker, Track
 from events.tests.factories import EventFactory, SessionFactory, SpeakerFactory, TrackFactory
 
@@ -253,3 +256,43 @@ def test_announcements_tell_members_every_list_and_the_public_what_it_sees():
             },
         ),
     ]
+
+
+def test_list_counter_keys_name_the_public_counter_only_where_rows_are_private():
+    resources = event_resources()
+    keys = {name: (resources[name].key(5), resources[name].key(5, public=True)) for name in ("sessions", "tracks")}
+    assert keys == {
+        "sessions": ("event.5.sessions", "event.5.public.sessions"),  # draft sessions are the team's
+        "tracks": ("event.5.tracks", "event.5.tracks"),  # every track is public
+    }
+
+
+@pytest.mark.django_db
+def test_event_versions_of_the_public_are_the_public_counters_of_the_public_lists():
+    event = EventFactory()
+    for key, value in (("sessions", 3), ("public.sessions", 2), ("tracks", 4), ("orders", 9)):
+        VersionCounter.objects.update_or_create(key=f"event.{event.pk}.{key}", defaults={"value": value})
+
+    public = event_versions(event.pk, audience=EVERYONE)
+    members = event_versions(event.pk)
+    assert (public["sessions"], public["tracks"], "orders" in public) == (2, 4, False)
+    assert (members["sessions"], members["tracks"], members["orders"]) == (3, 4, 9)
+
+
+@pytest.mark.django_db
+def test_queryset_delete_answers_what_it_deleted():
+    event = EventFactory()
+    TrackFactory(event=event), TrackFactory(event=event)
+    assert Track.objects.filter(event=event).delete() == (2, {"events.Track": 2})
+
+
+@pytest.mark.django_db
+def test_bulk_update_stamps_the_time_of_the_change_even_when_not_named():
+    long_ago = datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)
+    created = SpeakerFactory(name="Ada")
+    Speaker.objects.filter(pk=created.pk).update(updated_at=long_ago)
+    speaker = Speaker.objects.get(pk=created.pk)
+    speaker.name = "Ada L."
+    Speaker.objects.bulk_update([speaker], ["name"])
+    stored = Speaker.objects.get(pk=speaker.pk)
+    assert (stored.name, stored.version, stored.updated_at > long_ago) == ("Ada L.", 3, True)
