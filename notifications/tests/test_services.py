@@ -18,6 +18,7 @@ from notifications.services import (
     notifications_counter,
     notify,
     sanitize,
+    unread_counts,
     user_group,
 )
 
@@ -27,6 +28,25 @@ from .sockets import receive, socket_for
 def counters(*users):
     values = read_counters([notifications_counter(user.pk) for user in users])
     return list(values.values())
+
+
+def pushed(user, act, capture_on_commit):
+    """Run ``act()`` and commit; return (what it returned, the message the user's group then got)."""
+    layer = get_channel_layer()
+
+    def act_and_commit():
+        with capture_on_commit(execute=True):
+            return act()
+
+    async def listen_to_the_group():
+        channel = await layer.new_channel()
+        await layer.group_add(user_group(user.pk), channel)
+        result = await sync_to_async(act_and_commit)()
+        message = await asyncio.wait_for(layer.receive(channel), timeout=3)
+        await layer.group_discard(user_group(user.pk), channel)
+        return result, message
+
+    return async_to_sync(listen_to_the_group)()
 
 
 def test_sanitize_strips_scripts_and_makes_links_safe():
@@ -96,7 +116,16 @@ def test_notify_accepts_site_paths_and_http_urls(user, url):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    "url", ["javascript:alert(1)", " javascript:alert(1)", "//evil.example/", "/\\evil.example/", "data:text/html,x"]
+    "url",
+    [
+        "javascript:alert(1)",
+        " javascript:alert(1)",
+        "//evil.example/",
+        "///evil.example/",  # browsers read it as //evil.example/
+        "/\\evil.example/",
+        "data:text/html,x",
+        "relative/path",
+    ],
 )
 def test_notify_refuses_urls_that_could_run_script_or_leave_unnoticed(user, url):
     with pytest.raises(ValueError, match="A notification URL must be"):
@@ -235,19 +264,47 @@ def test_mark_read_leading_to_marks_only_own_unread_with_those_urls(user, django
 
 @pytest.mark.django_db
 def test_mark_read_pushes_the_new_unread_count_after_commit(user, django_capture_on_commit_callbacks):
-    layer = get_channel_layer()
-    first, _second = (notify(user, action=Notification.GENERAL, title=title)[0] for title in ("One", "Two"))
+    first, second = (notify(user, action=Notification.GENERAL, title=title)[0] for title in ("One", "Two"))
 
-    def mark_and_commit():
-        with django_capture_on_commit_callbacks(execute=True):
-            return mark_read(user=user, ids=[first.pk])
+    one_left = pushed(user, lambda: mark_read(user=user, ids=[first.pk]), django_capture_on_commit_callbacks)
+    none_left = pushed(user, lambda: mark_read(user=user, ids=[second.pk]), django_capture_on_commit_callbacks)
+    assert one_left == (1, {"type": "unread.changed", "unread_count": 1})
+    assert none_left == (1, {"type": "unread.changed", "unread_count": 0})
 
-    async def listen_to_the_group():
-        channel = await layer.new_channel()
-        await layer.group_add(user_group(user.pk), channel)
-        changed = await sync_to_async(mark_and_commit)()
-        message = await asyncio.wait_for(layer.receive(channel), timeout=3)
-        await layer.group_discard(user_group(user.pk), channel)
-        return changed, message
 
-    assert async_to_sync(listen_to_the_group)() == (1, {"type": "unread.changed", "unread_count": 1})
+@pytest.mark.django_db
+def test_mark_all_read_stamps_the_time_and_pushes_zero(user, django_capture_on_commit_callbacks):
+    for title in ("One", "Two"):
+        notify(user, action=Notification.GENERAL, title=title)
+
+    result = pushed(user, lambda: mark_all_read(user=user), django_capture_on_commit_callbacks)
+    assert result == (2, {"type": "unread.changed", "unread_count": 0})
+    assert Notification.objects.filter(user=user, read_at=None).count() == 0
+
+
+@pytest.mark.django_db
+def test_unread_counts_are_those_of_the_users_asked_for():
+    first, second, third = UserFactory(), UserFactory(), UserFactory()
+    notify([first, second, third], action=Notification.GENERAL, title="One")
+    notify([first], action=Notification.GENERAL, title="Two")
+
+    assert unread_counts([first.pk, second.pk]) == {first.pk: 2, second.pk: 1}
+
+
+@pytest.mark.django_db
+def test_notify_stores_what_it_was_given_and_nothing_more(user):
+    [notification] = notify(user, action=Notification.ROLE_INVITE, title="T" * 250)
+    stored = Notification.objects.get(pk=notification.pk)
+    assert (stored.action, len(stored.title), stored.message, stored.url) == (Notification.ROLE_INVITE, 200, "", "")
+
+
+def test_sanitize_keeps_only_the_allowed_attributes_and_link_schemes():
+    html = (
+        '<p class="y" style="color:red">Hi <a href="ftp://example.com/f" hreflang="en" class="z">file</a> '
+        '<a href="mailto:a@b.c">me</a></p>'
+    )
+    assert sanitize(html) == (
+        '<p>Hi <a target="_blank" rel="noopener noreferrer nofollow">file</a> '
+        '<a href="mailto:a@b.c" target="_blank" rel="noopener noreferrer nofollow">me</a></p>'
+    )
+    assert sanitize(None) == ""
