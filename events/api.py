@@ -111,6 +111,9 @@ class EventViewSet(IdempotentCreateMixin, ConditionalMixin, EventScopedViewMixin
     def perform_create(self, serializer):
         self.created_instance = create_event(user=self.request.user, **serializer.validated_data)
         serializer.instance = self.created_instance
+        # From here on the view answers for the new event as a GET of it does: the 201's ETag is the one
+        # that GET gives (made with the creator's permissions in the event, not with the site's).
+        self.kwargs[self.event_url_kwarg] = self.created_instance.pk
 
     def perform_destroy(self, instance):
         delete_event(event=instance, by=self.request.user)

@@ -242,3 +242,60 @@ def test_patch_without_if_match_queues_on_the_row_and_with_it_does_not(organizer
     etag = api.get(url)["ETag"]
     with django_assert_num_queries(10):
         assert api.patch(url, {"name": "Matched"}, format="json", HTTP_IF_MATCH=etag).status_code == 200
+
+
+def test_delete_with_the_current_etag_claims_that_row_only(organizer_api):
+    event, api = organizer_api
+    gone, kept = TrackFactory(event=event, name="Gone"), TrackFactory(event=event, name="Kept")
+    url = f"/api/v1/events/{event.pk}/tracks/{gone.pk}/"
+
+    assert api.delete(url, HTTP_IF_MATCH=api.get(url)["ETag"]).status_code == 204
+    assert list(Track.objects.filter(event=event).values_list("name", "version")) == [("Kept", 1)]
+    assert kept.version == 1
+
+
+def test_a_412_carries_the_current_etag(organizer_api):
+    event, api = organizer_api
+    track = TrackFactory(event=event)
+    url = f"/api/v1/events/{event.pk}/tracks/{track.pk}/"
+    stale = api.get(url)["ETag"]
+    current = api.patch(url, {"name": "First"}, format="json")["ETag"]
+
+    refused = api.delete(url, HTTP_IF_MATCH=stale)
+    assert (refused.status_code, refused["ETag"]) == (412, current)
+
+
+def test_put_needs_every_field_and_a_bad_value_is_a_400(organizer_api):
+    event, api = organizer_api
+    track = TrackFactory(event=event, name="Web", color="#111111")
+    url = f"/api/v1/events/{event.pk}/tracks/{track.pk}/"
+
+    missing = api.put(url, {"color": "#222222"}, format="json")
+    assert (missing.status_code, missing.json()) == (400, {"name": ["This field is required."]})
+    bad = api.patch(url, {"name": ""}, format="json")
+    assert (bad.status_code, bad.json()) == (400, {"name": ["This field may not be blank."]})
+    assert Track.objects.filter(pk=track.pk).values_list("name", "color", "version").get() == ("Web", "#111111", 1)
+
+
+def test_a_detail_answers_its_representation_and_a_star_is_a_304(organizer_api):
+    event, api = organizer_api
+    track = TrackFactory(event=event, name="Web")
+    url = f"/api/v1/events/{event.pk}/tracks/{track.pk}/"
+
+    assert (api.get(url).json()["id"], api.get(url).json()["name"]) == (track.pk, "Web")
+    assert api.get(url, HTTP_IF_NONE_MATCH="*").status_code == 304
+
+
+def test_a_created_event_answers_with_its_location_and_etag(api_for, user):
+    api = api_for(user)
+    created = api.post(
+        "/api/v1/events/",
+        {"name": "Conf", "slug": "conf", "starts_at": "2030-05-04T09:00:00Z", "ends_at": "2030-05-05T17:00:00Z"},
+        format="json",
+    )
+    assert created.status_code == 201, created.json()
+    location = f"http://testserver/api/v1/events/{created.json()['id']}/"
+    assert (created["Location"], created["ETag"]) == (location, api.get(location)["ETag"])
+    # So a client may change it at once with the tag it got (before: 412, the tag made with the site's permissions).
+    changed = api.patch(location, {"name": "Conf 2"}, format="json", HTTP_IF_MATCH=created["ETag"])
+    assert (changed.status_code, changed.json()["name"]) == (200, "Conf 2")
