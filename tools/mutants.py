@@ -48,7 +48,10 @@ MODULES = {
     ),
     "notifications": ("notifications/services.py", ["notifications/tests/test_services.py"]),
     "conditional": ("core/conditional.py", ["core/tests/test_conditional.py"]),
-    "images": ("core/images.py", ["events/tests/test_background.py", "events/tests/test_background_services.py"]),
+    "images": (
+        "core/images.py",
+        ["core/tests/test_images.py", "events/tests/test_background.py", "events/tests/test_background_services.py"],
+    ),
     "ticket-forms": ("tickets/forms.py", ["tickets/tests/test_forms.py"]),
     "engine": ("permissions/engine.py", ["permissions/tests/test_engine.py", "permissions/tests/test_track_scope.py"]),
     "permission-services": (

@@ -1,0 +1,56 @@
+"""The picture checks' small parts, asked directly: sizes in words, the refusal, the box, the colour mode kept."""
+
+from PIL import Image
+
+from core.images import _box_for, _in_rgb, human_bytes, too_large
+
+
+def test_sizes_in_words():
+    assert [human_bytes(count) for count in (0, 1000, 1024, 1536, 300 * 1024, 5 * 1024 * 1024)] == [
+        "0 bytes",
+        "1,000 bytes",
+        "1 KiB",
+        "1,536 bytes",
+        "300 KiB",
+        "5 MiB",
+    ]
+
+
+def test_too_large_is_a_413_that_says_the_limit():
+    refusal = too_large(5 * 1024 * 1024)
+    message = "The image is too large: at most 5 MiB are accepted."
+    assert (str(refusal), refusal.message, refusal.status) == (message, message, 413)
+
+
+def test_a_picture_stored_turned_a_quarter_is_shrunk_into_the_box_turned_too():
+    assert [_box_for((1920, 1080), orientation) for orientation in (1, 3, 6, 8)] == [
+        (1920, 1080),
+        (1920, 1080),
+        (1080, 1920),
+        (1080, 1920),
+    ]
+
+
+def with_alpha(mode, alpha):
+    image = Image.new("RGBA", (2, 1), (10, 20, 30, 255))
+    image.putpixel((1, 0), (10, 20, 30, alpha))
+    return image.convert(mode)
+
+
+def test_transparency_used_is_kept_and_none_other():
+    modes = {
+        "grey": Image.new("L", (2, 1), 128),
+        "opaque": Image.new("RGB", (2, 1), (1, 2, 3)),
+        "opaque with alpha": with_alpha("RGBA", 255),
+        "see-through": with_alpha("RGBA", 0),
+        "grey see-through": with_alpha("LA", 0),
+        "palette see-through": with_alpha("PA", 0),
+    }
+    assert {name: _in_rgb(image).mode for name, image in modes.items()} == {
+        "grey": "RGB",
+        "opaque": "RGB",
+        "opaque with alpha": "RGB",
+        "see-through": "RGBA",
+        "grey see-through": "RGBA",
+        "palette see-through": "RGBA",
+    }
