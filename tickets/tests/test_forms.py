@@ -202,3 +202,38 @@ def test_formset_prefixes_are_one_per_row(event):
     assert formset.prefix == "tickets"
     assert formset.empty_form["hidden"].html_name == "tickets-__prefix__-hidden"
     assert "DELETE" not in formset.empty_form.fields
+
+
+def test_formset_refuses_removing_sold_tickets_and_names_each(event):
+    from .factories import OrderFactory
+
+    sold_b, sold_a, unsold = (TicketFactory(event=event, name=name) for name in ("Sold B", "Sold A", "Unsold"))
+    OrderFactory(event=event, tickets=[sold_b, sold_a])
+    OrderFactory(event=event, tickets=[sold_b])
+    rows = [{**ticket_row(ticket), "DELETE": "on"} for ticket in (sold_b, sold_a, unsold)]
+
+    formset = bound(event, rows, initial=3)
+    assert not formset.is_valid()
+    assert formset.non_form_errors() == [
+        f"{name} has orders, so it cannot be removed; hide it or end its sales instead."
+        for name in ("Sold B", "Sold A")  # in the order the tickets were made
+    ]
+    assert bound(event, [{**ticket_row(unsold), "DELETE": "on"}], initial=1).is_valid()
+
+
+def test_formset_without_update_permission_still_takes_new_rows(event):
+    saved = TicketFactory(event=event, name="Fixed")
+    rows = [{**ticket_row(saved), "name": "Changed"}, {"type": "free", "name": "New"}]
+    formset = bound(event, rows, initial=1, may_update=False)
+    assert formset.is_valid(), formset.errors
+    assert [(form.has_changed(), form.cleaned_data["name"]) for form in formset.forms] == [
+        (False, "Fixed"),
+        (True, "New"),
+    ]
+
+
+def test_formset_with_update_permission_takes_changed_values(event):
+    saved = TicketFactory(event=event, name="Old name")
+    formset = bound(event, [{**ticket_row(saved), "name": "New name"}], initial=1)
+    assert formset.is_valid(), formset.errors
+    assert (formset.forms[0].has_changed(), formset.forms[0].cleaned_data["name"]) == (True, "New name")
