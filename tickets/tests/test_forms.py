@@ -237,3 +237,23 @@ def test_formset_with_update_permission_takes_changed_values(event):
     formset = bound(event, [{**ticket_row(saved), "name": "New name"}], initial=1)
     assert formset.is_valid(), formset.errors
     assert (formset.forms[0].has_changed(), formset.forms[0].cleaned_data["name"]) == (True, "New name")
+
+
+def test_formset_checks_names_after_a_row_without_one(event):
+    saved = TicketFactory(event=event, name="Saved")
+    formset = bound(event, [{**ticket_row(saved), "name": ""}, {"name": "Same"}, {"name": "same"}], initial=1)
+    assert not formset.is_valid()
+    assert row_errors(formset) == [
+        {"name": ["This field is required."]},
+        {},
+        {"name": ["Another ticket of this event is already called “same”."]},
+    ]
+
+
+def test_formset_rows_know_their_event_without_a_query(event, django_assert_num_queries):
+    for name in ("One", "Two", "Three"):
+        TicketFactory(event=event, name=name)
+    formset = TicketFormSet(instance=event)
+    forms = formset.forms
+    with django_assert_num_queries(0):
+        assert [form.instance.event.slug for form in forms] == [event.slug] * 3
