@@ -143,8 +143,7 @@ def _box_for(max_size, orientation):
 
 
 def _open(upload):
-    upload.seek(0)
-    image = Image.open(upload, formats=FORMATS)
+    image = Image.open(upload, formats=FORMATS)  # Pillow reads the file from its start, wherever it was left
     # Before a single pixel is decoded: the header alone can ask for gigabytes.
     if image.width * image.height > settings.IMAGE_MAX_PIXELS:
         image.close()

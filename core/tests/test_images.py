@@ -1,8 +1,11 @@
 """The picture checks' small parts, asked directly: sizes in words, the refusal, the box, the colour mode kept."""
 
+import io
+
+import pytest
 from PIL import Image
 
-from core.images import _box_for, _in_rgb, human_bytes, too_large
+from core.images import Box, ImageRefused, _box_for, _in_rgb, human_bytes, reencode, too_large
 
 
 def test_sizes_in_words():
@@ -54,3 +57,27 @@ def test_transparency_used_is_kept_and_none_other():
         "grey see-through": "RGBA",
         "palette see-through": "RGBA",
     }
+
+
+def png(width, height):
+    upload = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 30, 30)).save(upload, format="PNG")
+    upload.seek(5)  # wherever a caller left it: the checks read from the start
+    return upload
+
+
+@pytest.mark.parametrize("limit", ["IMAGE_MAX_PIXELS", "IMAGE_MAX_DECODED_PIXELS"])
+def test_a_picture_of_exactly_the_pixel_limit_is_taken_and_one_pixel_more_refused(settings, limit):
+    setattr(settings, limit, 20 * 10)
+    box = Box(min_size=(5, 5), max_size=(40, 40))
+    assert Image.open(reencode(png(20, 10), box)).size == (20, 10)
+    with pytest.raises(ImageRefused, match="too many pixels"):
+        reencode(png(21, 10), box)
+
+
+def test_a_picture_of_exactly_the_smallest_size_is_taken():
+    box = Box(min_size=(20, 10), max_size=(40, 40), what="background")
+    assert Image.open(reencode(png(20, 10), box)).size == (20, 10)
+    for width, height in ((19, 10), (20, 9)):
+        with pytest.raises(ImageRefused, match=rf"at least 20 x 10 pixels \(this one is {width} x {height}\)"):
+            reencode(png(width, height), box)
