@@ -31,20 +31,21 @@ def counters(*users):
 
 
 def pushed(user, act, capture_on_commit):
-    """Run ``act()`` and commit; return (what it returned, the message the user's group then got)."""
+    """Run ``act()`` and commit; return (what it returned, the message the user's group then got, the commit
+    callbacks). ``act`` runs in this (the test's) thread, inside the test's transaction."""
     layer = get_channel_layer()
 
     def act_and_commit():
-        with capture_on_commit(execute=True):
-            return act()
+        with capture_on_commit(execute=True) as callbacks:
+            return act(), callbacks
 
     async def listen_to_the_group():
         channel = await layer.new_channel()
         await layer.group_add(user_group(user.pk), channel)
-        result = await sync_to_async(act_and_commit)()
+        result, callbacks = await sync_to_async(act_and_commit)()
         message = await asyncio.wait_for(layer.receive(channel), timeout=3)
         await layer.group_discard(user_group(user.pk), channel)
-        return result, message
+        return result, message, callbacks
 
     return async_to_sync(listen_to_the_group)()
 
@@ -156,23 +157,8 @@ def test_notify_to_a_thousand_users_costs_a_constant_number_of_queries(django_as
 
 @pytest.mark.django_db
 def test_notify_pushes_to_the_users_group_only_after_commit(user, django_capture_on_commit_callbacks):
-    layer = get_channel_layer()
-
-    def notify_and_commit():
-        with django_capture_on_commit_callbacks(execute=True) as callbacks:
-            notifications = notify(user, action=Notification.GENERAL, title="Hi", message="<p>Hello</p>")
-        return notifications, callbacks
-
-    async def listen_to_the_group():
-        channel = await layer.new_channel()
-        await layer.group_add(user_group(user.pk), channel)
-        # Runs in this (the test's) thread, inside the test's transaction.
-        notifications, callbacks = await sync_to_async(notify_and_commit)()
-        message = await asyncio.wait_for(layer.receive(channel), timeout=3)
-        await layer.group_discard(user_group(user.pk), channel)
-        return notifications, callbacks, message
-
-    [notification], callbacks, message = async_to_sync(listen_to_the_group)()
+    send = lambda: notify(user, action=Notification.GENERAL, title="Hi", message="<p>Hello</p>")  # noqa: E731
+    [notification], message, callbacks = pushed(user, send, django_capture_on_commit_callbacks)
 
     # The push is the commit callback, not something notify() did on its own.
     assert len(callbacks) == 1
@@ -266,10 +252,14 @@ def test_mark_read_leading_to_marks_only_own_unread_with_those_urls(user, django
 def test_mark_read_pushes_the_new_unread_count_after_commit(user, django_capture_on_commit_callbacks):
     first, second = (notify(user, action=Notification.GENERAL, title=title)[0] for title in ("One", "Two"))
 
-    one_left = pushed(user, lambda: mark_read(user=user, ids=[first.pk]), django_capture_on_commit_callbacks)
-    none_left = pushed(user, lambda: mark_read(user=user, ids=[second.pk]), django_capture_on_commit_callbacks)
-    assert one_left == (1, {"type": "unread.changed", "unread_count": 1})
-    assert none_left == (1, {"type": "unread.changed", "unread_count": 0})
+    one_left, message_one, _ = pushed(
+        user, lambda: mark_read(user=user, ids=[first.pk]), django_capture_on_commit_callbacks
+    )
+    none_left, message_none, _ = pushed(
+        user, lambda: mark_read(user=user, ids=[second.pk]), django_capture_on_commit_callbacks
+    )
+    assert (one_left, message_one) == (1, {"type": "unread.changed", "unread_count": 1})
+    assert (none_left, message_none) == (1, {"type": "unread.changed", "unread_count": 0})
 
 
 @pytest.mark.django_db
@@ -277,8 +267,8 @@ def test_mark_all_read_stamps_the_time_and_pushes_zero(user, django_capture_on_c
     for title in ("One", "Two"):
         notify(user, action=Notification.GENERAL, title=title)
 
-    result = pushed(user, lambda: mark_all_read(user=user), django_capture_on_commit_callbacks)
-    assert result == (2, {"type": "unread.changed", "unread_count": 0})
+    changed, message, _ = pushed(user, lambda: mark_all_read(user=user), django_capture_on_commit_callbacks)
+    assert (changed, message) == (2, {"type": "unread.changed", "unread_count": 0})
     assert Notification.objects.filter(user=user, read_at=None).count() == 0
 
 

@@ -13,6 +13,13 @@ from permissions.names import MODERATOR, TRACK_ORGANIZER, UnknownName
 from permissions.tests.factories import EventRoleFactory
 
 
+def grant(role, service, **flags):
+    """Edit one matrix row as the super admin would: ``grant(MODERATOR, "event", update=True)``."""
+    RolePermission.objects.filter(role__name=role, service__name=service).update(
+        **{f"can_{operation}": value for operation, value in flags.items()}
+    )
+
+
 def test_a_view_naming_an_unknown_service_or_operation_is_refused_when_declared():
     with pytest.raises(UnknownName, match="Unknown service 'tracksss'"):
         type("Misnamed", (EventScopedViewMixin,), {"service": "tracksss"})
@@ -51,7 +58,7 @@ def test_a_created_object_answers_with_its_location_and_etag():
 
 @pytest.mark.django_db
 def test_a_track_organizer_deletes_in_their_track_only():
-    RolePermission.objects.filter(role__name=TRACK_ORGANIZER, service__name="track").update(can_delete=True)
+    grant(TRACK_ORGANIZER, "track", delete=True)
     event = EventFactory()
     own, other = TrackFactory(event=event, name="Own"), TrackFactory(event=event, name="Other")
     member = UserFactory()
@@ -62,13 +69,6 @@ def test_a_track_organizer_deletes_in_their_track_only():
     assert api.delete(f"/api/v1/events/{event.pk}/tracks/{other.pk}/").status_code == 404
     assert api.delete(f"/api/v1/events/{event.pk}/tracks/{own.pk}/").status_code == 204
     assert list(Track.objects.filter(event=event).values_list("name", flat=True)) == ["Other"]
-
-
-def grant(role, service, **flags):
-    """Edit one matrix row as the super admin would: ``grant(MODERATOR, "event", update=True)``."""
-    RolePermission.objects.filter(role__name=role, service__name=service).update(
-        **{f"can_{operation}": value for operation, value in flags.items()}
-    )
 
 
 def view_of(viewset_class, user, method, event, **kwargs):
