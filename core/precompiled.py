@@ -45,6 +45,7 @@ class Compiled:
     slots: dict  # position in params -> (index of the call's value, the type the parameter had)
     fields: list  # attnames of the model's columns, in the order of the select
     model_columns: slice
+    width: int  # columns in a row
     annotations: dict  # annotation name -> position in the row
     converters: list  # (position, converters, expression), as the compiler gives them
 
@@ -95,6 +96,7 @@ class PrecompiledQuery:
             slots=slots,
             fields=[expression.target.attname for expression, _sql, _alias in select[columns]],
             model_columns=columns,
+            width=len(select),
             annotations=dict(compiler.annotation_col_map),
             converters=[(position, convs, expression) for position, (convs, expression) in converters.items()],
         )
@@ -102,12 +104,8 @@ class PrecompiledQuery:
     def all(self, *values, using=None):
         alias = using or router.db_for_read(self.model)
         compiled = self.compiled(alias)
-        connection = connections[alias]
-        # PostgreSQL (core.postgresql): a cursor whose statements the server keeps prepared.
-        with getattr(connection, "prepared_cursor", connection.cursor)() as cursor:
-            cursor.execute(compiled.sql, self._params(compiled, values))
-            rows = cursor.fetchall()
-        return [self._load(alias, connection, compiled, row) for row in rows]
+        rows = _fetch(alias, compiled.sql, self._params(compiled, values))
+        return [self._load(alias, connections[alias], compiled, row) for row in rows]
 
     def _params(self, compiled, values):
         return [
@@ -131,3 +129,43 @@ class PrecompiledQuery:
         for name, position in compiled.annotations.items():
             setattr(instance, name, row[position])
         return instance
+
+
+class PrecompiledPair:
+    """Two precompiled queries of one row each, sent as one statement (one round trip, not two).
+
+    ``first(left_values, right_values)`` returns ``(left, right)``: the first row of
+    each query as a model instance, or None for a query that found nothing. The
+    right query is only worth its answer when the left found a row: with none,
+    both are None. Both queries must be sliced to one row.
+    """
+
+    def __init__(self, left, right):
+        self.left, self.right = left, right
+
+    @functools.cache  # noqa: B019 (as PrecompiledQuery.compiled)
+    def sql(self, alias):
+        left, right = self.left.compiled(alias), self.right.compiled(alias)
+        return f"SELECT * FROM ({left.sql}) AS pair_left LEFT JOIN ({right.sql}) AS pair_right ON TRUE"
+
+    def first(self, left_values, right_values, using=None):
+        alias = using or router.db_for_read(self.left.model)
+        left, right = self.left.compiled(alias), self.right.compiled(alias)
+        params = [*self.left._params(left, left_values), *self.right._params(right, right_values)]
+        rows = _fetch(alias, self.sql(alias), params)
+        if not rows:
+            return None, None
+        connection, row = connections[alias], rows[0]
+        found = self.left._load(alias, connection, left, row[: left.width])
+        rest = row[left.width :]
+        # A right query that found nothing leaves NULL in every column, its primary key's among them.
+        pk_at = right.fields.index(self.right.model._meta.pk.attname) + right.model_columns.start
+        return found, (None if rest[pk_at] is None else self.right._load(alias, connection, right, rest))
+
+
+def _fetch(alias, sql, params):
+    connection = connections[alias]
+    # PostgreSQL (core.postgresql): a cursor whose statements the server keeps prepared.
+    with getattr(connection, "prepared_cursor", connection.cursor)() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()

@@ -7,7 +7,7 @@ request's permissions are narrowed to its scope. Any other key is the
 legacy token (core.authentication), with the owner's full access.
 
 When the URL names an event (an event-scoped view), the token's lookup and
-the engine's query for that event are made at once, the engine's naming the
+the engine's query for that event are one statement, the engine's half naming the
 user by the key (``permissions.engine.load_event_for_token``).
 """
 
@@ -43,11 +43,13 @@ _OWNER_WITH_TOKEN = PrecompiledQuery(
 )
 
 
-# The engine's query for the event of the URL, with the grants of whoever the key names (no wait for the token's
-# own lookup: the two are independent).
-_EVENT_BY_LEGACY_KEY = event_query_for_token(lambda key: Token.objects.filter(key=key).values("user_id")[:1])
+# The token's owner and the engine's query for the event of the URL in one statement, the event's half reading the
+# grants of whoever the key names (it does not wait for the token's own lookup: the two are independent).
+_EVENT_BY_LEGACY_KEY = event_query_for_token(
+    USER_BY_TOKEN, lambda key: Token.objects.filter(key=key).values("user_id")[:1]
+)
 _EVENT_BY_PERSONAL_KEY = event_query_for_token(
-    lambda key_hash: ApiToken.objects.filter(key_hash=key_hash).values("user_id")[:1]
+    _OWNER_WITH_TOKEN, lambda key_hash: ApiToken.objects.filter(key_hash=key_hash).values("user_id")[:1]
 )
 
 
@@ -81,14 +83,14 @@ class ApiTokenAuthentication(TokenAuthentication):
             return self.authenticate_personal(key, event_id)
         if event_id is None:
             return self.authenticate_credentials(key)
-        return self.credentials_of(load_event_for_token(USER_BY_TOKEN, key, _EVENT_BY_LEGACY_KEY, event_id), key)
+        return self.credentials_of(load_event_for_token(_EVENT_BY_LEGACY_KEY, key, event_id), key)
 
     def authenticate_personal(self, key, event_id=None):
         key_hash = hash_key(key)
         if event_id is None:
             user = _OWNER_WITH_TOKEN.first(key_hash)
         else:
-            user = load_event_for_token(_OWNER_WITH_TOKEN, key_hash, _EVENT_BY_PERSONAL_KEY, event_id)
+            user = load_event_for_token(_EVENT_BY_PERSONAL_KEY, key_hash, event_id)
         if user is None:
             raise exceptions.AuthenticationFailed(_("Invalid token."))
         token = ApiToken(

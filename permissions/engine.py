@@ -23,7 +23,7 @@ from django.db.models import CharField, OuterRef, Subquery, Value
 from django.db.models.aggregates import StringAgg
 from django.db.models.functions import Cast, Coalesce, Concat
 
-from core.precompiled import PrecompiledQuery
+from core.precompiled import PrecompiledPair, PrecompiledQuery
 from core.versioning import with_event_counters
 
 from . import matrix
@@ -187,19 +187,20 @@ def _remember(user, event):
         _memo(user)[event.pk] = _resolve(user, event, grants, stamp)
 
 
-def event_query_for_token(user_id_of_key):
-    """The engine's query for an event (by id) and the user a token names, for ``load_event_for_token``.
+def event_query_for_token(user_query, user_id_of_key):
+    """The token's user and the engine's query for an event (by id), as one statement: ``load_event_for_token``.
 
+    ``user_query`` finds the user by the key (a PrecompiledQuery of one row);
     ``user_id_of_key(key)`` returns a queryset of one value, the id of the token's
-    user: the grants are read for whoever the key names, so this query does not
-    wait for the token's own lookup: the two are independent.
+    user: the grants are read for whoever the key names, so the event's half does
+    not wait for the token's own lookup, and both come back in one round trip.
     """
 
     def build(event_id, key):
         events = _event_model().objects.filter(pk=event_id)
         return _engine_query(events, Subquery(user_id_of_key(key)), authenticated=True).order_by()[:1]
 
-    return PrecompiledQuery(build, int, str)
+    return PrecompiledPair(user_query, PrecompiledQuery(build, int, str))
 
 
 def event_id_or_none(value):
@@ -211,16 +212,15 @@ def event_id_or_none(value):
     return event_id if 0 < event_id < 2**63 else None
 
 
-def load_event_for_token(user_query, key, event_query, event_id):
+def load_event_for_token(query, key, event_id):
     """Look up a token's user and the event of the URL at once; return the user (None: no such token).
 
-    ``user_query`` finds the user by ``key``; ``event_query`` comes from
-    ``event_query_for_token``. The event is kept on the user for the request's
+    ``query`` comes from ``event_query_for_token``. The event is kept on the user for the request's
     first ``load_event(user, event_id)``, which then costs no query; its
     permissions are resolved then, after the caller's own checks of the token
     (active, expiry, ``narrow_to_token``).
     """
-    user, event = user_query.first(key), event_query.first(event_id, key)
+    user, event = query.first((key,), (event_id, key))
     if user is not None:
         setattr(user, _PREFETCHED_ATTR, {event_id: event})
     return user

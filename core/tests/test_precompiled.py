@@ -1,9 +1,11 @@
 """PrecompiledQuery: compiled once per database, each call with its own values, loaded like the ORM loads."""
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.db.models import F, Value
 
 from core.models import VersionCounter
-from core.precompiled import PrecompiledQuery
+from core.precompiled import PrecompiledPair, PrecompiledQuery
 
 pytestmark = pytest.mark.django_db
 
@@ -45,3 +47,49 @@ def test_stand_in_missing_from_the_sql_is_refused():
     query = PrecompiledQuery(lambda key, unused: VersionCounter.objects.filter(key=key), str, int)
     with pytest.raises(ValueError, match=r"stand-ins \[1\] do not reach the SQL"):
         query.first("site.test.a", 1)
+
+
+def _pair():
+    users = PrecompiledQuery(
+        lambda name: get_user_model().objects.filter(username=name).annotate(shout=Value("hi"))[:1], str
+    )
+    counters = PrecompiledQuery(
+        lambda key, low: VersionCounter.objects.filter(key=key, value__gte=low).annotate(twice=F("value") * 2)[:1],
+        str,
+        int,
+    )
+    return PrecompiledPair(users, counters)
+
+
+def test_pair_answers_both_rows_in_one_query(django_assert_num_queries):
+    user = get_user_model().objects.create_user("pair-user", password="x")
+    counter = VersionCounter.objects.create(key="site.test.pair", value=4)
+    pair = _pair()
+    with django_assert_num_queries(1):
+        left, right = pair.first(("pair-user",), ("site.test.pair", 4))
+    assert (left.pk, left.username, left.is_active, left.shout) == (user.pk, "pair-user", True, "hi")
+    assert (right.pk, right.key, right.value, right.twice, right.changed_at) == (
+        counter.pk,
+        "site.test.pair",
+        4,
+        8,
+        counter.changed_at,
+    )
+    assert (left._state.adding, right._state.adding, left._state.db, right._state.db) == (
+        False,
+        False,
+        "default",
+        "default",
+    )
+
+
+def test_pair_without_a_right_row_answers_the_left_and_none():
+    user = get_user_model().objects.create_user("pair-alone", password="x")
+    VersionCounter.objects.create(key="site.test.pair-low", value=1)
+    left, right = _pair().first(("pair-alone",), ("site.test.pair-low", 2))
+    assert (left.pk, right) == (user.pk, None)
+
+
+def test_pair_without_a_left_row_answers_nothing():
+    VersionCounter.objects.create(key="site.test.pair-orphan", value=1)
+    assert _pair().first(("nobody",), ("site.test.pair-orphan", 0)) == (None, None)

@@ -1,8 +1,8 @@
-"""A token request to an event: the token's user and the event (with that user's grants) read in one round trip.
+"""A token request to an event: the token's user and the event (with that user's grants) read in one statement.
 
-Two statements, as before (the token's lookup, the engine's query), but the
-engine's query names the user by the token's key instead of waiting for the
-first answer (the two could be sent together; psycopg's pipeline mode measured slower: benchmarks/README.md).
+The token's lookup and the engine's query are the two halves of one statement
+(core.precompiled.PrecompiledPair); the engine's half names the user by the
+token's key instead of waiting for the first answer (benchmarks/README.md).
 Every answer stays what it was: a wrong, inactive or expired token is a 401,
 an event outside the token's reach a 404, and the roles and scopes decide.
 """
@@ -59,10 +59,13 @@ def test_a_304_of_an_event_reads_token_and_event_by_the_key(make_key, table):
         response = api.get(f"/api/v1/events/{event.pk}/", HTTP_IF_NONE_MATCH=etag)
 
     assert response.status_code == 304
-    [token_lookup, engine] = statements.seen
-    assert token_lookup.startswith('SELECT "auth_user"."id"') and table in token_lookup
+    [statement] = statements.seen
+    token_lookup, engine = statement.split(" LEFT JOIN ")
+    assert token_lookup.startswith('SELECT * FROM (SELECT "auth_user"."id"') and table in token_lookup
     # The event by its id, the grants of the user the key names.
-    assert engine.startswith('SELECT "events_event"."id"') and engine.endswith('"events_event"."id" = %s LIMIT 1')
+    assert engine.startswith('(SELECT "events_event"."id"') and engine.endswith(
+        '"events_event"."id" = %s LIMIT 1) AS pair_right ON TRUE'
+    )
     assert f'FROM "{table}"' in engine
 
 
