@@ -81,3 +81,36 @@ def test_a_picture_of_exactly_the_smallest_size_is_taken():
     for width, height in ((19, 10), (20, 9)):
         with pytest.raises(ImageRefused, match=rf"at least 20 x 10 pixels \(this one is {width} x {height}\)"):
             reencode(png(width, height), box)
+
+
+def jpeg_turned_a_quarter(width, height):
+    """A JPEG stored width x height whose EXIF says: turn it a quarter to show it upright (orientation 6)."""
+    upload = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.new("RGB", (width, height), (40, 90, 160)).save(upload, format="JPEG", exif=exif)
+    upload.seek(0)
+    return upload
+
+
+def test_a_large_jpeg_is_decoded_only_as_large_as_the_box_turned_as_it_will_be_shown(settings):
+    # Stored 220 x 400, shown 400 x 220 in a 192 x 108 box: the stored picture must cover 108 x 192, which
+    # half its size does (110 x 200 = 22,000 pixels decoded). Asked for the box unturned (192 x 108), the
+    # decoder could not halve the width and would decode all 88,000.
+    settings.IMAGE_MAX_PIXELS, settings.IMAGE_MAX_DECODED_PIXELS = 100_000, 30_000
+    box = Box(min_size=(10, 10), max_size=(192, 108))
+    assert Image.open(reencode(jpeg_turned_a_quarter(220, 400), box)).size == (192, 106)
+
+
+def test_the_stored_picture_is_the_upload_shrunk_with_lanczos_and_saved_as_webp_at_quality_85():
+    original = Image.effect_noise((90, 60), 64).convert("RGB")  # fine detail: the filters differ on it
+    upload = io.BytesIO()
+    original.save(upload, format="PNG")
+    expected = io.BytesIO()
+    shrunk = original.copy()
+    shrunk.thumbnail((45, 45), Image.Resampling.LANCZOS)
+    shrunk.save(expected, format="WEBP", quality=85)
+
+    stored = reencode(upload, Box(min_size=(10, 10), max_size=(45, 45)))
+
+    assert (shrunk.size, stored.read()) == ((45, 30), expected.getvalue())
