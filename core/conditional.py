@@ -68,7 +68,8 @@ def check_if_match(request, current_etag):
     tags = parse_etags(header)
     if tags == ["*"]:
         return
-    if current_etag not in [tag for tag in tags if not tag.startswith("W/")]:
+    # The current ETag is strong, and a weak tag keeps its W/ (parse_etags): equal to it means strong and equal.
+    if current_etag not in tags:
         raise PreconditionFailed(etag=current_etag)
 
 
@@ -128,10 +129,9 @@ class ConditionalWriteMixin(ConditionalBase):
 
     def create(self, request, *args, **kwargs):
         response = super().create(request, *args, **kwargs)
-        created = getattr(self, "created_instance", None)
-        if created is not None:
-            response["ETag"] = self.object_etag(created)
-            response["Location"] = self.location_of(created)
+        # A 201 follows perform_create (a view that overrides it sets created_instance too).
+        response["ETag"] = self.object_etag(self.created_instance)
+        response["Location"] = self.location_of(self.created_instance)
         return response
 
     def location_of(self, obj):

@@ -85,13 +85,15 @@ def backends_waiting_on_locks(admin, settings, *, count, exclude=(), timeout=10)
         time.sleep(0.05)
 
 
-def race_behind_row_locks(settings, table, pks, writes):
+def race_behind_row_locks(settings, table, pks, writes, *, in_order=False):
     """Hold the rows' locks, start the writes, wait until all of them wait on a lock, let go.
 
     The writes (callables sending requests to a real server) thus pass every
     check they make before their first lock at the same moment, whatever the
-    order the threads start in. Returns (how many backends waited together,
-    the writes' results in order).
+    order the threads start in. ``in_order``: each write starts once the ones
+    before it wait, and PostgreSQL lets a row's waiters through in the order
+    they came, so the first write takes the row first. Returns (how many
+    backends waited together, the writes' results in order).
     """
     locker, admin = connect_to_test_database(settings), connect_to_test_database(settings)
     try:
@@ -100,7 +102,11 @@ def race_behind_row_locks(settings, table, pks, writes):
             [locker_pid] = cursor.fetchone()
             cursor.execute(f"SELECT id FROM {table} WHERE id = ANY(%s) ORDER BY id FOR UPDATE", [list(pks)])
         with ThreadPoolExecutor(len(writes)) as pool:
-            pending = [pool.submit(write) for write in writes]
+            pending = []
+            for write in writes:
+                pending.append(pool.submit(write))
+                if in_order:
+                    backends_waiting_on_locks(admin, settings, count=len(pending), exclude={locker_pid})
             waiting = backends_waiting_on_locks(admin, settings, count=len(writes), exclude={locker_pid})
             locker.rollback()
             return len(waiting), [future.result(timeout=30) for future in pending]

@@ -4,9 +4,14 @@ from datetime import UTC, datetime
 
 import pytest
 from django.http import HttpResponse
+from rest_framework import routers, serializers, viewsets
 
-from events.models import Track
-from events.tests.factories import EventFactory, TrackFactory
+from core.conditional import ConditionalMixin, make_etag
+from events.models import Microlocation, Track
+from events.tests.factories import EventFactory, MicrolocationFactory, TrackFactory
+from permissions.models import RoleInvite
+from permissions.names import MODERATOR
+from permissions.services import invite
 from permissions.tests.factories import EventRoleFactory
 
 
@@ -299,3 +304,85 @@ def test_a_created_event_answers_with_its_location_and_etag(api_for, user):
     # So a client may change it at once with the tag it got (before: 412, the tag made with the site's permissions).
     changed = api.patch(location, {"name": "Conf 2"}, format="json", HTTP_IF_MATCH=created["ETag"])
     assert (changed.status_code, changed.json()["name"]) == (200, "Conf 2")
+
+
+def test_make_etag_is_a_strong_tag_of_32_hex_digits_the_same_in_every_process():
+    # A literal: a client's tag stays good across workers and restarts (no per-process hash() in it).
+    assert make_etag("object", ("Track", 7, 2), ("member", (), None)) == '"26a0655bc72e7096a0241378b32f082d"'
+
+
+def test_a_public_reader_does_not_get_a_304_for_a_members_etag_of_the_event(api_for, db):
+    event = EventFactory(state="published")
+    url = f"/api/v1/events/{event.pk}/"
+    member = api_for(event.created_by).get(url)
+    public = api_for(None).get(url, HTTP_IF_NONE_MATCH=member["ETag"])
+    assert public.status_code == 200
+    assert public.json()["id"] == event.pk
+    assert api_for(None).get(url, HTTP_IF_NONE_MATCH=public["ETag"]).status_code == 304
+
+
+def test_a_list_etag_never_matches_the_same_list_of_another_event(api_for, user):
+    first, second = EventFactory(created_by=user), EventFactory(created_by=user)
+    TrackFactory(event=first, name="Web")
+    TrackFactory(event=second, name="Data")
+    api = api_for(user)
+    etag = api.get(f"/api/v1/events/{first.pk}/tracks/")["ETag"]
+    other = api.get(f"/api/v1/events/{second.pk}/tracks/", HTTP_IF_NONE_MATCH=etag)
+    assert other.status_code == 200
+    assert [track["name"] for track in other.json()["results"]] == ["Data"]
+
+
+def test_an_objects_etag_never_matches_another_kind_of_object_with_its_id(organizer_api):
+    event, api = organizer_api
+    track, room = TrackFactory(event=event, pk=900), MicrolocationFactory(event=event, pk=900, name="Hall A")
+    etag = api.get(f"/api/v1/events/{event.pk}/tracks/{track.pk}/")["ETag"]
+    url = f"/api/v1/events/{event.pk}/microlocations/{room.pk}/"
+
+    assert api.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 200
+    assert api.patch(url, {"name": "Hall B"}, format="json", HTTP_IF_MATCH=etag).status_code == 412
+    assert Microlocation.objects.filter(pk=room.pk).values_list("name", "version").get() == ("Hall A", 1)
+
+
+def test_cancelling_an_invite_with_if_match_claims_its_version_first(organizer_api):
+    event, api = organizer_api
+    matched, _token = invite(event=event, email="a@example.com", role_name=MODERATOR, invited_by=event.created_by)
+    plain, _token = invite(event=event, email="b@example.com", role_name=MODERATOR, invited_by=event.created_by)
+    url = f"/api/v1/events/{event.pk}/invites/{matched.pk}/"
+    etag = api.get(url)["ETag"]
+
+    assert api.delete(url, HTTP_IF_MATCH=etag).status_code == 204
+    assert api.delete(f"/api/v1/events/{event.pk}/invites/{plain.pk}/").status_code == 204
+    # With If-Match the claim moves the version (1 -> 2) before the cancel does (2 -> 3); without it only the cancel.
+    assert set(RoleInvite.objects.filter(event=event).values_list("email", "state", "version")) == {
+        ("a@example.com", "cancelled", 3),
+        ("b@example.com", "cancelled", 2),
+    }
+    cancelled = api.get(url, HTTP_IF_NONE_MATCH=etag)
+    assert (cancelled.status_code, cancelled.json()["state"]) == (200, "cancelled")
+
+
+class PlainTrackSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Track
+        fields = ["id", "event", "name"]
+
+
+class PlainTrackViewSet(ConditionalMixin, viewsets.ModelViewSet):
+    """Built from the mixins alone: its POST is saved by ConditionalWriteMixin.perform_create."""
+
+    queryset = Track.objects.all()
+    serializer_class = PlainTrackSerializer
+
+
+router = routers.SimpleRouter()
+router.register("plain-tracks", PlainTrackViewSet, basename="plain-track")
+urlpatterns = router.urls
+
+
+@pytest.mark.urls(__name__)
+def test_a_viewset_of_the_mixins_alone_answers_a_post_with_the_location_and_etag(api_for, user):
+    event = EventFactory()
+    api = api_for(user)
+    created = api.post("/plain-tracks/", {"event": event.pk, "name": "Main"}, format="json")
+    location = f"http://testserver/plain-tracks/{Track.objects.get(name='Main').pk}/"
+    assert (created.status_code, created["Location"], created["ETag"]) == (201, location, api.get(location)["ETag"])

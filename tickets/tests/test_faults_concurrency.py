@@ -29,9 +29,9 @@ def web(settings, tmp_path):
         yield server
 
 
-def race_behind_row_lock(settings, ticket, writes):
+def race_behind_row_lock(settings, ticket, writes, **kwargs):
     """Hold the ticket's row lock while the writes start; see race_behind_row_locks."""
-    return race_behind_row_locks(settings, "tickets_ticket", [ticket.pk], writes)
+    return race_behind_row_locks(settings, "tickets_ticket", [ticket.pk], writes, **kwargs)
 
 
 def test_concurrent_if_match_writes_one_wins_one_gets_412(settings, web):
@@ -102,4 +102,35 @@ def test_concurrent_deletes_with_one_if_match_one_204_one_412(settings, web):
     assert refused == 412
     assert refusal == b'{"detail":"The resource has changed since you last read it (If-Match does not match)."}'
     assert not Ticket.objects.filter(pk=ticket.pk).exists()
+    assert "Traceback" not in web.log_text()
+
+
+@pytest.mark.parametrize("first", ["PATCH", "DELETE"])
+def test_a_patch_and_a_delete_with_one_if_match_one_wins_one_gets_412(settings, web, first):
+    """Both pass If-Match against the same version; whichever takes the row first wins, the other gets 412:
+    a DELETE after the PATCH would delete a version its client never saw."""
+    organizer = UserFactory()
+    event = EventFactory(created_by=organizer)
+    ticket = TicketFactory(event=event, name="Regular")
+    headers = {"Authorization": f"Token {Token.objects.create(user=organizer).key}"}
+    path = f"/api/v1/events/{event.pk}/tickets/{ticket.pk}/"
+    etag = requests.get(web.url(path), headers=headers, timeout=10).headers["ETag"]
+    writes = {
+        "PATCH": partial(requests.patch, web.url(path), json={"name": "Renamed"}),
+        "DELETE": partial(requests.delete, web.url(path)),
+    }
+
+    def write(method):
+        return method, writes[method](headers={**headers, "If-Match": etag}, timeout=30).status_code
+
+    order = [first, *(method for method in writes if method != first)]
+    waited, results = race_behind_row_lock(
+        settings, ticket, [partial(write, method) for method in order], in_order=True
+    )
+
+    assert waited == 2, "both writes should have waited on the row at the same time"
+    won = {"PATCH": 200, "DELETE": 204}[first]
+    assert results == [(first, won), (order[1], 412)]
+    stored = list(Ticket.objects.filter(pk=ticket.pk).values_list("name", "version"))
+    assert stored == ([("Renamed", ticket.version + 1)] if first == "PATCH" else [])
     assert "Traceback" not in web.log_text()
