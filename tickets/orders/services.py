@@ -187,7 +187,8 @@ def _tell_team(order, *, positions):
 
 
 def _lock(order):
-    return Order.objects.select_for_update().select_related("event").get(pk=order.pk)
+    # The order's row only: the event read with it stays free for its other orders and its editors.
+    return Order.objects.select_for_update(of=("self",)).select_related("event").get(pk=order.pk)
 
 
 def mark_paid(*, order, now=None):

@@ -1,12 +1,16 @@
 """Placing orders: prices from the server, every rule at once, stock that never oversells; paying and cancelling."""
 
 import io
+import itertools
+import secrets
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 import time_machine
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from core.tests.factories import UserFactory
@@ -225,10 +229,10 @@ def test_buyer_problems_and_draft_event_come_all_at_once():
     ticket = TicketFactory(event=draft)
     with pytest.raises(OrderRejected) as error:
         place_order(event=draft, name="", email="not-an-email", lines=[Line(ticket_id=ticket.pk, attendee_name="A")])
-    assert [(problem.field, problem.code) for problem in error.value.problems] == [
-        ("name", "required"),
-        ("email", "invalid_email"),
-        (None, "event_not_published"),
+    assert [(problem.field, problem.code, problem.message) for problem in error.value.problems] == [
+        ("name", "required", "Enter your name."),
+        ("email", "invalid_email", "Enter a valid email address."),
+        (None, "event_not_published", "Tickets of this event are not on sale: it is not published."),
     ]
     assert Order.objects.count() == 0
 
@@ -623,3 +627,182 @@ def test_what_the_order_keeps_of_the_buyer_and_the_moment(event, client):
     assert (stored.created_at, stored.paid_at, stored.expires_at) == (NOW, NOW, None)
     assert list(stored.positions.values_list("attendee_name", "attendee_email")) == [("Ann", "ann@example.com")]
     assert Order.objects.get(pk=organizer.pk).placed_by_id == event.created_by_id
+
+
+def test_a_checkout_token_finds_only_the_order_it_placed_in_this_event(event):
+    # The token is made of the browser and the visit, not the event: one visit may reach two events' checkouts.
+    other = EventFactory(state=Event.PUBLISHED)
+    ticket = TicketFactory(event=event)
+    mine = buy(event, ticket, checkout_token="a" * 32)
+    elsewhere = buy(other, TicketFactory(event=other), checkout_token="b" * 32)
+    placed = place_order(
+        event=event, name="Ann", email="a@example.com", lines=[Line(ticket.pk, "Ann")], checkout_token="b" * 32
+    )
+    assert placed.created is True
+    assert sorted(Order.objects.values_list("pk", "event_id", "checkout_token")) == [
+        (mine.pk, event.pk, "a" * 32),
+        (elsewhere.pk, other.pk, "b" * 32),
+        (placed.order.pk, event.pk, "b" * 32),
+    ]
+
+
+def test_a_second_submit_that_reaches_the_insert_after_the_first_committed_gets_the_first_order(
+    event, mailoutbox, django_capture_on_commit_callbacks
+):
+    # The two submits asked for different tickets (back, change, submit again), so no ticket lock queued them.
+    ticket = TicketFactory(event=event)
+    first = Order(event=event, name="Ann", email="a@example.com", status="paid", checkout_token="t" * 32)
+
+    def first_submit_commits_while_stock_is_counted(execute, sql, params, many, context):
+        if first.pk is None and 'FROM "tickets_orderposition"' in sql:
+            first.save()
+        return execute(sql, params, many, context)
+
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        connection.execute_wrapper(first_submit_commits_while_stock_is_counted),
+    ):
+        placed = place_order(
+            event=event, name="Ann", email="a@example.com", lines=[Line(ticket.pk, "Ann")], checkout_token="t" * 32
+        )
+    assert (placed.order.pk, placed.created) == (first.pk, False)
+    assert (Order.objects.count(), OrderPosition.objects.count(), mailoutbox) == (1, 0, [])
+    assert Notification.objects.count() == 0
+
+
+def drawing(monkeypatch, *codes):
+    """Make the codes of orders drawn from now on these, in turn, then the last one again and again."""
+    letters = itertools.chain("".join(codes), itertools.cycle(codes[-1]))
+    monkeypatch.setattr(secrets, "choice", lambda alphabet: next(letters))
+
+
+def test_an_order_code_taken_in_the_event_is_drawn_again(event, monkeypatch):
+    other = EventFactory(state=Event.PUBLISHED)
+    ticket = TicketFactory(event=event)
+    drawing(monkeypatch, "AAAAAA")
+    taken = buy(event, ticket)
+    elsewhere = buy(other, TicketFactory(event=other), checkout_token="t" * 32)
+    drawing(monkeypatch, "AAAAAA", "BBBBBB")
+    placed = place_order(
+        event=event, name="Ann", email="a@example.com", lines=[Line(ticket.pk, "Ann")], checkout_token="t" * 32
+    )
+    assert (placed.created, placed.order.code) == (True, "BBBBBB")
+    assert sorted(Order.objects.values_list("pk", "event_id", "code", "checkout_token")) == [
+        (taken.pk, event.pk, "AAAAAA", None),
+        (elsewhere.pk, other.pk, "AAAAAA", "t" * 32),
+        (placed.order.pk, event.pk, "BBBBBB", "t" * 32),
+    ]
+    assert placed.order.positions.count() == 1
+
+
+def test_placing_gives_up_after_five_codes_all_taken(event, monkeypatch):
+    ticket = TicketFactory(event=event)
+    drawing(monkeypatch, "AAAAAA")
+    buy(event, ticket)
+    with CaptureQueriesContext(connection) as queries, pytest.raises(RuntimeError) as error:
+        buy(event, ticket)
+    assert str(error.value) == "Could not find a free order code in five draws."
+    inserts = [query["sql"] for query in queries if query["sql"].startswith('INSERT INTO "tickets_order" ')]
+    assert len(inserts) == 5
+    assert (Order.objects.count(), OrderPosition.objects.count()) == (1, 1)
+
+
+def test_placing_an_order_locks_the_rows_of_its_own_tickets_only(event):
+    wanted, _other = TicketFactory(event=event), TicketFactory(event=event)
+    statements = []
+
+    def record(execute, sql, params, many, context):
+        statements.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        buy(event, wanted)
+    [(lock, params)] = [(sql, params) for sql, params in statements if 'FROM "tickets_ticket"' in sql]
+    # What the statement reads is what it locks (PostgreSQL: FOR UPDATE): buyers of other tickets do not queue.
+    with connection.cursor() as cursor:
+        cursor.execute(lock, params)
+        assert [row[0] for row in cursor.fetchall()] == [wanted.pk]
+
+
+def test_a_late_payment_revives_an_expired_order_whose_tickets_nobody_else_holds(event):
+    ticket = TicketFactory(event=event, paid=True, quantity=2, max_order=2)
+    with time_machine.travel(NOW, tick=False):
+        order = buy(event, ticket, ticket)
+    with time_machine.travel(NOW + timedelta(days=4), tick=False):
+        assert order.effective_status() == "expired"
+        assert left(ticket) == 2
+        assert mark_paid(order=order).status == "paid"
+        assert left(ticket) == 0
+
+
+def test_marking_paid_judges_the_deadline_at_the_moment_given(event):
+    ticket = TicketFactory(event=event, paid=True, quantity=1)
+    order = buy(event, ticket, now=NOW)
+    later = NOW + timedelta(days=4)
+    buy(event, ticket, now=later)
+    with pytest.raises(SoldOut):
+        mark_paid(order=order, now=later)
+    assert Order.objects.get(pk=order.pk).status == "pending"
+
+
+def test_the_order_marked_paid_comes_back_with_its_event(event, django_assert_num_queries):
+    order = buy(event, TicketFactory(event=event, paid=True))
+    paid = mark_paid(order=Order.objects.get(pk=order.pk))
+    with django_assert_num_queries(0):
+        assert paid.get_absolute_url() == f"/e/{event.slug}/orders/{order.code}/{order.secret}/"
+
+
+def test_expiring_one_order_leaves_the_other_overdue_orders_alone(event):
+    from tickets.orders.services import expire_if_overdue
+
+    ticket = TicketFactory(event=event, paid=True)
+    with time_machine.travel(NOW, tick=False):
+        order, other = buy(event, ticket), buy(event, ticket)
+    placed_version = order.version
+    expire_if_overdue(order=order, now=NOW + timedelta(days=4))
+    assert (order.status, order.version) == ("expired", placed_version + 1)
+    assert dict(Order.objects.values_list("pk", "status")) == {order.pk: "expired", other.pk: "pending"}
+
+
+def test_expiring_joins_the_callers_transaction_without_a_savepoint(event, django_assert_num_queries):
+    from tickets.orders.services import expire_if_overdue
+
+    with time_machine.travel(NOW, tick=False):
+        order = buy(event, TicketFactory(event=event, paid=True))
+    later = NOW + timedelta(days=4)
+    # Nothing overdue: the event ids of what it would expire, the update.
+    with django_assert_num_queries(2):
+        assert expire_overdue(event=event, now=NOW) == 0
+    # Those two, the list counters, whether a webhook wants "order.expired".
+    with django_assert_num_queries(4):
+        expire_if_overdue(order=order, now=later)
+    assert Order.objects.get(pk=order.pk).status == "expired"
+
+
+def test_expiring_records_a_change_for_each_order_it_expired_and_no_other(event):
+    webhook_for_orders(event)
+    ticket = TicketFactory(event=event, paid=True)
+    with time_machine.travel(NOW - timedelta(days=10), tick=False):
+        earlier = buy(event, ticket)
+    assert expire_overdue(event=event, now=NOW - timedelta(days=5)) == 1
+    with time_machine.travel(NOW - timedelta(days=4), tick=False):
+        overdue = buy(event, ticket)
+    with time_machine.travel(NOW, tick=False):
+        paid = buy(event, ticket)
+        mark_paid(order=paid)  # written at the same moment as the expiry below
+        assert expire_overdue(event=event) == 1
+    assert Order.objects.get(pk=paid.pk).updated_at == NOW
+    assert [(kind, object_id) for kind, _label, object_id, _event in changes() if kind == "order.expired"] == [
+        ("order.expired", earlier.pk),
+        ("order.expired", overdue.pk),
+    ]
+
+
+def test_marking_paid_locks_the_orders_row_and_not_its_events(event):
+    if not connection.features.has_select_for_update_of:
+        pytest.skip("SQLite has no row locks (PostgreSQL pass)")
+    order = buy(event, TicketFactory(event=event, paid=True))
+    with CaptureQueriesContext(connection) as queries:
+        mark_paid(order=order)
+    [lock] = [query["sql"] for query in queries if " FOR UPDATE" in query["sql"] and '"tickets_order"' in query["sql"]]
+    assert lock.rsplit(" FOR UPDATE", 1)[1] == ' OF "tickets_order"'
