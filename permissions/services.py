@@ -135,7 +135,7 @@ def change_role(*, event_role, role_name, changed_by, tracks=None):
     role, tracks = check_role_change(event_role=event_role, role_name=role_name, tracks=tracks)
     old_name = event_role.role.name
     event_role.role = role
-    event_role.save(update_fields=["role", "version"])
+    event_role.save(update_fields=["role", "updated_at", "version"])
     event_role.tracks.set(tracks)
     record_change(kind="role.changed", obj=event_role)
     _access_changed(event_role.user_id, event_role.event_id)
@@ -267,7 +267,7 @@ def find_invite_for(user, invite_id, *, lock=False):
     Raises InviteError when it is theirs but answered or expired. The inbox
     links here: an account made after the invitation never saw its token.
     """
-    role_invite = _invites(lock).filter(pk=invite_id, email__iexact=user.email or "").first()
+    role_invite = _invites(lock).filter(pk=invite_id, email__iexact=user.email).first()
     return _pending(role_invite) if role_invite is not None else None
 
 
@@ -285,14 +285,14 @@ def _answer_invite(user, state, *, token=None, invite_id=None):
     Its notifications are marked read: the invitation is dealt with.
     """
     role_invite = find_invite(token, lock=True) if token else find_invite_for(user, invite_id, lock=True)
-    if role_invite is None or role_invite.email.lower() != (user.email or "").lower():
+    if role_invite is None or role_invite.email.lower() != user.email.lower():
         raise InviteError("This invitation was sent to another email address.", code="wrong_user")
     if state == RoleInvite.ACCEPTED and not is_verified(user):
         # Whoever registered the address first must prove they read it before the role is theirs.
         raise InviteError(UNVERIFIED, code="unverified")
     role_invite.state = state
     role_invite.responded_at = timezone.now()
-    role_invite.save(update_fields=["state", "responded_at", "version"])
+    role_invite.save(update_fields=["state", "responded_at", "updated_at", "version"])
     mark_read_leading_to(user=user, urls=invite_urls(role_invite, token))
     return role_invite
 
@@ -316,7 +316,7 @@ def decline_invite(*, user, token=None, invite_id=None):
 def notify_pending_invites(*, user):
     """Notify a new account of each pending invite to its address (it had only the email); writes Notifications."""
     pending = RoleInvite.objects.filter(
-        email__iexact=user.email or "", state=RoleInvite.PENDING, expires_at__gt=timezone.now()
+        email__iexact=user.email, state=RoleInvite.PENDING, expires_at__gt=timezone.now()
     ).select_related("event", "role", "invited_by")
     for role_invite in pending:
         inviter = role_invite.invited_by

@@ -1,6 +1,7 @@
 """Invites as people meet them: one pending invite per address, a modest default role, the inbox in step."""
 
 import pytest
+from django.utils import timezone
 
 from core.tests.factories import UserFactory
 from events.tests.factories import EventFactory
@@ -8,7 +9,7 @@ from notifications.models import Notification
 from permissions.forms import InviteForm
 from permissions.models import EventRole, RoleInvite
 from permissions.names import COORGANIZER, MODERATOR, ORGANIZER
-from permissions.services import AlreadyHoldsRoleError, invite
+from permissions.services import AlreadyHoldsRoleError, cancel_invite, invite, notify_pending_invites
 
 pytestmark = pytest.mark.django_db
 
@@ -100,3 +101,78 @@ def test_inviting_someone_to_a_role_they_hold_is_refused_on_the_role_field():
     assert refused.value.message_dict == {"role": ["This person already holds that role in the event."]}
     assert [error.code for error in refused.value.error_dict["role"]] == ["already_holds_role"]
     assert RoleInvite.objects.count() == 0
+
+
+def test_someone_organizing_another_event_can_be_invited_to_organize_this_one():
+    first, second = EventFactory(), EventFactory()
+    role_invite, _ = invite(
+        event=second, email=first.created_by.email, role_name=ORGANIZER, invited_by=second.created_by
+    )
+    assert list(RoleInvite.objects.filter(event=second).values_list("pk", "email", "role__name")) == [
+        (role_invite.pk, first.created_by.email, ORGANIZER)
+    ]
+
+
+def test_each_invite_found_by_its_number_is_that_invite(client):
+    first, second = EventFactory(name="First"), EventFactory(name="Second")
+    guest = UserFactory(email="guest@example.com", verified=True)
+    earlier, _ = invite(event=first, email=guest.email, role_name=MODERATOR, invited_by=first.created_by)
+    later, _ = invite(event=second, email=guest.email, role_name=COORGANIZER, invited_by=second.created_by)
+    client.force_login(guest)
+
+    shown = [client.get(f"/roles/invites/{i.pk}/answer/").context["invite"] for i in (earlier, later)]
+    assert [(i.pk, i.event.name) for i in shown] == [(earlier.pk, "First"), (later.pk, "Second")]
+    response = client.post(f"/roles/invites/{earlier.pk}/answer/", {"answer": "accept"})
+    assert (response.status_code, response["Location"]) == (302, f"/events/{first.pk}/")
+    assert list(EventRole.objects.filter(user=guest).values_list("event_id", "role__name")) == [(first.pk, MODERATOR)]
+    states = dict(RoleInvite.objects.filter(email=guest.email).values_list("pk", "state"))
+    assert states == {earlier.pk: RoleInvite.ACCEPTED, later.pk: RoleInvite.PENDING}
+
+
+def test_a_new_account_is_told_of_its_live_invites_only_and_by_whom(client, django_capture_on_commit_callbacks):
+    ada = UserFactory(first_name="Ada", last_name="Lovelace")
+    nameless = UserFactory(first_name="", last_name="", email="plain@example.com")
+    named, plain, unsigned = EventFactory(name="R&D"), EventFactory(name="Plain"), EventFactory(name="Unsigned")
+    cancelled, expired = EventFactory(name="Cancelled"), EventFactory(name="Expired")
+    sent = {
+        name: invite(event=event, email="new@example.com", role_name=MODERATOR, invited_by=inviter)[0]
+        for name, event, inviter in [
+            ("named", named, ada),
+            ("plain", plain, nameless),
+            ("unsigned", unsigned, ada),
+            ("cancelled", cancelled, ada),
+            ("expired", expired, ada),
+        ]
+    }
+    RoleInvite.objects.filter(pk=sent["unsigned"].pk).update(invited_by=None)  # the inviter's account is gone
+    cancel_invite(role_invite=sent["cancelled"], cancelled_by=ada)
+    RoleInvite.objects.filter(pk=sent["expired"].pk).update(expires_at=timezone.now())
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/accounts/signup/", {**SIGNUP, "email": "new@example.com"})
+
+    def told(name, inviter, event_name):
+        url = f"/roles/invites/{sent[name].pk}/answer/"
+        link = f'<a href="{url}" target="_blank" rel="noopener noreferrer nofollow">Accept or decline</a>'
+        return (
+            f"Invitation: Moderator of {sent[name].event.name}",
+            f"<p>{inviter} invites you to be <strong>Moderator</strong> of {event_name}. {link}.</p>",
+            url,
+        )
+
+    assert set(Notification.objects.filter(user__email="new@example.com").values_list("title", "message", "url")) == {
+        told("named", "Ada Lovelace", "R&amp;D"),
+        told("plain", "plain@example.com", "Plain"),
+        told("unsigned", "The organizers", "Unsigned"),
+    }
+
+
+def test_a_new_account_reads_its_invites_with_their_event_role_and_inviter(django_assert_num_queries):
+    for name in ("First", "Second"):
+        event = EventFactory(name=name)
+        invite(event=event, email="new@example.com", role_name=MODERATOR, invited_by=event.created_by)
+    user = UserFactory(email="new@example.com")
+    # The invites with their event, role and inviter (1), then per invite notify()'s savepoint, row, counter,
+    # unread count and release (2 x 5): no query per invite for its event, role or inviter.
+    with django_assert_num_queries(11):
+        notify_pending_invites(user=user)
+    assert Notification.objects.filter(user=user).count() == 2

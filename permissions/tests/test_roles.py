@@ -1,13 +1,21 @@
 """Managing the team: roles API, team page, invites, the last organizer rule."""
 
+import asyncio
 import hashlib
+from datetime import timedelta
 
 import pytest
+import time_machine
+from asgiref.sync import async_to_sync, sync_to_async
+from channels.layers import get_channel_layer
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from core.accounts import UNVERIFIED
+from core.sockets import account_group
 from core.tests.factories import UserFactory
 from events.tests.factories import EventFactory, TrackFactory
 from notifications.models import Notification
@@ -16,10 +24,16 @@ from permissions.names import COORGANIZER, MODERATOR, ORGANIZER, TRACK_ORGANIZER
 from permissions.services import (
     AlreadyHoldsRoleError,
     InviteError,
+    LastOrganizerError,
     accept_invite,
     change_role,
+    check_role_change,
+    decline_invite,
     find_invite,
+    find_invite_for,
+    grant_role,
     invite,
+    remove_role,
 )
 from permissions.tests.factories import EventRoleFactory
 
@@ -440,3 +454,211 @@ def test_accepting_locks_the_invites_row_only(django_assert_num_queries, django_
         accept_invite(user=guest, token=token)
     locks = [query["sql"].rsplit(" FOR UPDATE", 1)[1] for query in captured if " FOR UPDATE" in query["sql"]]
     assert locks[0] == ' OF "permissions_roleinvite"'
+
+
+def told_to_sockets(user, act, capture_on_commit):
+    """Run ``act()`` and commit; return (what it returned, every message the user's sockets' group then got)."""
+    layer = get_channel_layer()
+
+    def act_and_commit():
+        with capture_on_commit(execute=True):
+            return act()
+
+    async def listen_to_the_group():
+        channel = await layer.new_channel()
+        await layer.group_add(account_group(user.pk), channel)
+        result = await sync_to_async(act_and_commit)()
+        messages = []
+        try:
+            messages.append(await asyncio.wait_for(layer.receive(channel), timeout=3))
+            while True:
+                messages.append(await asyncio.wait_for(layer.receive(channel), timeout=0.2))
+        except TimeoutError:
+            pass
+        await layer.group_discard(account_group(user.pk), channel)
+        return result, messages
+
+    return async_to_sync(listen_to_the_group)()
+
+
+@pytest.mark.django_db
+def test_granting_changing_and_removing_a_role_each_tell_the_persons_sockets_once(django_capture_on_commit_callbacks):
+    event = EventFactory()
+    person = UserFactory()
+    told = [{"type": "access.changed", "event": event.pk}]
+
+    def grant():
+        return grant_role(user=person, event=event, role_name=MODERATOR, granted_by=event.created_by)
+
+    role, granted = told_to_sockets(person, grant, django_capture_on_commit_callbacks)
+    _, changed = told_to_sockets(
+        person,
+        lambda: change_role(event_role=role, role_name=COORGANIZER, changed_by=event.created_by),
+        django_capture_on_commit_callbacks,
+    )
+    _, removed = told_to_sockets(
+        person, lambda: remove_role(event_role=role, removed_by=event.created_by), django_capture_on_commit_callbacks
+    )
+    assert (granted, changed, removed) == (told, told, told)
+
+
+@pytest.mark.django_db
+def test_the_service_refuses_tracks_of_another_event():
+    event = EventFactory()
+    person = UserFactory()
+    foreign_track = TrackFactory(event=EventFactory())
+    with pytest.raises(ValidationError) as refused:
+        grant_role(user=person, event=event, role_name=MODERATOR, granted_by=event.created_by, tracks=[foreign_track])
+    assert refused.value.message_dict == {"tracks": ["Every track must belong to this event."]}
+    assert EventRole.objects.filter(event=event, user=person).count() == 0
+
+
+@pytest.mark.django_db
+def test_the_last_organizer_stays_whoever_else_is_on_the_team_or_organizes_elsewhere():
+    event = EventFactory()
+    EventFactory()  # another event, with an organizer of its own
+    EventRoleFactory(event=event, role=COORGANIZER)
+    own = EventRole.objects.get(event=event, role__name=ORGANIZER)
+    attempts = [
+        lambda: remove_role(event_role=own, removed_by=event.created_by),
+        lambda: change_role(event_role=own, role_name=COORGANIZER, changed_by=event.created_by),
+    ]
+    for attempt in attempts:
+        with pytest.raises(LastOrganizerError) as refused:
+            attempt()
+        assert (refused.value.messages, refused.value.code) == (
+            ["An event needs at least one organizer: add another organizer first."],
+            "last_organizer",
+        )
+    assert EventRole.objects.get(pk=own.pk).role.name == ORGANIZER
+
+
+@pytest.mark.django_db
+def test_an_organizer_may_step_down_while_another_organizer_remains():
+    event = EventFactory()
+    second = EventRoleFactory(event=event, role=ORGANIZER)
+    own = EventRole.objects.get(event=event, user=event.created_by)
+    assert change_role(event_role=own, role_name=COORGANIZER, changed_by=event.created_by).role.name == COORGANIZER
+    assert sorted(EventRole.objects.filter(event=event).values_list("user_id", "role__name")) == sorted(
+        [(event.created_by_id, COORGANIZER), (second.user_id, ORGANIZER)]
+    )
+
+
+@pytest.mark.django_db
+def test_a_change_between_roles_below_organizer_reads_no_organizers(django_assert_num_queries):
+    event = EventFactory()
+    moderator = EventRoleFactory(event=event, role=MODERATOR)
+    # The new role and whether the person holds it already; the organizers' rows are neither read nor locked.
+    with django_assert_num_queries(2):
+        check_role_change(event_role=moderator, role_name=COORGANIZER)
+
+
+@pytest.mark.django_db
+def test_api_a_role_may_change_its_tracks_alone(api_for):
+    event = EventFactory()
+    track = TrackFactory(event=event)
+    role = EventRoleFactory(event=event, role=MODERATOR)
+    response = api_for(event.created_by).patch(roles_url(event, role.pk), {"tracks": [track.pk]}, format="json")
+    assert (response.status_code, response.json()["role"], response.json()["tracks"]) == (200, MODERATOR, [track.pk])
+    assert list(EventRole.objects.get(pk=role.pk).tracks.values_list("pk", flat=True)) == [track.pk]
+
+
+@pytest.mark.django_db
+def test_an_invite_that_cannot_be_answered_says_why_with_a_code():
+    event = EventFactory()
+    guest = UserFactory(email="guest@example.com", verified=True)
+    role_invite, token = invite(event=event, email=guest.email, role_name=MODERATOR, invited_by=event.created_by)
+
+    def refusal(**key):
+        with pytest.raises(InviteError) as refused:
+            accept_invite(**key)
+        return refused.value.messages, refused.value.code
+
+    assert refusal(user=UserFactory(verified=True), token=token) == (
+        ["This invitation was sent to another email address."],
+        "wrong_user",
+    )
+    # It expires at its expiry time, not a moment later.
+    with time_machine.travel(role_invite.expires_at, tick=False):
+        assert refusal(user=guest, token=token) == (
+            ["This invitation has expired; ask the organizer for a new one."],
+            "expired",
+        )
+    accept_invite(user=guest, token=token)
+    assert refusal(user=guest, token=token) == (["This invitation was already accepted."], "accepted")
+    assert refusal(user=guest, invite_id=role_invite.pk) == (["This invitation was already accepted."], "accepted")
+
+
+@pytest.mark.django_db
+def test_an_invite_is_read_with_its_event_and_role_in_one_query(django_assert_num_queries):
+    event = EventFactory(name="Summit")
+    guest = UserFactory(email="guest@example.com")
+    role_invite, token = invite(event=event, email=guest.email, role_name=MODERATOR, invited_by=event.created_by)
+    with django_assert_num_queries(1):
+        by_token = find_invite(token)
+        assert (by_token.pk, by_token.event.name, by_token.role.name) == (role_invite.pk, "Summit", MODERATOR)
+    with django_assert_num_queries(1):
+        by_number = find_invite_for(guest, role_invite.pk)
+        assert (by_number.pk, by_number.event.name, by_number.role.name) == (role_invite.pk, "Summit", MODERATOR)
+
+
+def iso(value):
+    return value.isoformat().replace("+00:00", "Z")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("answer", [accept_invite, decline_invite])
+def test_an_answered_invite_says_when_and_lists_as_changed_since(answer, api_for):
+    """Finding: answering an invite left its updated_at as it was, so ?modified_since= missed the answer."""
+    event = EventFactory()
+    guest = UserFactory(email="guest@example.com", verified=True)
+    sent = timezone.now().replace(microsecond=0)
+    with time_machine.travel(sent, tick=False):
+        role_invite, token = invite(event=event, email=guest.email, role_name=MODERATOR, invited_by=event.created_by)
+    answered = sent + timedelta(hours=1)
+    with time_machine.travel(answered, tick=False):
+        answer(user=guest, token=token)
+    stored = RoleInvite.objects.get(pk=role_invite.pk)
+    assert (stored.responded_at, stored.updated_at) == (answered, answered)
+    listed = api_for(event.created_by).get(invites_url(event), {"modified_since": iso(answered)})
+    assert [(row["id"], row["state"]) for row in listed.json()["results"]] == [(role_invite.pk, stored.state)]
+
+
+@pytest.mark.django_db
+def test_a_changed_role_lists_as_changed_since(api_for):
+    """Finding: changing a role left its updated_at as it was, so ?modified_since= missed the change."""
+    event = EventFactory()
+    granted = timezone.now().replace(microsecond=0)
+    with time_machine.travel(granted, tick=False):
+        role = EventRoleFactory(event=event, role=MODERATOR)
+    changed = granted + timedelta(hours=1)
+    with time_machine.travel(changed, tick=False):
+        change_role(event_role=role, role_name=COORGANIZER, changed_by=event.created_by)
+    assert EventRole.objects.get(pk=role.pk).updated_at == changed
+    listed = api_for(event.created_by).get(roles_url(event), {"modified_since": iso(changed)})
+    assert [(row["id"], row["role"]) for row in listed.json()["results"]] == [(role.pk, COORGANIZER)]
+
+
+def locks(queries):
+    """The FOR UPDATE clauses of the captured queries, in order ("" for a lock without OF)."""
+    return [query["sql"].rsplit(" FOR UPDATE", 1)[1] for query in queries if " FOR UPDATE" in query["sql"]]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("by", ["token", "number"])
+def test_showing_an_invite_locks_nothing_and_answering_it_locks_its_row_only(by, client):
+    """The row lock that makes two accepts grant one role is taken to answer, by either link, not to show."""
+    if not connection.features.has_select_for_update_of:
+        pytest.skip("SQLite has no row locks (PostgreSQL pass)")
+    event = EventFactory()
+    guest = UserFactory(email="guest@example.com", verified=True)
+    role_invite, token = invite(event=event, email=guest.email, role_name=MODERATOR, invited_by=event.created_by)
+    url = f"/roles/invites/{token}/" if by == "token" else f"/roles/invites/{role_invite.pk}/answer/"
+    client.force_login(guest)
+    with CaptureQueriesContext(connection) as shown:
+        assert client.get(url).status_code == 200
+    with CaptureQueriesContext(connection) as answered:
+        assert client.post(url, {"answer": "accept"}).status_code == 302
+    assert locks(shown) == []
+    assert locks(answered)[0] == ' OF "permissions_roleinvite"'
+    assert EventRole.objects.get(event=event, user=guest).role.name == MODERATOR
