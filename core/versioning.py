@@ -192,7 +192,7 @@ class _EventCounterKey(models.Func):
 def loaded_counter(event, key):
     """Return the counter ``key`` as read with the event (0 if never bumped), or None if it was not read with it."""
     text = getattr(event, _EVENT_COUNTERS, UNKNOWN)
-    if text is UNKNOWN or getattr(event, "pk", None) is None or not key.startswith(f"{EVENT_SCOPE}.{event.pk}."):
+    if text is UNKNOWN or event.pk is None or not key.startswith(f"{EVENT_SCOPE}.{event.pk}."):
         return None
     values = dict(piece.split("=") for piece in filter(None, (text or "").split(";")))
     return int(values.get(key, 0))
@@ -416,7 +416,7 @@ class VersionedModel(models.Model):
         Rows from ``_changed_rows`` carry a fourth item: their events were asked already.
         """
         kind = cls.change_kind(verb)
-        if kind is None or not rows:
+        if kind is None:
             return
         asked = all(len(row) == 4 for row in rows)
         changes.record_changes(kind, cls, [row[:3] for row in rows], using=using, asked=asked)
@@ -490,7 +490,7 @@ class VersionedModel(models.Model):
             return
         for relation in cls._meta.related_objects:
             related = relation.related_model
-            if not issubclass(related, VersionedModel) or getattr(relation, "on_delete", None) is models.CASCADE:
+            if not issubclass(related, VersionedModel) or relation.on_delete is models.CASCADE:
                 continue
             related._default_manager.using(using).filter(**{f"{relation.field.name}__in": pks}).update()
 

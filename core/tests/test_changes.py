@@ -150,3 +150,24 @@ def test_on_postgresql_the_first_waiting_change_wakes_the_workers_and_later_ones
         Change.objects.all().delete()  # relayed
         TrackFactory(event=event)
         assert woken() == [WAKE_CHANNEL]
+
+
+def test_a_queryset_write_asks_once_which_events_want_its_changes(event, django_assert_num_queries):
+    tracks = [TrackFactory(event=event), TrackFactory(event=event)]
+    Change.objects.all().delete()
+    # the rows' counters, who wants the changes, the rows to record, the update, the counters' upsert, the changes
+    with django_assert_num_queries(6):
+        Track.objects.filter(event=event).update(location="Annex")
+    assert sorted(Change.objects.values_list("kind", "object_id", "event_id", "track_id")) == [
+        ("track.changed", track.pk, event.pk, track.pk) for track in tracks
+    ]
+
+
+def test_a_queryset_delete_records_each_rows_own_id(event):
+    TrackFactory(event=EventFactory())  # the tracks' ids are not their event's
+    tracks = [TrackFactory(event=event), TrackFactory(event=event)]
+    Change.objects.all().delete()
+    Track.objects.filter(event=event).delete()
+    assert sorted(Change.objects.values_list("kind", "object_id", "event_id")) == [
+        ("track.deleted", track.pk, event.pk) for track in tracks
+    ]

@@ -1,8 +1,11 @@
 """Every write path moves the version counters; none bypasses them."""
 
+import asyncio
 import datetime
 
 import pytest
+from asgiref.sync import async_to_sync, sync_to_async
+from channels.layers import get_channel_layer
 
 from core.models import VersionCounter
 from core.versioning import EVERYONE, StaleObjectError, event_resources, event_versions, read_counters
@@ -296,3 +299,206 @@ def test_bulk_update_stamps_the_time_of_the_change_even_when_not_named():
     Speaker.objects.bulk_update([speaker], ["name"])
     stored = Speaker.objects.get(pk=speaker.pk)
     assert (stored.name, stored.version, stored.updated_at > long_ago) == ("Ada L.", 3, True)
+
+
+def event_list_keys(event_id):
+    """Every list counter of an event, member and public, as its ETags name them."""
+    return sorted(
+        {resource.key(event_id, public=public) for resource in event_resources().values() for public in (False, True)}
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("signed_in", [True, False], ids=["member", "anonymous"])
+def test_an_event_loaded_through_a_queryset_carries_every_list_counter_as_stored(signed_in):
+    # The engine's own queries are compiled once per process; a queryset given to it builds the counters anew.
+    from django.contrib.auth.models import AnonymousUser
+
+    from core.versioning import loaded_counter
+    from events.models import Event
+    from permissions.engine import load_event
+
+    event, other = EventFactory(), EventFactory()
+    keys = event_list_keys(event.pk)
+    for number, key in enumerate(keys):
+        VersionCounter.objects.update_or_create(key=key, defaults={"value": 100 + number})
+        VersionCounter.objects.update_or_create(
+            key=key.replace(f".{event.pk}.", f".{other.pk}.", 1), defaults={"value": 7}
+        )
+
+    user = event.created_by if signed_in else AnonymousUser()
+    loaded = load_event(user, event.pk, queryset=Event.objects.all())
+    assert {key: loaded_counter(loaded, key) for key in keys} == {key: 100 + number for number, key in enumerate(keys)}
+    assert {f"event.{event.pk}.sessions", f"event.{event.pk}.public.sessions"} <= set(keys)
+
+
+@pytest.mark.django_db
+def test_an_event_whose_lists_never_moved_reads_zero_for_each():
+    from core.versioning import loaded_counter
+    from events.models import Event
+    from permissions.engine import load_event
+
+    event = EventFactory()
+    VersionCounter.objects.filter(key__startswith=f"event.{event.pk}.").delete()
+    loaded = load_event(event.created_by, event.pk, queryset=Event.objects.all())
+    keys = event_list_keys(event.pk)
+    assert {key: loaded_counter(loaded, key) for key in keys} == dict.fromkeys(keys, 0)
+
+
+def test_a_list_name_that_could_break_out_of_the_sql_is_refused():
+    from django.db.models import OuterRef
+
+    from core.versioning import _EventCounterKey
+
+    with pytest.raises(ValueError, match=r"^not a list name: \"x' OR '1\"$"):
+        _EventCounterKey(OuterRef("pk"), "x' OR '1")
+
+
+def test_announcements_read_past_counters_that_are_not_an_events():
+    from core.versioning import announcements
+
+    values = {"site.all.events": 8, "event.5.tracks": 4}
+    assert [group for group, _message in announcements(values)] == ["event.5.members", "event.5.public"]
+
+
+def versions_pushed(event, act, capture_on_commit):
+    """Run ``act()`` and commit; return {group: the message it got} for the event's members' and public groups."""
+    from core.versioning import MEMBERS, event_group
+
+    layer = get_channel_layer()
+    groups = [event_group(event.pk, MEMBERS), event_group(event.pk, EVERYONE)]
+
+    def act_and_commit():
+        with capture_on_commit(execute=True):
+            act()
+
+    async def listen():
+        channels = {group: await layer.new_channel() for group in groups}
+        for group, channel in channels.items():
+            await layer.group_add(group, channel)
+        await sync_to_async(act_and_commit)()
+        return {group: await asyncio.wait_for(layer.receive(channel), timeout=3) for group, channel in channels.items()}
+
+    return async_to_sync(listen)()
+
+
+@pytest.mark.django_db
+def test_a_save_pushes_the_moved_counters_to_the_events_sockets_after_commit(django_capture_on_commit_callbacks):
+    event = EventFactory()
+    track = TrackFactory(event=event)
+    track.name = "Renamed"
+    message = {"type": "versions.changed", "versions": {"tracks": 2}, "changed": ["tracks"]}
+    assert versions_pushed(event, track.save, django_capture_on_commit_callbacks) == {
+        f"event.{event.pk}.members": message,
+        f"event.{event.pk}.public": message,  # every track is public
+    }
+
+
+@pytest.mark.django_db
+def test_many_to_many_values_set_while_creating_a_row_leave_it_at_version_1():
+    from core.versioning import creating_with_relations
+
+    event = EventFactory()
+    speaker = SpeakerFactory(event=event)
+    with creating_with_relations(Session):
+        session = SessionFactory(event=event)
+        session.speakers.add(speaker)
+    assert (session.version, Session.objects.get(pk=session.pk).version) == (1, 1)
+
+
+@pytest.mark.django_db
+def test_a_personal_schedule_starring_a_session_leaves_the_session_alone():
+    from events.models import PersonalSchedule
+
+    session = SessionFactory()
+    schedule = PersonalSchedule.objects.create(event=session.event, token_hash="a" * 64)
+    before = sessions_counter(session.event)
+    schedule.sessions.add(session)
+    assert (Session.objects.get(pk=session.pk).version, sessions_counter(session.event)) == (1, before)
+
+
+@pytest.mark.django_db
+def test_deleting_no_event_moves_no_site_counter():
+    from events.models import Event
+
+    before = read_counters(["site.all.events"])
+    assert Event.objects.filter(pk=-1).delete() == (0, {})
+    assert read_counters(["site.all.events"]) == before
+
+
+@pytest.mark.django_db
+def test_an_update_by_expression_that_may_make_rows_public_moves_the_public_counter():
+    from django.db.models import Value
+
+    session = SessionFactory(state=Session.DRAFT)
+    event = session.event
+    before = (sessions_counter(event), public_sessions_counter(event))
+    Session.objects.filter(pk=session.pk).update(state=Value(Session.CONFIRMED))
+    assert (sessions_counter(event), public_sessions_counter(event)) == (before[0] + 1, before[1] + 1)
+
+
+@pytest.mark.django_db
+def test_an_update_that_keeps_a_draft_a_draft_leaves_the_public_counter_alone():
+    session = SessionFactory(state=Session.DRAFT)
+    event = session.event
+    before = (sessions_counter(event), public_sessions_counter(event))
+    Session.objects.filter(pk=session.pk).update(state=Session.DRAFT, title="Still a draft")
+    assert (sessions_counter(event), public_sessions_counter(event)) == (before[0] + 1, before[1])
+
+
+@pytest.mark.django_db
+def test_rows_read_with_a_fetch_mode_keep_it():
+    from django.core.exceptions import FieldFetchBlocked
+    from django.db.models import FETCH_RAISE
+
+    track = TrackFactory()
+    stored = Track.objects.fetch_mode(FETCH_RAISE).get(pk=track.pk)
+    with pytest.raises(FieldFetchBlocked):
+        stored.event  # noqa: B018 - reading it is the test
+
+
+@pytest.mark.django_db
+def test_bulk_create_passes_the_batch_size_on(django_assert_num_queries):
+    event = EventFactory()
+    # two inserts + counters' upsert (1) + whether any event wants the changes (1), for each call
+    with django_assert_num_queries(4):
+        Track.objects.bulk_create([Track(event=event, name="A"), Track(event=event, name="B")], 1)
+    with django_assert_num_queries(4):
+        Track.objects.bulk_create([Track(event=event, name="C"), Track(event=event, name="D")], batch_size=1)
+    assert Track.objects.filter(event=event).count() == 4
+
+
+@pytest.mark.django_db
+def test_bulk_update_joins_the_callers_transaction_and_passes_the_batch_size_on(django_assert_num_queries):
+    event = EventFactory()
+    tracks = [TrackFactory(event=event), TrackFactory(event=event)]
+    for track in tracks:
+        track.location = "Annex"
+    # the update + counters' upsert + whether any event wants the changes; no SAVEPOINT / RELEASE
+    with django_assert_num_queries(3):
+        Track.objects.bulk_update(tracks, ["location"])
+    # one update per row
+    with django_assert_num_queries(4):
+        Track.objects.bulk_update(tracks, ["location"], 1)
+    with django_assert_num_queries(4):
+        Track.objects.bulk_update(tracks, ["location"], batch_size=1)
+    assert sorted(Track.objects.filter(event=event).values_list("version", flat=True)) == [4, 4]
+
+
+@pytest.mark.django_db
+def test_queryset_delete_joins_the_callers_transaction_without_a_savepoint(django_assert_num_queries):
+    event = EventFactory()
+    TrackFactory(event=event)
+    # the rows' counters, who wants the changes, the ids, the roles and sessions pointing at them (read, touched),
+    # Django's collector (read, unlink, delete), the counters' upsert; no SAVEPOINT / RELEASE
+    with django_assert_num_queries(12) as captured:
+        Track.objects.filter(event=event).delete()
+    assert [query["sql"] for query in captured.captured_queries if "SAVEPOINT" in query["sql"]] == []
+
+
+@pytest.mark.django_db
+def test_a_row_read_back_takes_a_new_row_into_its_many_to_many():
+    session = Session.objects.get(pk=SessionFactory().pk)
+    speaker = SpeakerFactory(event=session.event)
+    session.speakers.add(speaker)
+    assert (list(session.speakers.all()), Session.objects.get(pk=session.pk).version) == ([speaker], 2)
