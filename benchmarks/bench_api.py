@@ -131,7 +131,7 @@ def run(bench):
             "one answer of our bare JSON view (1 / its req/s)",
             1e6 / rps["bare"],
             LOWER,
-            note="a 304 of one event makes 2, of a list 2: token, engine",
+            note="a 304 of one event or of a list makes 1: the token with the engine's query",
         ),
         Row(
             "request path",
