@@ -4,6 +4,13 @@ channels_redis gives every consumer's channel an ``asyncio.Queue``: four
 deques and an event, about 2.3 KiB allocated before any message arrives,
 for each open socket. A socket's inbox is read by its one consumer and is
 empty nearly all the time; ``Inbox`` holds nothing until a message waits.
+
+A consumer may also be told when a message waits (``listen``) and take it
+then (``take``) instead of keeping a reader waiting on ``receive()``: that
+reader is a task and a future per socket, for the whole life of the socket
+(core.sockets.LiveConsumer). ``forget`` unsubscribes such a channel, as
+``receive()`` does when its reader is cancelled.
+
 Everything else (subscriptions, groups, shards, serialization) is
 channels_redis' own, pinned in requirements.txt.
 """
@@ -18,10 +25,10 @@ from channels_redis.utils import _wrap_close
 class Inbox:
     """The part of asyncio.Queue a channel layer uses (``put_nowait``, ``get``), unbounded, allocated on demand."""
 
-    __slots__ = ("_items", "_waiters")
+    __slots__ = ("_items", "_waiters", "listener")
 
     def __init__(self):
-        self._items = self._waiters = None
+        self._items = self._waiters = self.listener = None
 
     def qsize(self):
         return len(self._items) if self._items else 0
@@ -34,6 +41,17 @@ class Inbox:
             self._items = deque()
         self._items.append(item)
         self._wake_one()
+        if self.listener is not None:
+            self.listener()
+
+    def get_nowait(self):
+        """Return the next item, or None when none waits."""
+        if not self._items:
+            return None
+        item = self._items.popleft()
+        if not self._items:
+            self._items = None
+        return item
 
     def _wake_one(self):
         while self._waiters:
@@ -69,6 +87,18 @@ class _LoopLayer(RedisPubSubLoopLayer):
         self.channels[channel] = Inbox()
         await self._get_shard(channel).subscribe(channel)
 
+    def listen(self, channel, listener):
+        self.channels[channel].listener = listener
+
+    def take(self, channel):
+        inbox = self.channels.get(channel)
+        message = None if inbox is None else inbox.get_nowait()
+        return None if message is None else self.channel_layer.deserialize(message)
+
+    async def forget(self, channel):
+        if self.channels.pop(channel, None) is not None:
+            await self._get_shard(channel).unsubscribe(channel)
+
 
 class PubSubChannelLayer(RedisPubSubChannelLayer):
     """channels_redis' ``RedisPubSubChannelLayer`` (same settings) whose consumers' inboxes are ``Inbox``."""
@@ -81,3 +111,15 @@ class PubSubChannelLayer(RedisPubSubChannelLayer):
             layer = self._layers[loop] = _LoopLayer(*self._args, **self._kwargs, channel_layer=self)
             _wrap_close(self, loop)
             return layer
+
+    def listen(self, channel, listener):
+        """Call ``listener()`` (no arguments) each time a message arrives on the channel (from ``new_channel()``)."""
+        self._get_layer().listen(channel, listener)
+
+    def take(self, channel):
+        """Return the next message waiting on the channel, or None."""
+        return self._get_layer().take(channel)
+
+    async def forget(self, channel):
+        """Unsubscribe the channel and drop what waits in it: its consumer has ended."""
+        await self._get_layer().forget(channel)

@@ -13,7 +13,11 @@ may connect, joins its own groups and sends its snapshot; the base
   anything else gets an error message, a frame too large a close with 4400;
 - calls ``resync()`` on every socket of the process when the channel layer
   comes back after an outage (Redis stopped or frozen), so clients get a
-  fresh snapshot without reloading the page.
+  fresh snapshot without reloading the page;
+- on the Redis layer (core.layers), waits on the client alone and is told
+  when a layer message arrives, instead of channels' loop, which keeps two
+  tasks and an ``asyncio.wait`` per socket for the socket's whole life
+  (about 3 KiB of each idle socket's memory, benchmarks/README.md).
 
 Messages about access and sessions are sent with ``push_after_commit`` to
 ``account_group()`` and ``session_group()``.
@@ -22,6 +26,7 @@ Messages about access and sessions are sent with ``push_after_commit`` to
 """
 
 import asyncio
+import functools
 import hashlib
 import json
 import logging
@@ -30,6 +35,7 @@ from collections import Counter as Tally
 
 from channels.auth import get_user
 from channels.consumer import get_handler_name
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
 from django.conf import settings
@@ -41,6 +47,7 @@ logger = logging.getLogger(__name__)
 
 MAX_FRAME = 4096
 BAD_FRAME, UNAUTHORIZED, TOO_MANY = 4400, 4401, 4429
+INTERNAL_ERROR = 1011
 # Seconds between two pings of the channel layer's Redis (the catch-up comes within about two of them).
 MONITOR_INTERVAL = 1.0
 
@@ -187,6 +194,50 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     user_id = None
     address = None
     session_hash = None
+    _draining = None  # the task dispatching the layer's messages while some wait
+
+    async def __call__(self, scope, receive, send):
+        """channels' AsyncConsumer.__call__, with messages of the layer taken when the layer says they wait.
+
+        One message is dispatched at a time, the client's or the layer's, as in channels' loop. A layer
+        without ``listen`` (the in-memory one) gets channels' loop.
+        """
+        layer = get_channel_layer(self.channel_layer_alias)
+        if not hasattr(layer, "listen"):
+            return await super().__call__(scope, receive, send)
+        self.scope, self.channel_layer, self.base_send = scope, layer, send
+        self.channel_name = await layer.new_channel()
+        self.channel_receive = functools.partial(layer.receive, self.channel_name)
+        self._turn = asyncio.Lock()
+        layer.listen(self.channel_name, self._layer_message_waits)
+        try:
+            while True:
+                message = await receive()
+                async with self._turn:
+                    await self.dispatch(message)
+        except StopConsumer:
+            pass
+        finally:
+            if self._draining is not None:
+                self._draining.cancel()
+            await layer.forget(self.channel_name)
+
+    def _layer_message_waits(self):
+        if self._draining is None:
+            self._draining = asyncio.get_running_loop().create_task(self._drain_layer())
+
+    async def _drain_layer(self):
+        try:
+            while (message := self.channel_layer.take(self.channel_name)) is not None:
+                async with self._turn:
+                    await self.dispatch(message)
+        except StopConsumer:
+            pass
+        except Exception:  # channels' loop would end the consumer: so does this, with a close the client sees
+            logger.exception("A layer message to a %s socket failed; closing it", type(self).__name__)
+            await self.close(code=INTERNAL_ERROR)
+        finally:
+            self._draining = None
 
     async def admit(self):
         """Count the socket in and join its account's and session's groups; False (closed 4429) when over a limit."""

@@ -34,3 +34,13 @@ async def test_a_reader_cancelled_after_being_woken_leaves_the_message_to_the_ne
     assert await asyncio.wait_for(second, 1) == "only"
     assert first.cancelled()
     assert inbox.empty()
+
+
+def test_a_listener_is_told_of_each_message_and_takes_them_in_order():
+    inbox, told = Inbox(), []
+    inbox.listener = lambda: told.append(inbox.qsize())
+    inbox.put_nowait("a")
+    inbox.put_nowait("b")
+    assert told == [1, 2]
+    assert [inbox.get_nowait(), inbox.get_nowait(), inbox.get_nowait()] == ["a", "b", None]
+    assert (inbox._items, inbox._waiters) == (None, None)

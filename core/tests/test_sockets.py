@@ -148,3 +148,54 @@ async def test_open_sockets_catch_up_when_the_layer_comes_back(settings, tmp_pat
         await socket.disconnect()
     finally:
         await asyncio.to_thread(redis.stop)
+
+
+def listening_layer():
+    """The channel layer of this run if it tells consumers of waiting messages (core.layers, on Redis), else skip."""
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    if not hasattr(layer, "listen"):
+        pytest.skip("the in-memory layer runs channels' own loop (the Redis layer is tested in the Redis pass)")
+    return layer
+
+
+def channels_of(layer):
+    return set(layer._get_layer().channels)
+
+
+async def test_an_idle_socket_on_the_redis_layer_keeps_no_reader_waiting_on_the_layer():
+    listening_layer()
+    user = await create_user()
+    client = await signed_in_client(user)
+    first = await open_socket(client)  # the layer's own tasks (its reader of Redis, its monitor) start here
+    before = len(asyncio.all_tasks())
+    sockets = [await open_socket(client) for _ in range(3)]
+    # One task per socket: the application itself (channels' loop adds two more and an asyncio.wait).
+    assert len(asyncio.all_tasks()) - before == 3
+    await database_sync_to_async(notify)(user, action=Notification.GENERAL, title="Heard by all")
+    for socket in (first, *sockets):
+        message = await socket.receive_json_from(timeout=TIMEOUT)
+        assert (message["type"], message["notification"]["title"]) == ("notification", "Heard by all")
+        await socket.disconnect()
+
+
+async def test_a_closed_socket_leaves_no_subscription_behind():
+    layer = listening_layer()
+    client = await signed_in_client(await create_user())
+    before = channels_of(layer)
+    socket = await open_socket(client)
+    [channel] = channels_of(layer) - before
+    await socket.disconnect()
+    assert channel not in channels_of(layer)
+
+
+async def test_a_layer_message_the_socket_cannot_handle_closes_it_with_1011():
+    layer = listening_layer()
+    client = await signed_in_client(await create_user())
+    before = channels_of(layer)
+    socket = await open_socket(client)
+    [channel] = channels_of(layer) - before
+    await layer.send(channel, {"type": "no.such.handler"})
+    assert await socket.receive_output(timeout=TIMEOUT) == {"type": "websocket.close", "code": 1011}
+    await socket.disconnect()
