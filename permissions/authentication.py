@@ -43,14 +43,20 @@ _OWNER_WITH_TOKEN = PrecompiledQuery(
 )
 
 
-# The token's owner and the engine's query for the event of the URL in one statement, the event's half reading the
-# grants of whoever the key names (it does not wait for the token's own lookup: the two are independent).
-_EVENT_BY_LEGACY_KEY = event_query_for_token(
-    USER_BY_TOKEN, lambda key: Token.objects.filter(key=key).values("user_id")[:1]
-)
-_EVENT_BY_PERSONAL_KEY = event_query_for_token(
-    _OWNER_WITH_TOKEN, lambda key_hash: ApiToken.objects.filter(key_hash=key_hash).values("user_id")[:1]
-)
+def _event_queries():
+    """The token's owner and the engine's query for the event of the URL, as one statement, for each kind of key.
+
+    The event's half reads the grants of whoever the key names (it does not wait for the token's own
+    lookup: the two are independent). Built once, at import.
+    """
+    legacy = event_query_for_token(USER_BY_TOKEN, lambda key: Token.objects.filter(key=key).values("user_id")[:1])
+    personal = event_query_for_token(
+        _OWNER_WITH_TOKEN, lambda key_hash: ApiToken.objects.filter(key_hash=key_hash).values("user_id")[:1]
+    )
+    return legacy, personal
+
+
+_EVENT_BY_LEGACY_KEY, _EVENT_BY_PERSONAL_KEY = _event_queries()
 
 
 def event_id_of_url(request):

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from django.apps import apps
 from django.db.models import CharField, OuterRef, Subquery, Value
 from django.db.models.aggregates import StringAgg
-from django.db.models.functions import Cast, Coalesce, Concat
+from django.db.models.functions import Cast, Concat
 
 from core.precompiled import PrecompiledPair, PrecompiledQuery
 from core.versioning import with_event_counters
@@ -124,12 +124,8 @@ def _event_model():
 def _grants_subquery(user_id):
     """One text per event: "role id|track id" pieces of the user's roles (track empty: all), joined by ";"."""
     event_role = apps.get_model("permissions", "EventRole")
-    piece = Concat(
-        Cast("role_id", CharField()),
-        Value("|"),
-        Coalesce(Cast("tracks__id", CharField()), Value("")),
-        output_field=CharField(),
-    )
+    # A role limited to no track has a NULL track id: Concat reads NULL as "" itself (on every backend).
+    piece = Concat(Cast("role_id", CharField()), Value("|"), Cast("tracks__id", CharField()), output_field=CharField())
     pieces = (
         event_role.objects.filter(event_id=OuterRef("pk"), user_id=user_id)
         .order_by()

@@ -53,7 +53,19 @@ MODULES = {
         ["core/tests/test_images.py", "events/tests/test_background.py", "events/tests/test_background_services.py"],
     ),
     "ticket-forms": ("tickets/forms.py", ["tickets/tests/test_forms.py"]),
-    "engine": ("permissions/engine.py", ["permissions/tests/test_engine.py", "permissions/tests/test_track_scope.py"]),
+    "engine": (
+        "permissions/engine.py",
+        [
+            "permissions/tests/test_engine.py",
+            "permissions/tests/test_track_scope.py",
+            # The engine's answers narrowed by a token; its copy of the matrix; a token request to an event (the
+            # token's user and the event read together); the event list of an event-limited token.
+            "permissions/tests/test_token_scope.py",
+            "permissions/tests/test_matrix.py",
+            "permissions/tests/test_token_and_event_together.py",
+            "permissions/tests/test_api_tokens.py",
+        ],
+    ),
     "permission-services": (
         "permissions/services.py",
         [

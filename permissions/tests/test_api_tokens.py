@@ -189,7 +189,7 @@ def test_a_token_of_a_superuser_is_narrowed_too(event):
     assert api.get(f"/api/v1/events/{event.pk}/sessions/").status_code == 403
 
 
-def test_an_event_limited_token_finds_no_other_event(organizer, event):
+def test_an_event_limited_token_finds_no_other_event(api_for, organizer, event):
     published = EventFactory(created_by=organizer, state=Event.PUBLISHED)
     _token, key = make(organizer, ["event:read", "track:read"], event=event)
     api = token_client(key)
@@ -201,6 +201,10 @@ def test_an_event_limited_token_finds_no_other_event(organizer, event):
     # Without the limit, both.
     _token, key = make(organizer, ["event:read"])
     assert sorted(item["id"] for item in token_client(key).get("/api/v1/me/events/").json()["results"]) == sorted(
+        [event.pk, published.pk]
+    )
+    # Without a token (a session), both.
+    assert sorted(item["id"] for item in api_for(organizer).get("/api/v1/me/events/").json()["results"]) == sorted(
         [event.pk, published.pk]
     )
 

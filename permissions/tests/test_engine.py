@@ -1,9 +1,18 @@
 import pytest
+from django.contrib.auth.models import AnonymousUser
 
 from core.tests.factories import UserFactory
+from events.models import Event
 from events.tests.factories import EventFactory, TrackFactory
-from permissions.engine import forget_permissions, permissions_for
-from permissions.models import RolePermission
+from permissions.engine import (
+    EventPermissions,
+    event_id_or_none,
+    forget_permissions,
+    load_event,
+    load_event_by_slug,
+    permissions_for,
+)
+from permissions.models import EventRole, Role, RolePermission
 from permissions.names import (
     COORGANIZER,
     CREATE,
@@ -154,6 +163,7 @@ def test_track_limited_role_reaches_only_its_tracks():
     assert perms.can(UPDATE, "track", track_id=track_a.pk) is True
     assert perms.can(UPDATE, "track", track_id=track_b.pk) is False
     assert perms.can(UPDATE, "track", anywhere=True) is True
+    assert perms.operations("track") == [READ, UPDATE]
     assert perms.track_limit(READ, "track") == frozenset({track_a.pk})
     # Limits apply to track-scoped services only: the event itself stays readable.
     assert perms.can(READ, "event") is True
@@ -299,3 +309,126 @@ def test_the_engines_queries_stay_within_what_psycopg_parses_once():
     for sql, params in statements:
         assert len(sql) <= 4096
         assert len(params) <= 50
+
+
+@pytest.mark.django_db
+def test_a_missing_event_grants_nothing_even_to_the_super_admin():
+    admin = UserFactory(is_staff=True, is_superuser=True)
+    assert permissions_for(admin, 987654) == EventPermissions(event_id=987654, exists=False)
+    assert permissions_for(admin, "not-a-number") == EventPermissions(event_id=0, exists=False)
+    assert [permissions_for(admin, 987654).can(op, "event") for op in OPERATIONS] == [False] * 4
+
+
+@pytest.mark.django_db
+def test_track_limits_bind_track_scoped_roles_only():
+    event = EventFactory()
+    track = TrackFactory(event=event)
+    member = UserFactory()
+    # A row the team page refuses (only track organizers and moderators are limited): the limit is ignored.
+    limited = EventRole.objects.create(user=member, event=event, role=Role.objects.get(name=COORGANIZER))
+    limited.tracks.set([track])
+    perms = permissions_for(member, event.pk)
+    assert (perms.track_limit(UPDATE, "track"), perms.track_limit(READ, "session")) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("1", 1),
+        (7, 7),
+        ("127", 127),
+        (str(2**63 - 1), 2**63 - 1),
+        ("0", None),
+        ("-1", None),
+        (str(2**63), None),
+        ("12a", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_event_id_or_none_takes_what_a_bigint_id_can_be(value, expected):
+    assert event_id_or_none(value) == expected
+
+
+@pytest.mark.django_db
+def test_load_event_of_a_value_no_event_can_have_is_none_without_a_query(django_assert_num_queries):
+    member = UserFactory()
+    with django_assert_num_queries(0):
+        assert [load_event(member, value) for value in ("12a", "0", str(2**63), None)] == [None] * 4
+
+
+@pytest.mark.django_db
+def test_a_queryset_narrows_what_is_looked_up():
+    draft = EventFactory()
+    organizer, published_only = draft.created_by, Event.objects.filter(state=Event.PUBLISHED)
+    assert load_event(organizer, draft.pk, queryset=published_only) is None
+    assert load_event_by_slug(organizer, draft.slug, queryset=published_only) is None
+    assert load_event(organizer, draft.pk, queryset=Event.objects.all()) == draft
+
+
+# How a door loads the event: by id or slug, with the engine's own query or a queryset given. The engine's own
+# queries are compiled once per process: the fixture below builds them again, so these tests run the code that
+# builds them (a queryset builds the query on every call).
+LOADS = ["by id", "by slug", "by id in a queryset", "by slug in a queryset"]
+MISSING = Event(pk=987654, slug="no-such-event")
+
+
+@pytest.fixture
+def queries_built_anew(monkeypatch):
+    from permissions import engine
+
+    for lookup, authenticated in list(engine._QUERIES):
+        query = engine._event_query(lookup, authenticated=authenticated)
+        monkeypatch.setitem(engine._QUERIES, (lookup, authenticated), query)
+
+
+def load(user, how, event):
+    queryset = Event.objects.all() if how.endswith("queryset") else None
+    if how.startswith("by slug"):
+        return load_event_by_slug(user, event.slug, queryset=queryset)
+    return load_event(user, event.pk, queryset=queryset)
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("queries_built_anew")
+@pytest.mark.parametrize("how", LOADS)
+def test_the_users_roles_and_their_tracks_come_with_the_event(how, django_assert_num_queries):
+    event = EventFactory()
+    track_a, track_b, track_c = (TrackFactory(event=event) for _ in range(3))
+    member = UserFactory()
+    EventRoleFactory(user=member, event=event, role=TRACK_ORGANIZER, tracks=[track_a, track_b])
+    EventRoleFactory(user=member, event=event, role=MODERATOR, tracks=[track_c])
+    with django_assert_num_queries(1):
+        assert load(member, how, event) == event
+        perms = permissions_for(member, event.pk)
+    assert perms.roles == frozenset({TRACK_ORGANIZER, MODERATOR})
+    assert perms.track_limit(UPDATE, "track") == frozenset({track_a.pk, track_b.pk})
+    assert perms.track_limit(READ, "track") == frozenset({track_a.pk, track_b.pk, track_c.pk})
+    assert (perms.can(READ, "event"), perms.can(UPDATE, "event"), perms.can_see_event) == (True, False, True)
+    assert load(member, how, MISSING) is None
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("queries_built_anew")
+@pytest.mark.parametrize("how", LOADS)
+def test_roles_in_other_events_and_roles_of_others_grant_nothing(how):
+    member = UserFactory()
+    EventRoleFactory(user=member, event=EventFactory(), role=COORGANIZER)
+    event = EventFactory()  # its creator is its organizer
+    EventRoleFactory(event=event, role=MODERATOR)
+    assert load(member, how, event) == event
+    assert permissions_for(member, event.pk) == EventPermissions(event_id=event.pk, exists=True)
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("queries_built_anew")
+@pytest.mark.parametrize("how", LOADS)
+def test_anonymous_visitors_find_events_and_see_the_published_ones(how, django_assert_num_queries):
+    anonymous = AnonymousUser()
+    published, draft = EventFactory(state=Event.PUBLISHED), EventFactory()
+    with django_assert_num_queries(3):
+        assert [load(anonymous, how, event) for event in (published, draft, MISSING)] == [published, draft, None]
+    assert permissions_for(anonymous, published.pk) == EventPermissions(
+        event_id=published.pk, exists=True, is_published=True
+    )
+    assert permissions_for(anonymous, draft.pk) == EventPermissions(event_id=draft.pk, exists=True)

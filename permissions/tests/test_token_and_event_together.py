@@ -24,6 +24,18 @@ from permissions.tokens import create_token
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True, params=["built at import", "built anew"])
+def token_queries(request, monkeypatch):
+    """Each test runs on the queries the process built at import, and on ones built for the test (so a change
+    to how they are built shows here even where the import-time ones were built before it, as under mutmut)."""
+    if request.param == "built anew":
+        from permissions import authentication
+
+        legacy, personal = authentication._event_queries()
+        monkeypatch.setattr(authentication, "_EVENT_BY_LEGACY_KEY", legacy)
+        monkeypatch.setattr(authentication, "_EVENT_BY_PERSONAL_KEY", personal)
+
+
 def legacy_key(user):
     return Token.objects.create(user=user).key
 

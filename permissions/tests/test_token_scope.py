@@ -3,7 +3,9 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from permissions.engine import EventPermissions, narrow_to_token, site_permissions
+from core.tests.factories import UserFactory
+from events.tests.factories import EventFactory
+from permissions.engine import EventPermissions, narrow_to_token, permissions_for, site_permissions
 from permissions.names import CREATE, DELETE, READ, UPDATE
 from permissions.tokens import TokenScope, check_scopes, parse_scopes
 
@@ -114,3 +116,27 @@ def test_creating_events_needs_event_write_and_no_event_limit():
     assert site_permissions(User(scope("event:write"))).can(CREATE, "event") is True
     assert site_permissions(User(scope("event:read"))).can(CREATE, "event") is False
     assert site_permissions(User(scope("event:write", event_id=3))).can(CREATE, "event") is False
+
+
+@pytest.mark.django_db
+def test_an_event_outside_the_tokens_limit_does_not_exist_for_the_request():
+    organizer = UserFactory()
+    mine, other = EventFactory(created_by=organizer), EventFactory(created_by=organizer)
+    narrow_to_token(organizer, scope("event:write", event_id=mine.pk))
+    assert permissions_for(organizer, other.pk) == EventPermissions(event_id=other.pk, exists=False)
+    limited = permissions_for(organizer, mine.pk)
+    assert (limited.exists, limited.can(UPDATE, "event"), limited.can(READ, "track", anywhere=True)) == (
+        True,
+        True,
+        False,
+    )
+
+
+@pytest.mark.django_db
+def test_narrowing_to_a_token_drops_the_answers_given_before():
+    event = EventFactory()
+    organizer = event.created_by
+    assert permissions_for(organizer, event.pk).can(DELETE, "event") is True
+    narrow_to_token(organizer, scope("event:read"))
+    narrowed = permissions_for(organizer, event.pk)
+    assert (narrowed.can(READ, "event"), narrowed.can(DELETE, "event")) == (True, False)
