@@ -29,18 +29,22 @@ def web(settings, tmp_path):
         yield server
 
 
+def organizers_ticket(web, **fields):
+    """A ticket "Regular" of an event whose organizer's token is in the headers: (ticket, headers, path, ETag)."""
+    organizer = UserFactory()
+    ticket = TicketFactory(event=EventFactory(created_by=organizer), name="Regular", **fields)
+    headers = {"Authorization": f"Token {Token.objects.create(user=organizer).key}"}
+    path = f"/api/v1/events/{ticket.event_id}/tickets/{ticket.pk}/"
+    return ticket, headers, path, requests.get(web.url(path), headers=headers, timeout=10).headers["ETag"]
+
+
 def race_behind_row_lock(settings, ticket, writes, **kwargs):
     """Hold the ticket's row lock while the writes start; see race_behind_row_locks."""
     return race_behind_row_locks(settings, "tickets_ticket", [ticket.pk], writes, **kwargs)
 
 
 def test_concurrent_if_match_writes_one_wins_one_gets_412(settings, web):
-    organizer = UserFactory()
-    event = EventFactory(created_by=organizer)
-    ticket = TicketFactory(event=event, name="Regular")
-    headers = {"Authorization": f"Token {Token.objects.create(user=organizer).key}"}
-    path = f"/api/v1/events/{event.pk}/tickets/{ticket.pk}/"
-    etag = requests.get(web.url(path), headers=headers, timeout=10).headers["ETag"]
+    ticket, headers, path, etag = organizers_ticket(web)
 
     def write(name):
         response = requests.patch(web.url(path), json={"name": name}, headers={**headers, "If-Match": etag}, timeout=30)
@@ -61,11 +65,7 @@ def test_concurrent_if_match_writes_one_wins_one_gets_412(settings, web):
 
 def test_concurrent_writes_without_if_match_both_succeed_one_after_the_other(settings, web):
     """No If-Match means no precondition: the second writer waits for the first and keeps both changes."""
-    organizer = UserFactory()
-    event = EventFactory(created_by=organizer)
-    ticket = TicketFactory(event=event, name="Regular", description="")
-    headers = {"Authorization": f"Token {Token.objects.create(user=organizer).key}"}
-    path = f"/api/v1/events/{event.pk}/tickets/{ticket.pk}/"
+    ticket, headers, path, _etag = organizers_ticket(web, description="")
     changes = [{"name": "Renamed"}, {"description": "Described"}]
 
     def write(change):
@@ -82,12 +82,7 @@ def test_concurrent_writes_without_if_match_both_succeed_one_after_the_other(set
 
 def test_concurrent_deletes_with_one_if_match_one_204_one_412(settings, web):
     """Both pass If-Match against the same version; the version claim lets one delete and refuses the other."""
-    organizer = UserFactory()
-    event = EventFactory(created_by=organizer)
-    ticket = TicketFactory(event=event, name="Regular")
-    headers = {"Authorization": f"Token {Token.objects.create(user=organizer).key}"}
-    path = f"/api/v1/events/{event.pk}/tickets/{ticket.pk}/"
-    etag = requests.get(web.url(path), headers=headers, timeout=10).headers["ETag"]
+    ticket, headers, path, etag = organizers_ticket(web)
 
     def delete():
         response = requests.delete(web.url(path), headers={**headers, "If-Match": etag}, timeout=30)
@@ -109,12 +104,7 @@ def test_concurrent_deletes_with_one_if_match_one_204_one_412(settings, web):
 def test_a_patch_and_a_delete_with_one_if_match_one_wins_one_gets_412(settings, web, first):
     """Both pass If-Match against the same version; whichever takes the row first wins, the other gets 412:
     a DELETE after the PATCH would delete a version its client never saw."""
-    organizer = UserFactory()
-    event = EventFactory(created_by=organizer)
-    ticket = TicketFactory(event=event, name="Regular")
-    headers = {"Authorization": f"Token {Token.objects.create(user=organizer).key}"}
-    path = f"/api/v1/events/{event.pk}/tickets/{ticket.pk}/"
-    etag = requests.get(web.url(path), headers=headers, timeout=10).headers["ETag"]
+    ticket, headers, path, etag = organizers_ticket(web)
     writes = {
         "PATCH": partial(requests.patch, web.url(path), json={"name": "Renamed"}),
         "DELETE": partial(requests.delete, web.url(path)),
