@@ -26,7 +26,6 @@ Messages about access and sessions are sent with ``push_after_commit`` to
 """
 
 import asyncio
-import functools
 import hashlib
 import json
 import logging
@@ -207,7 +206,6 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             return await super().__call__(scope, receive, send)
         self.scope, self.channel_layer, self.base_send = scope, layer, send
         self.channel_name = await layer.new_channel()
-        self.channel_receive = functools.partial(layer.receive, self.channel_name)
         self._turn = asyncio.Lock()
         layer.listen(self.channel_name, self._layer_message_waits)
         try:
