@@ -27,6 +27,7 @@ def fits_the_width(page):
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
+CHECKOUT_PAGE = re.compile(r".*/checkout/\?.*")
 ORDER_PAGE = re.compile(r".*/orders/[A-Z0-9]{6}/[^/]+/$")
 
 
@@ -37,6 +38,7 @@ def buy(page, event_url, ticket, *, attendee, amount=None):
         page.locator(f'input[data-amount="{ticket.pk}"]').fill(amount)
     page.locator(f'select[data-quantity="{ticket.pk}"]').select_option("1")
     page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(CHECKOUT_PAGE)  # loaded: measuring the width mid-navigation finds no document
     assert fits_the_width(page)
     page.get_by_label("Your name").fill("Ann Buyer")
     page.get_by_label("Your email").fill("ann@example.com")
