@@ -148,6 +148,12 @@ class PrecompiledPair:
         left, right = self.left.compiled(alias), self.right.compiled(alias)
         return f"SELECT * FROM ({left.sql}) AS pair_left LEFT JOIN ({right.sql}) AS pair_right ON TRUE"
 
+    @functools.cache  # noqa: B019 (as above)
+    def _right_pk_at(self, alias):
+        """Where the right query's primary key sits in its part of the row: NULL there means it found nothing."""
+        right = self.right.compiled(alias)
+        return right.fields.index(self.right.model._meta.pk.attname) + right.model_columns.start
+
     def first(self, left_values, right_values, using=None):
         alias = using or router.db_for_read(self.left.model)
         left, right = self.left.compiled(alias), self.right.compiled(alias)
@@ -159,8 +165,9 @@ class PrecompiledPair:
         found = self.left._load(alias, connection, left, row[: left.width])
         rest = row[left.width :]
         # A right query that found nothing leaves NULL in every column, its primary key's among them.
-        pk_at = right.fields.index(self.right.model._meta.pk.attname) + right.model_columns.start
-        return found, (None if rest[pk_at] is None else self.right._load(alias, connection, right, rest))
+        return found, (
+            None if rest[self._right_pk_at(alias)] is None else self.right._load(alias, connection, right, rest)
+        )
 
 
 def _fetch(alias, sql, params):
