@@ -164,6 +164,15 @@ def channels_of(layer):
     return set(layer._get_layer().channels)
 
 
+async def socket_and_its_channel(layer):
+    """Open a signed-in socket; return it and the layer channel it listens on."""
+    client = await signed_in_client(await create_user())
+    before = channels_of(layer)
+    socket = await open_socket(client)
+    [channel] = channels_of(layer) - before
+    return socket, channel
+
+
 async def test_an_idle_socket_on_the_redis_layer_keeps_no_reader_waiting_on_the_layer():
     listening_layer()
     user = await create_user()
@@ -182,20 +191,14 @@ async def test_an_idle_socket_on_the_redis_layer_keeps_no_reader_waiting_on_the_
 
 async def test_a_closed_socket_leaves_no_subscription_behind():
     layer = listening_layer()
-    client = await signed_in_client(await create_user())
-    before = channels_of(layer)
-    socket = await open_socket(client)
-    [channel] = channels_of(layer) - before
+    socket, channel = await socket_and_its_channel(layer)
     await socket.disconnect()
     assert channel not in channels_of(layer)
 
 
 async def test_a_layer_message_the_socket_cannot_handle_closes_it_with_1011():
     layer = listening_layer()
-    client = await signed_in_client(await create_user())
-    before = channels_of(layer)
-    socket = await open_socket(client)
-    [channel] = channels_of(layer) - before
+    socket, channel = await socket_and_its_channel(layer)
     await layer.send(channel, {"type": "no.such.handler"})
     assert await socket.receive_output(timeout=TIMEOUT) == {"type": "websocket.close", "code": 1011}
     await socket.disconnect()

@@ -1,13 +1,11 @@
 """Every write path moves the version counters; none bypasses them."""
 
-import asyncio
 import datetime
 
 import pytest
-from asgiref.sync import async_to_sync, sync_to_async
-from channels.layers import get_channel_layer
 
 from core.models import VersionCounter
+from core.tests.layer import heard_after_commit
 from core.versioning import EVERYONE, StaleObjectError, event_resources, event_versions, read_counters
 from events.models import Session, Speaker, Track
 from events.tests.factories import EventFactory, SessionFactory, SpeakerFactory, TrackFactory
@@ -365,21 +363,9 @@ def versions_pushed(event, act, capture_on_commit):
     """Run ``act()`` and commit; return {group: the message it got} for the event's members' and public groups."""
     from core.versioning import MEMBERS, event_group
 
-    layer = get_channel_layer()
     groups = [event_group(event.pk, MEMBERS), event_group(event.pk, EVERYONE)]
-
-    def act_and_commit():
-        with capture_on_commit(execute=True):
-            act()
-
-    async def listen():
-        channels = {group: await layer.new_channel() for group in groups}
-        for group, channel in channels.items():
-            await layer.group_add(group, channel)
-        await sync_to_async(act_and_commit)()
-        return {group: await asyncio.wait_for(layer.receive(channel), timeout=3) for group, channel in channels.items()}
-
-    return async_to_sync(listen)()
+    _result, heard, _callbacks = heard_after_commit(groups, act, capture_on_commit)
+    return {group: messages[0] for group, messages in heard.items()}
 
 
 @pytest.mark.django_db

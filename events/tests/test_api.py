@@ -6,6 +6,7 @@ import pytest
 from rest_framework.authtoken.models import Token
 
 from core.tests.factories import PASSWORD, UserFactory
+from core.tests.time import iso
 from events.models import Event, Session
 from events.tests.factories import (
     EventFactory,
@@ -24,10 +25,6 @@ def event(db):
 @pytest.fixture
 def api(api_for, event):
     return api_for(event.created_by)
-
-
-def iso(value):
-    return value.isoformat().replace("+00:00", "Z")
 
 
 def test_session_crud_with_track_room_and_speakers(api, event):

@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from core.tests.time import iso
 from events.models import Event, Session, Track
 from events.tests.factories import EventFactory, MicrolocationFactory, SessionFactory, SpeakerFactory, TrackFactory
 from notifications.models import Notification
@@ -22,10 +23,6 @@ def event():
 @pytest.fixture
 def api(api_for, event):
     return api_for(event.created_by)
-
-
-def iso(value):
-    return value.isoformat().replace("+00:00", "Z")
 
 
 # Errors: one JSON shape under /api/ (DRF's: {"field": [...]} for input, {"detail": ...} otherwise).

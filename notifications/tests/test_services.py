@@ -1,13 +1,12 @@
-import asyncio
 import logging
 import re
 
 import pytest
-from asgiref.sync import async_to_sync, sync_to_async
-from channels.layers import get_channel_layer
+from asgiref.sync import async_to_sync
 from django.contrib.auth import get_user_model
 
 from core.tests.factories import UserFactory
+from core.tests.layer import heard_after_commit
 from core.versioning import read_counters
 from notifications.models import Notification
 from notifications.payloads import notification_payload
@@ -33,21 +32,9 @@ def counters(*users):
 def pushed(user, act, capture_on_commit):
     """Run ``act()`` and commit; return (what it returned, the message the user's group then got, the commit
     callbacks). ``act`` runs in this (the test's) thread, inside the test's transaction."""
-    layer = get_channel_layer()
-
-    def act_and_commit():
-        with capture_on_commit(execute=True) as callbacks:
-            return act(), callbacks
-
-    async def listen_to_the_group():
-        channel = await layer.new_channel()
-        await layer.group_add(user_group(user.pk), channel)
-        result, callbacks = await sync_to_async(act_and_commit)()
-        message = await asyncio.wait_for(layer.receive(channel), timeout=3)
-        await layer.group_discard(user_group(user.pk), channel)
-        return result, message, callbacks
-
-    return async_to_sync(listen_to_the_group)()
+    group = user_group(user.pk)
+    result, heard, callbacks = heard_after_commit([group], act, capture_on_commit)
+    return result, heard[group][0], callbacks
 
 
 def test_sanitize_strips_scripts_and_makes_links_safe():

@@ -1,13 +1,10 @@
 """Managing the team: roles API, team page, invites, the last organizer rule."""
 
-import asyncio
 import hashlib
 from datetime import timedelta
 
 import pytest
 import time_machine
-from asgiref.sync import async_to_sync, sync_to_async
-from channels.layers import get_channel_layer
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import connection
@@ -17,6 +14,8 @@ from django.utils import timezone
 from core.accounts import UNVERIFIED
 from core.sockets import account_group
 from core.tests.factories import UserFactory
+from core.tests.layer import heard_after_commit
+from core.tests.time import iso
 from events.tests.factories import EventFactory, TrackFactory
 from notifications.models import Notification
 from permissions.models import EventRole, RoleInvite, RolePermission
@@ -452,33 +451,14 @@ def test_accepting_locks_the_invites_row_only(django_assert_num_queries, django_
     _invite, token = invite(event=event, email=guest.email, role_name=MODERATOR, invited_by=event.created_by)
     with django_assert_num_queries(21) as captured:
         accept_invite(user=guest, token=token)
-    locks = [query["sql"].rsplit(" FOR UPDATE", 1)[1] for query in captured if " FOR UPDATE" in query["sql"]]
-    assert locks[0] == ' OF "permissions_roleinvite"'
+    assert locks(captured)[0] == ' OF "permissions_roleinvite"'
 
 
 def told_to_sockets(user, act, capture_on_commit):
     """Run ``act()`` and commit; return (what it returned, every message the user's sockets' group then got)."""
-    layer = get_channel_layer()
-
-    def act_and_commit():
-        with capture_on_commit(execute=True):
-            return act()
-
-    async def listen_to_the_group():
-        channel = await layer.new_channel()
-        await layer.group_add(account_group(user.pk), channel)
-        result = await sync_to_async(act_and_commit)()
-        messages = []
-        try:
-            messages.append(await asyncio.wait_for(layer.receive(channel), timeout=3))
-            while True:
-                messages.append(await asyncio.wait_for(layer.receive(channel), timeout=0.2))
-        except TimeoutError:
-            pass
-        await layer.group_discard(account_group(user.pk), channel)
-        return result, messages
-
-    return async_to_sync(listen_to_the_group)()
+    group = account_group(user.pk)
+    result, heard, _callbacks = heard_after_commit([group], act, capture_on_commit, more=0.2)
+    return result, heard[group]
 
 
 @pytest.mark.django_db
@@ -600,10 +580,6 @@ def test_an_invite_is_read_with_its_event_and_role_in_one_query(django_assert_nu
     with django_assert_num_queries(1):
         by_number = find_invite_for(guest, role_invite.pk)
         assert (by_number.pk, by_number.event.name, by_number.role.name) == (role_invite.pk, "Summit", MODERATOR)
-
-
-def iso(value):
-    return value.isoformat().replace("+00:00", "Z")
 
 
 @pytest.mark.django_db
