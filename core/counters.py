@@ -10,7 +10,7 @@ from django.db import connections, transaction
 from django.utils import timezone
 
 from .models import VersionCounter
-from .precompiled import PrecompiledQuery
+from .precompiled import PrecompiledQuery, prepared_cursor
 
 
 def counter_key(scope, scope_id, resource):
@@ -21,8 +21,9 @@ def increment(keys, *, using="default"):
     """Add one to each counter (creating it at 1) in the caller's transaction; return {key: new value}.
 
     One statement whatever the number of keys: an upsert that returns the new
-    values (PostgreSQL and SQLite both have INSERT ... ON CONFLICT ... RETURNING).
-    Keys are written in sorted order, so concurrent writers cannot deadlock.
+    values (PostgreSQL and SQLite both have INSERT ... ON CONFLICT ... RETURNING),
+    kept prepared on PostgreSQL (every versioned write runs it). Keys are
+    written in sorted order, so concurrent writers cannot deadlock.
     """
     keys = sorted(set(keys))
     if not keys:
@@ -40,7 +41,7 @@ def increment(keys, *, using="default"):
         f"RETURNING {key}, {value}"
     )
     params = [item for name in keys for item in (name, stamp)]
-    with transaction.atomic(using=using, savepoint=False), connection.cursor() as cursor:
+    with transaction.atomic(using=using, savepoint=False), prepared_cursor(connection) as cursor:
         cursor.execute(sql, params)
         return dict(cursor.fetchall())
 

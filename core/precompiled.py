@@ -54,8 +54,9 @@ class PrecompiledQuery:
     """``build(*stand_ins)`` returns the queryset; ``kinds`` says, per value, ``int`` or ``str``.
 
     ``first(*values)`` returns the first row as a model instance (or None);
-    ``all(*values)`` returns the list of them. One query either way. The
-    queryset may filter, annotate, order and slice; it may not
+    ``all(*values)`` returns the list of them; for a ``values_list()``
+    queryset, ``rows(*values)`` returns its tuples. One query each. The
+    queryset may filter, annotate, aggregate, order and slice; it may not
     select_related (the rows are one model's).
     """
 
@@ -76,19 +77,20 @@ class PrecompiledQuery:
         """
         compiler = self._build(*self._stand_ins).query.get_compiler(using=alias)
         sql, params = compiler.as_sql()
+        indexes = {(type(stand_in), stand_in): index for index, stand_in in enumerate(self._stand_ins)}
         slots = {}
         for position, param in enumerate(params):
-            for index, stand_in in enumerate(self._stand_ins):
-                if isinstance(param, type(stand_in)) and not isinstance(param, bool) and param == stand_in:
-                    slots[position] = (index, type(param))
+            if (_kind(param), param) in indexes:
+                slots[position] = (indexes[_kind(param), param], type(param))
         missing = set(range(len(self._stand_ins))) - {index for index, _kind in slots.values()}
         if missing:
             raise ValueError(f"stand-ins {sorted(missing)} do not reach the SQL: {sql}")
-        klass_info, select = compiler.klass_info, compiler.select
+        klass_info, select = compiler.klass_info or {}, compiler.select
         if klass_info.get("related_klass_infos"):
             raise ValueError("a precompiled query loads one model: no select_related")
-        positions = klass_info["select_fields"]
-        columns = slice(positions[0], positions[-1] + 1)
+        # A values_list() queryset loads no model: its rows are read by rows() as tuples.
+        positions = klass_info.get("select_fields")
+        columns = slice(positions[0], positions[-1] + 1) if positions else slice(0, 0)
         converters = compiler.get_converters([expression for expression, _sql, _alias in select])
         return Compiled(
             sql=sql,
@@ -107,6 +109,13 @@ class PrecompiledQuery:
         rows = _fetch(alias, compiled.sql, self._params(compiled, values))
         return [self._load(alias, connections[alias], compiled, row) for row in rows]
 
+    def rows(self, *values, using=None):
+        """Return the rows of a ``values_list()`` queryset as tuples, converted as the ORM converts them."""
+        alias = using or router.db_for_read(self.model)
+        compiled, connection = self.compiled(alias), connections[alias]
+        rows = _fetch(alias, compiled.sql, self._params(compiled, values))
+        return [tuple(_convert(connection, compiled, row)) for row in rows]
+
     def _params(self, compiled, values):
         return [
             compiled.slots[position][1](values[compiled.slots[position][0]]) if position in compiled.slots else param
@@ -118,13 +127,7 @@ class PrecompiledQuery:
         return found[0] if found else None
 
     def _load(self, alias, connection, compiled, row):
-        if compiled.converters:
-            row = list(row)
-            for position, converters, expression in compiled.converters:
-                value = row[position]
-                for converter in converters:
-                    value = converter(value, expression, connection)
-                row[position] = value
+        row = _convert(connection, compiled, row)
         instance = self.model.from_db(alias, compiled.fields, row[compiled.model_columns])
         for name, position in compiled.annotations.items():
             setattr(instance, name, row[position])
@@ -170,9 +173,35 @@ class PrecompiledPair:
         )
 
 
+def _kind(param):
+    """The kind of stand-in a parameter could be: a wrapped int (psycopg's Int8) is an int, a bool is not."""
+    if isinstance(param, str):
+        return str
+    return int if isinstance(param, int) and not isinstance(param, bool) else None
+
+
+def _convert(connection, compiled, row):
+    """Return the row with the database's converters applied, as the ORM's compiler applies them."""
+    if not compiled.converters:
+        return row
+    row = list(row)
+    for position, converters, expression in compiled.converters:
+        value = row[position]
+        for converter in converters:
+            value = converter(value, expression, connection)
+        row[position] = value
+    return row
+
+
+def prepared_cursor(connection):
+    """A cursor whose statements the server keeps prepared (PostgreSQL: core.postgresql); Django's elsewhere.
+
+    For SQL whose text repeats with other values: the request path's queries, the counters' upsert.
+    """
+    return getattr(connection, "prepared_cursor", connection.cursor)()
+
+
 def _fetch(alias, sql, params):
-    connection = connections[alias]
-    # PostgreSQL (core.postgresql): a cursor whose statements the server keeps prepared.
-    with getattr(connection, "prepared_cursor", connection.cursor)() as cursor:
+    with prepared_cursor(connections[alias]) as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()

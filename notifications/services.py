@@ -5,6 +5,7 @@ transaction (Notification is a versioned model; the API's ETags read it) and, af
 open sockets through the channel-layer group ``user.<id>``.
 """
 
+import functools
 import logging
 from urllib.parse import urlsplit
 
@@ -14,6 +15,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from core.broadcast import push_after_commit
+from core.precompiled import PrecompiledQuery
 from core.versioning import counter_key
 
 from .models import Notification
@@ -109,13 +111,22 @@ def notify(users, *, action, title, message="", url=""):
 
 def unread_counts(user_ids):
     """Return {user id: unread notifications} for the users (absent: none); one query."""
-    rows = (
-        Notification.objects.filter(user_id__in=user_ids, has_read=False)
-        .order_by()
-        .values_list("user_id")
-        .annotate(count=Count("id"))
+    user_ids = list(user_ids)
+    return dict(_unread_counts_query(len(user_ids)).rows(*user_ids)) if user_ids else {}
+
+
+@functools.lru_cache(maxsize=16)
+def _unread_counts_query(count):
+    """The unread counts of ``count`` users, compiled once per count (notify() runs it in every call)."""
+    return PrecompiledQuery(
+        lambda *user_ids: (
+            Notification.objects.filter(user_id__in=user_ids, has_read=False)
+            .order_by()
+            .values_list("user_id")
+            .annotate(count=Count("id"))
+        ),
+        *[int] * count,
     )
-    return dict(rows)
 
 
 def mark_read(*, user, ids):

@@ -16,6 +16,7 @@ from django.db.models import F
 
 from core.models import VersionCounter
 from core.precompiled import PrecompiledQuery
+from core.tests.factories import UserFactory
 from core.tests.live import connect_to_test_database
 
 pytestmark = [
@@ -133,3 +134,20 @@ def test_django_queries_are_not_prepared():
         assert VersionCounter.objects.annotate(orm_probe=F("value")).get(key="site.test.orm").orm_probe == 1
 
     assert prepared_statements("orm_probe") == []
+
+
+def test_notify_runs_its_unread_count_and_the_counters_upsert_prepared():
+    from notifications.models import Notification
+    from notifications.services import notify
+
+    user = UserFactory()
+    for title in ("One", "Two", "Three"):
+        [notification] = notify(user, action=Notification.GENERAL, title=title)
+
+    # Both run on every notify(): prepared by the second call (threshold 1), their values bound, not written in.
+    (upsert,) = prepared_statements("VALUES ($1, 1, $2) ON CONFLICT")
+    assert upsert.startswith('INSERT INTO "core_versioncounter"') and "RETURNING" in upsert
+    (count,) = prepared_statements('"notifications_notification"."user_id" IN ($1)) GROUP BY')
+    assert count.endswith("IN ($1)) GROUP BY 1") and "COUNT(" in count
+    assert Notification.objects.filter(user=user, has_read=False).count() == 3
+    assert notification.title == "Three"

@@ -2,7 +2,7 @@
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db.models import F, Value
+from django.db.models import Count, F, Max, Value
 
 from core.models import VersionCounter
 from core.precompiled import PrecompiledPair, PrecompiledQuery
@@ -47,6 +47,41 @@ def test_stand_in_missing_from_the_sql_is_refused():
     query = PrecompiledQuery(lambda key, unused: VersionCounter.objects.filter(key=key), str, int)
     with pytest.raises(ValueError, match=r"stand-ins \[1\] do not reach the SQL"):
         query.first("site.test.a", 1)
+
+
+def test_values_query_answers_its_rows_as_tuples_converted(django_assert_num_queries):
+    first = VersionCounter.objects.create(key="site.rows.a", value=2)
+    VersionCounter.objects.create(key="site.rows.b", value=5)
+    VersionCounter.objects.create(key="site.rows.c", value=5)
+    query = PrecompiledQuery(
+        lambda low, *keys: (
+            VersionCounter.objects.filter(key__in=keys, value__gte=low)
+            .order_by("value")
+            .values_list("value")
+            .annotate(keys=Count("key"), latest=Max("changed_at"))
+        ),
+        int,
+        str,
+        str,
+        str,
+    )
+    keys = ("site.rows.a", "site.rows.b", "site.rows.c")
+    with django_assert_num_queries(2):
+        answers = [query.rows(1, *keys), query.rows(3, *keys)]
+    latest = VersionCounter.objects.filter(value=5).aggregate(latest=Max("changed_at"))["latest"]
+    # The time comes back as the ORM gives it (aware, through the backend's converters), not as text.
+    assert answers == [[(2, 1, first.changed_at), (5, 2, latest)], [(5, 2, latest)]]
+    assert query.rows(0, "site.rows.x", "site.rows.y", "site.rows.z") == []
+
+
+def test_hundreds_of_values_each_reach_their_place():
+    for number in range(3):
+        VersionCounter.objects.create(key=f"site.many.{number}", value=number)
+    keys = [f"site.many.{number}" for number in range(300)]
+    query = PrecompiledQuery(lambda *keys: VersionCounter.objects.filter(key__in=keys).order_by("key"), *[str] * 300)
+    assert [counter.key for counter in query.all(*keys)] == ["site.many.0", "site.many.1", "site.many.2"]
+    assert [counter.key for counter in query.all(*reversed(keys))] == ["site.many.0", "site.many.1", "site.many.2"]
+    assert query.all(*[f"site.other.{number}" for number in range(300)]) == []
 
 
 def _pair():
