@@ -394,11 +394,9 @@ def prefetch_ids(objects, *field_names):
         return objects
     model = type(objects[0])
     for name in field_names:
-        field = model._meta.get_field(name)
-        source, target = field.m2m_field_name(), field.m2m_reverse_field_name()
         found = {obj.pk: [] for obj in objects}
-        for row in _ids_query(model, name, len(found)).all(*found):
-            found[getattr(row, f"{source}_id")].append(getattr(row, f"{target}_id"))
+        for owner, related in _ids_query(model, name, len(found)).rows(*found):
+            found[owner].append(related)
         for obj in objects:
             obj.__dict__.setdefault(PREFETCHED_IDS, {})[name] = found[obj.pk]
     return objects
@@ -406,7 +404,8 @@ def prefetch_ids(objects, *field_names):
 
 @functools.lru_cache(maxsize=512)
 def _ids_query(model, name, count):
-    """The rows of a many-to-many's table for ``count`` owners, in the related model's order; compiled once."""
+    """The (owner id, related id) pairs of a many-to-many's table for ``count`` owners, in the related model's
+    order; compiled once."""
     field = model._meta.get_field(name)
     source, target = field.m2m_field_name(), field.m2m_reverse_field_name()
     ordering = [
@@ -415,6 +414,7 @@ def _ids_query(model, name, count):
     ]
 
     def build(*owners):
-        return field.remote_field.through.objects.filter(**{f"{source}_id__in": owners}).order_by(*ordering)
+        rows = field.remote_field.through.objects.filter(**{f"{source}_id__in": owners}).order_by(*ordering)
+        return rows.values_list(f"{source}_id", f"{target}_id")
 
     return PrecompiledQuery(build, *[int] * count)

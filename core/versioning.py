@@ -398,7 +398,9 @@ class VersionedModel(models.Model):
     def from_db(cls, db, field_names, values, *, fetch_mode=None):
         instance = super().from_db(db, field_names, values, fetch_mode=fetch_mode)
         # Deferred fields would cost a query each to read here: such a row is then taken as it stands at write time.
-        if not instance.get_deferred_fields().intersection(cls.counter_fields()):
+        # (A row of every concrete field has none: Django's own test, without looking at each field.)
+        whole = len(values) == len(cls._meta.concrete_fields)
+        if whole or not instance.get_deferred_fields().intersection(cls.counter_fields()):
             instance.remember_loaded_row()
         return instance
 
@@ -427,8 +429,9 @@ class VersionedModel(models.Model):
         return (self.pk, getattr(self, self.version_scope_field), getattr(self, track) if track else None)
 
     @classmethod
+    @functools.cache
     def counters(cls):
-        """Return every Counter a row of this model belongs to, its own list first."""
+        """Return every Counter a row of this model belongs to, its own list first (worked out once per model)."""
         return (Counter(cls.version_scope, cls.version_scope_field, cls.version_list), *cls.also_counted_in)
 
     @classmethod
@@ -436,6 +439,7 @@ class VersionedModel(models.Model):
         return tuple(cls.public_rows) if isinstance(cls.public_rows, dict) else ()
 
     @classmethod
+    @functools.cache
     def counter_fields(cls):
         """The attributes whose values decide a row's counters: its scopes', then those deciding if it is public."""
         return (*(counter.field for counter in cls.counters()), *cls.public_fields())
