@@ -23,6 +23,8 @@ from .payloads import notification_payload
 
 logger = logging.getLogger(__name__)
 
+# Users per INSERT and per unread count of one notify().
+BATCH_SIZE = 5000
 ALLOWED_TAGS = {"a", "p", "br", "em", "strong", "b", "i", "ul", "ol", "li", "code"}
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
 URL_SCHEMES = {"http", "https", "mailto"}
@@ -91,7 +93,7 @@ def notify(users, *, action, title, message="", url=""):
     with transaction.atomic():
         # The versioned bulk insert bumps each user's notifications counter.
         # 5,000 rows of 9 values stay below PostgreSQL's 65,535 parameters (SQLite's limit is applied by Django).
-        Notification.objects.bulk_create(notifications, batch_size=5000)
+        Notification.objects.bulk_create(notifications, batch_size=BATCH_SIZE)
         counts = unread_counts(user_ids)
         push_after_commit(
             [
@@ -110,9 +112,16 @@ def notify(users, *, action, title, message="", url=""):
 
 
 def unread_counts(user_ids):
-    """Return {user id: unread notifications} for the users (absent: none); one query."""
+    """Return {user id: unread notifications} for the users (absent: none); one query per 5,000 users.
+
+    In batches as notify() inserts: a statement names at most 65,535 values on PostgreSQL.
+    """
     user_ids = list(user_ids)
-    return dict(_unread_counts_query(len(user_ids)).rows(*user_ids)) if user_ids else {}
+    counts = {}
+    for start in range(0, len(user_ids), BATCH_SIZE):
+        batch = user_ids[start : start + BATCH_SIZE]
+        counts.update(_unread_counts_query(len(batch)).rows(*batch))
+    return counts
 
 
 @functools.lru_cache(maxsize=16)

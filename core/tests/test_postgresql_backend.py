@@ -16,7 +16,7 @@ from django.db.models import F
 
 from core.models import VersionCounter
 from core.precompiled import PrecompiledQuery
-from core.tests.factories import UserFactory
+from core.tests.database import prepared_statements
 from core.tests.live import connect_to_test_database
 
 pytestmark = [
@@ -102,13 +102,6 @@ def test_closed_connection_is_unusable(kept):
     assert kept.is_usable() is False
 
 
-def prepared_statements(marker):
-    """The statements this session of the default connection holds prepared whose text names ``marker``."""
-    with connections["default"].cursor() as cursor:
-        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE statement LIKE %s", [f"%{marker}%"])
-        return [statement for (statement,) in cursor.fetchall()]
-
-
 def test_precompiled_query_is_prepared_from_its_second_run_and_answers_alike(django_assert_num_queries):
     VersionCounter.objects.create(key="site.test.prepared", value=4)
     query = PrecompiledQuery(
@@ -136,18 +129,12 @@ def test_django_queries_are_not_prepared():
     assert prepared_statements("orm_probe") == []
 
 
-def test_notify_runs_its_unread_count_and_the_counters_upsert_prepared():
-    from notifications.models import Notification
-    from notifications.services import notify
+def test_counters_upsert_runs_prepared():
+    from core.counters import increment
 
-    user = UserFactory()
-    for title in ("One", "Two", "Three"):
-        [notification] = notify(user, action=Notification.GENERAL, title=title)
+    answers = [increment(["site.test.upsert"]) for _ in range(3)]
 
-    # Both run on every notify(): prepared by the second call (threshold 1), their values bound, not written in.
+    # Every versioned write runs it: prepared by the second call (threshold 1), its values bound, not written in.
     (upsert,) = prepared_statements("VALUES ($1, 1, $2) ON CONFLICT")
-    assert upsert.startswith('INSERT INTO "core_versioncounter"') and "RETURNING" in upsert
-    (count,) = prepared_statements('"notifications_notification"."user_id" IN ($1)) GROUP BY')
-    assert count.endswith("IN ($1)) GROUP BY 1") and "COUNT(" in count
-    assert Notification.objects.filter(user=user, has_read=False).count() == 3
-    assert notification.title == "Three"
+    assert upsert.startswith('INSERT INTO "core_versioncounter"') and upsert.endswith('RETURNING "key", "value"')
+    assert answers == [{"site.test.upsert": 1}, {"site.test.upsert": 2}, {"site.test.upsert": 3}]

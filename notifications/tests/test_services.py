@@ -4,7 +4,9 @@ import re
 import pytest
 from asgiref.sync import async_to_sync
 from django.contrib.auth import get_user_model
+from django.db import connections
 
+from core.tests.database import prepared_statements
 from core.tests.factories import UserFactory
 from core.tests.layer import heard_after_commit
 from core.versioning import read_counters
@@ -260,12 +262,38 @@ def test_mark_all_read_stamps_the_time_and_pushes_zero(user, django_capture_on_c
 
 
 @pytest.mark.django_db
+def test_notify_and_the_unread_counts_go_in_batches(monkeypatch, django_assert_num_queries):
+    users = UserFactory.create_batch(5)
+    notify(users[:1], action=Notification.GENERAL, title="Warm-up")
+    monkeypatch.setattr("notifications.services.BATCH_SIZE", 2)
+
+    # SAVEPOINT, three INSERTs of at most two notifications, one upsert of the five counters, three counts, RELEASE.
+    with django_assert_num_queries(9) as captured:
+        notify(users, action=Notification.GENERAL, title="Everyone")
+
+    counts = [q["sql"] for q in captured.captured_queries if 'COUNT("notifications_notification"."id")' in q["sql"]]
+    assert len(counts) == 3
+    assert unread_counts([user.pk for user in users]) == {users[0].pk: 2, **{user.pk: 1 for user in users[1:]}}
+
+
+@pytest.mark.django_db
 def test_unread_counts_are_those_of_the_users_asked_for():
     first, second, third = UserFactory(), UserFactory(), UserFactory()
     notify([first, second, third], action=Notification.GENERAL, title="One")
     notify([first], action=Notification.GENERAL, title="Two")
 
     assert unread_counts([first.pk, second.pk]) == {first.pk: 2, second.pk: 1}
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connections["default"].vendor != "postgresql", reason="prepared statements are PostgreSQL's")
+def test_unread_count_runs_prepared_and_counts_each_notify(user):
+    counts = [notify(user, action=Notification.GENERAL, title=title) and unread_counts([user.pk]) for title in "ABC"]
+
+    # notify() counts in every call: prepared by its second run (threshold 1), the user's id bound, not written in.
+    (count,) = prepared_statements('"notifications_notification"."user_id" IN ($1)) GROUP BY')
+    assert count.endswith("IN ($1)) GROUP BY 1") and 'COUNT("notifications_notification"."id")' in count
+    assert counts == [{user.pk: 1}, {user.pk: 2}, {user.pk: 3}]
 
 
 @pytest.mark.django_db
