@@ -50,6 +50,25 @@ class Compiled:
     converters: list  # (position, converters, expression), as the compiler gives them
 
 
+def per_database(method):
+    """Keep a method's answer per database alias on the instance, for as long as the instance lives.
+
+    Not ``functools.cache``: its cache belongs to the class and would keep every instance alive,
+    including those a bounded cache of queries (one per number of values) has let go.
+    """
+    name = f"_{method.__name__}_per_database"
+
+    @functools.wraps(method)
+    def cached(self, alias):
+        try:
+            return self.__dict__[name][alias]
+        except KeyError:
+            answer = self.__dict__.setdefault(name, {})[alias] = method(self, alias)
+            return answer
+
+    return cached
+
+
 class PrecompiledQuery:
     """``build(*stand_ins)`` returns the queryset; ``kinds`` says, per value, ``int`` or ``str``.
 
@@ -68,7 +87,7 @@ class PrecompiledQuery:
     def model(self):
         return self._build(*self._stand_ins).model
 
-    @functools.cache  # noqa: B019 (one per database alias for the life of the process: that is the point)
+    @per_database
     def compiled(self, alias):
         """Compile the query for the database ``alias`` once; return a Compiled.
 
@@ -146,12 +165,12 @@ class PrecompiledPair:
     def __init__(self, left, right):
         self.left, self.right = left, right
 
-    @functools.cache  # noqa: B019 (as PrecompiledQuery.compiled)
+    @per_database
     def sql(self, alias):
         left, right = self.left.compiled(alias), self.right.compiled(alias)
         return f"SELECT * FROM ({left.sql}) AS pair_left LEFT JOIN ({right.sql}) AS pair_right ON TRUE"
 
-    @functools.cache  # noqa: B019 (as above)
+    @per_database
     def _right_pk_at(self, alias):
         """Where the right query's primary key sits in its part of the row: NULL there means it found nothing."""
         right = self.right.compiled(alias)

@@ -229,8 +229,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             while (message := self.channel_layer.take(self.channel_name)) is not None:
                 async with self._turn:
                     await self.dispatch(message)
-        except StopConsumer:
-            pass
+        except StopConsumer:  # a handler ends the consumer, as in channels' loop: the socket closes, then the rest
+            await self.close()
         except Exception:  # channels' loop would end the consumer: so does this, with a close the client sees
             logger.exception("A layer message to a %s socket failed; closing it", type(self).__name__)
             await self.close(code=INTERNAL_ERROR)

@@ -1,5 +1,8 @@
 """PrecompiledQuery: compiled once per database, each call with its own values, loaded like the ORM loads."""
 
+import gc
+import weakref
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Max, Value
@@ -24,6 +27,19 @@ def test_query_is_compiled_once_and_answers_each_value(django_assert_num_queries
         answers = [query.first(key) for key in ("site.test.a", "site.test.b", "site.test.missing")]
     assert [counter and counter.value for counter in answers] == [3, 5, None]
     assert len(builds) == 2  # once for the model, once compiled for the database alias
+
+
+def test_a_query_let_go_is_not_kept_alive_by_what_it_compiled():
+    query = PrecompiledQuery(lambda key: VersionCounter.objects.filter(key=key), str)
+    pair = PrecompiledPair(query, PrecompiledQuery(lambda key: VersionCounter.objects.filter(key=key)[:1], str))
+    assert (query.first("site.test.gone"), pair.first(("site.test.gone",), ("site.test.gone",))) == (None, (None, None))
+    compiled_once = query.compiled("default")
+    assert query.compiled("default") is compiled_once
+    # A bounded cache of queries (one per number of values) lets them go: nothing else may hold them.
+    gone = [weakref.ref(query), weakref.ref(pair)]
+    del query, pair
+    gc.collect()
+    assert [ref() for ref in gone] == [None, None]
 
 
 def test_query_loads_fields_with_their_types():

@@ -196,6 +196,24 @@ async def test_a_closed_socket_leaves_no_subscription_behind():
     assert channel not in channels_of(layer)
 
 
+async def test_a_layer_message_whose_handler_stops_the_consumer_closes_the_socket(monkeypatch):
+    from channels.exceptions import StopConsumer
+
+    from notifications.consumers import NotificationConsumer
+
+    async def stop_here(consumer, message):
+        raise StopConsumer()
+
+    monkeypatch.setattr(NotificationConsumer, "test_stop_here", stop_here, raising=False)
+    layer = listening_layer()
+    socket, channel = await socket_and_its_channel(layer)
+    await layer.send(channel, {"type": "test.stop_here"})
+    # As channels' own loop ends the consumer, the socket closes (normally: nothing failed).
+    assert await socket.receive_output(timeout=TIMEOUT) == {"type": "websocket.close"}
+    await socket.disconnect()
+    assert channel not in channels_of(layer)
+
+
 async def test_a_layer_message_the_socket_cannot_handle_closes_it_with_1011():
     layer = listening_layer()
     socket, channel = await socket_and_its_channel(layer)
