@@ -101,7 +101,7 @@ class PrecompiledQuery:
         for position, param in enumerate(params):
             if (_kind(param), param) in indexes:
                 slots[position] = (indexes[_kind(param), param], type(param))
-        missing = set(range(len(self._stand_ins))) - {index for index, _kind in slots.values()}
+        missing = set(range(len(self._stand_ins))) - {index for index, _type in slots.values()}
         if missing:
             raise ValueError(f"stand-ins {sorted(missing)} do not reach the SQL: {sql}")
         klass_info, select = compiler.klass_info or {}, compiler.select

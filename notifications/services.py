@@ -102,7 +102,7 @@ def notify(users, *, action, title, message="", url=""):
                     {
                         "type": "notification.created",
                         "notification": notification_payload(n),
-                        "unread_count": counts.get(n.user_id, 0),
+                        "unread_count": counts[n.user_id],  # each has just been given an unread one
                     },
                 )
                 for n in notifications
