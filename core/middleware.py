@@ -2,12 +2,13 @@
 
 import logging
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.deprecation import MiddlewareMixin
+from whitenoise.middleware import WhiteNoiseMiddleware
 
 logger = logging.getLogger(__name__)
 
@@ -59,3 +60,41 @@ class PermissionsPolicyMiddleware:
         response = await self.get_response(request)
         response.setdefault("Permissions-Policy", self.policy)
         return response
+
+
+class StaticFilesMiddleware(WhiteNoiseMiddleware):
+    """WhiteNoise's static files, in a middleware chain that stays async under ASGI (daphne serving HTTP).
+
+    WhiteNoise's own middleware is sync only. Under ASGI, Django then runs it in a thread that
+    calls the rest of the chain back through async_to_sync, and a client that disconnects
+    mid-request can leave that thread's executor behind in the request's context, where
+    Django's request_finished can no longer run ("CurrentThreadExecutor already quit"): the
+    request's database connection is never closed, and with a pool never given back.
+    """
+
+    sync_capable = async_capable = True
+
+    def __init__(self, get_response):
+        super().__init__(get_response)
+        if iscoroutinefunction(get_response):
+            markcoroutinefunction(self)
+
+    def __call__(self, request):
+        if iscoroutinefunction(self):
+            return self._acall(request)
+        return super().__call__(request)
+
+    async def _acall(self, request):
+        # find_file looks at the disk (autorefresh, under DEBUG); files.get is a dict lookup.
+        find = sync_to_async(self.find_file) if self.autorefresh else _found_in(self.files)
+        static_file = await find(request.path_info)
+        if static_file is not None:
+            return await sync_to_async(self.serve)(static_file, request)
+        return await self.get_response(request)
+
+
+def _found_in(files):
+    async def find(path):
+        return files.get(path)
+
+    return find
