@@ -85,16 +85,10 @@ class StaticFilesMiddleware(WhiteNoiseMiddleware):
         return super().__call__(request)
 
     async def _acall(self, request):
-        # find_file looks at the disk (autorefresh, under DEBUG); files.get is a dict lookup.
-        find = sync_to_async(self.find_file) if self.autorefresh else _found_in(self.files)
-        static_file = await find(request.path_info)
+        if self.autorefresh:  # under DEBUG: each path looked up on disk
+            static_file = await sync_to_async(self.find_file)(request.path_info)
+        else:
+            static_file = self.files.get(request.path_info)
         if static_file is not None:
             return await sync_to_async(self.serve)(static_file, request)
         return await self.get_response(request)
-
-
-def _found_in(files):
-    async def find(path):
-        return files.get(path)
-
-    return find
