@@ -34,8 +34,6 @@ import os
 import re
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -44,6 +42,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from core.tests.processes import free_port, group_alive, stop_process, wait_for_port
 
 PRETALX_VERSION = "2026.2.1"
 # Pinned, so that every machine measures the same peer; a change here makes a new venv.
@@ -58,63 +58,10 @@ DEFAULT_SERVER_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 # --- processes -------------------------------------------------------------------------------
 
 
-def free_port():
-    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def start_process(command, *, log_path, env, cwd):
     """Start a server in a session of its own, so that stopping its group also stops its children."""
     with open(log_path, "ab") as log:
         return subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-
-
-def stop_process(process, timeout=15):
-    """Stop the process and its whole group: SIGTERM, then SIGKILL after ``timeout`` seconds."""
-    if process is None:
-        return
-    if process.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=5)
-    # gunicorn's worker is in the group too and may outlive its master by a moment.
-    deadline = time.monotonic() + timeout
-    while group_alive(process.pid) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    if group_alive(process.pid):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-
-
-def group_alive(pgid):
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def wait_for_port(port, process, timeout):
-    """Wait until something accepts connections on the port; raise if the process died first."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the process for port {port} exited with {process.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"nothing listens on port {port} after {timeout} s")
 
 
 def tail(path, lines=30):
@@ -358,8 +305,8 @@ class PretalxPeer:
 
     def stop(self):
         """Stop gunicorn and redis (their process groups) and drop the database; safe to call twice."""
-        stop_process(self.gunicorn)
-        stop_process(self.redis)
+        stop_process(self.gunicorn, timeout=15)
+        stop_process(self.redis, timeout=15)
         if self.database_created:
             self._admin_sql(f'DROP DATABASE IF EXISTS "{self.database_name}" WITH (FORCE)')
             self.database_created = False

@@ -48,15 +48,36 @@ def wait_for_port(port, process, timeout=30):
 
 
 def stop_process(process, timeout=10):
-    """Stop the process and its group: SIGTERM, then SIGKILL after ``timeout`` seconds."""
+    """Stop the process and its whole group: SIGTERM, then SIGKILL after ``timeout`` seconds (None: nothing)."""
+    if process is None:
+        return
     if process.poll() is None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)
     try:
         process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=5)
+    # A gunicorn worker is in the group too and may outlive its master by a moment.
+    deadline = time.monotonic() + timeout
+    while group_alive(process.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if group_alive(process.pid):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def group_alive(pgid):
+    """Whether any process of the group is still there."""
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def database_url(database):
