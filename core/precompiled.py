@@ -99,8 +99,9 @@ class PrecompiledQuery:
         indexes = {(type(stand_in), stand_in): index for index, stand_in in enumerate(self._stand_ins)}
         slots = {}
         for position, param in enumerate(params):
-            if (_kind(param), param) in indexes:
-                slots[position] = (indexes[_kind(param), param], type(param))
+            kind = _kind(param)  # None for what no stand-in can be, a list among them (which cannot be hashed)
+            if kind is not None and (kind, param) in indexes:
+                slots[position] = (indexes[kind, param], type(param))
         missing = set(range(len(self._stand_ins))) - {index for index, _type in slots.values()}
         if missing:
             raise ValueError(f"stand-ins {sorted(missing)} do not reach the SQL: {sql}")

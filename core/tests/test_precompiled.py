@@ -65,6 +65,17 @@ def test_stand_in_missing_from_the_sql_is_refused():
         query.first("site.test.a", 1)
 
 
+def test_a_parameter_that_cannot_be_hashed_is_no_stand_in():
+    query = PrecompiledQuery(
+        lambda key: VersionCounter.objects.filter(key=key).extra(where=["%s IS NOT NULL"], params=[["a"]]), str
+    )
+    compiled = query.compiled("default")
+    assert ([param for param in compiled.params if isinstance(param, list)], list(compiled.slots.values())) == (
+        [["a"]],
+        [(0, str)],
+    )
+
+
 def test_values_query_answers_its_rows_as_tuples_converted(django_assert_num_queries):
     first = VersionCounter.objects.create(key="site.rows.a", value=2)
     VersionCounter.objects.create(key="site.rows.b", value=5)
