@@ -20,6 +20,7 @@ benchmarks/README.md records what this found and what was changed.
 
 import argparse
 import cProfile
+import gc
 import io
 import logging
 import os
@@ -89,6 +90,7 @@ def paths(world, caller):
         "bare": ("/bench/bare/", {}, 200),
         "event-200": (event, auth, 200),
         "event-304": (event, auth, 304),
+        "least-304": (f"/bench/least304/{world.event_id}/", auth, 304),
         f"list{SESSIONS}-200": (sessions, auth, 200),
         f"list{SESSIONS}-304": (sessions, auth, 304),
     }
@@ -150,6 +152,8 @@ def profile(world, name, count=500, lines=30):
     path, headers, _status = paths(world, caller)[name]
     for _ in range(50):
         caller(path, headers)
+    gc.collect()
+    gc.freeze()  # as a gunicorn worker does once it has started (deploy/gunicorn.conf.py)
     profiler = cProfile.Profile()
     profiler.enable()
     for _ in range(count):

@@ -6,13 +6,22 @@
   ConditionalGetMiddleware does: run the real API view in full, hash the
   body, then compare If-None-Match. Our views instead answer 304 from the
   stored version counters before loading or serializing anything.
+- ``/bench/least304/<event id>/``: the least a 304 of one event can cost in
+  this design, the floor under the API's: the token's owner and the engine's
+  query in their one statement, the engine's answer, the ETag compared; no
+  DRF (no request wrapper, negotiation, permission classes, renderer).
 """
 
-from django.http import JsonResponse
+from django.http import HttpResponseNotModified, JsonResponse
 from django.urls import path, resolve
 from django.utils.cache import get_conditional_response, set_response_etag
 
-from eventsite.urls import urlpatterns as product_urlpatterns
+from eventsite.urls import urlpatterns as product_urlpatterns  # first: the API's modules load in their own order
+
+# isort: split
+from core.conditional import make_etag, none_match
+from permissions.authentication import _EVENT_BY_LEGACY_KEY  # the statement the API sends for a legacy token
+from permissions.engine import load_event, load_event_for_token, permissions_for
 
 
 def bare_json(request):
@@ -34,8 +43,22 @@ def body_hash_conditional(request, rest):
     return get_conditional_response(request, etag=response.get("ETag"), response=response)
 
 
+def least_304(request, event_id):
+    """Answer GET of an event for a legacy token as the API's 304 must at least: one statement, the ETag."""
+    keyword, _space, key = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+    user = load_event_for_token(_EVENT_BY_LEGACY_KEY, key, event_id) if keyword == "Token" else None
+    event = None if user is None or not user.is_active else load_event(user, event_id)
+    if event is None or not permissions_for(user, event).can_see_event:
+        return JsonResponse({"detail": "No such event."}, status=404)
+    etag = make_etag("object", ("Event", event.pk, event.version))
+    response = HttpResponseNotModified() if none_match(request, etag) else JsonResponse({"id": event.pk})
+    response["ETag"] = etag
+    return response
+
+
 urlpatterns = [
     path("bench/bare/", bare_json),
+    path("bench/least304/<int:event_id>/", least_304),
     path("bench/hash/api/v1/<path:rest>", body_hash_conditional),
     *product_urlpatterns,
 ]

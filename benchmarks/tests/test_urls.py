@@ -1,4 +1,4 @@
-"""The two baselines of benchmarks/urls.py answer what the benchmarks assume they answer."""
+"""The baselines of benchmarks/urls.py answer what the benchmarks assume they answer."""
 
 import hashlib
 
@@ -47,6 +47,26 @@ def test_body_hash_baseline_answers_304_only_after_rendering(api_and_path, djang
     ours = api.get(path)["ETag"]
     with django_assert_num_queries(1):  # token, permissions and the list's counter: one statement
         assert api.get(path, headers={"If-None-Match": ours}).status_code == 304
+
+
+def test_least_304_answers_as_the_api_does_for_a_token_with_one_statement(django_assert_num_queries):
+    event = EventFactory()
+    outsider = EventFactory().created_by
+    api = APIClient()
+    path = f"/bench/least304/{event.pk}/"
+    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=event.created_by).key}")
+    first = api.get(path)
+    assert (first.status_code, first.json()) == (200, {"id": event.pk})
+    with django_assert_num_queries(1):  # the token's owner, the engine's query and the counters
+        again = api.get(path, headers={"If-None-Match": first["ETag"]})
+    assert (again.status_code, again["ETag"]) == (304, first["ETag"])
+    event.name = "Renamed"
+    event.save()  # a new version: a new ETag
+    assert api.get(path, headers={"If-None-Match": first["ETag"]}).status_code == 200
+    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=outsider).key}")
+    assert api.get(path).status_code == 404  # a draft of another team is not seen
+    api.credentials(HTTP_AUTHORIZATION="Token not-a-key")
+    assert api.get(path).status_code == 404
 
 
 def test_table_shows_each_figure_with_its_baseline_and_ratio():
