@@ -104,11 +104,16 @@ def test_a_visitor_abroad_switches_to_their_own_time(browser, live_server):
         page.wait_for_selector("#schedule.is-rendered")
         opening = page.locator(f'.schedule-session[data-session-id="{world.opening.pk}"] .schedule-time')
         assert opening.inner_text() == "09:00\u201310:00"  # the event's time first
+        caption = page.locator("#schedule-zone-label").locator("xpath=..")
+        assert caption.inner_text() == f"Times in {world.event.timezone} (the event's time zone)."
         page.locator("#schedule-zone").select_option("America/New_York")
         assert opening.inner_text() == "03:00\u201304:00"
-        assert page.locator("#schedule-zone-label").inner_text() == "America/New_York"
+        assert caption.inner_text() == "Times in America/New_York (your time zone)."
         page.reload()  # the choice is remembered
         page.wait_for_selector("#schedule.is-rendered")
         assert opening.inner_text() == "03:00\u201304:00"
+        assert caption.inner_text() == "Times in America/New_York (your time zone)."
+        page.locator("#schedule-zone").select_option(str(world.event.timezone))
+        assert caption.inner_text() == f"Times in {world.event.timezone} (the event's time zone)."
     finally:
         context.close()

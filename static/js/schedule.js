@@ -373,13 +373,19 @@
     const saved = load(ZONE_KEY, eventZone);
     zone = [...select.options].some((option) => option.value === saved) ? saved : eventZone;
     select.value = zone;
-    document.getElementById("schedule-zone-label").textContent = zone;
+    showZone();
     select.addEventListener("change", () => {
       zone = select.value;
       save(ZONE_KEY, zone);
-      document.getElementById("schedule-zone-label").textContent = zone;
+      showZone();
       render();
     });
+  }
+
+  function showZone() {
+    document.getElementById("schedule-zone-label").textContent = zone;
+    document.getElementById("schedule-zone-whose").textContent =
+      zone === eventZone ? "the event's time zone" : "your time zone";
   }
 
   // --- start -----------------------------------------------------------------
