@@ -6,6 +6,7 @@ import icalendar
 import pytest
 from django.urls import reverse
 
+from events.tests.factories import SessionFactory
 from events.tests.schedule_world import berlin, dst_conference
 
 # The live server runs in another thread: it only sees committed data.
@@ -117,3 +118,37 @@ def test_a_visitor_abroad_switches_to_their_own_time(browser, live_server):
         assert caption.inner_text() == f"Times in {world.event.timezone} (the event's time zone)."
     finally:
         context.close()
+
+
+def test_a_short_session_shows_all_it_says_in_the_grid(page, live_server):
+    """The grid's rows grow to fit a card: a 15-minute slot still shows its room, track and speakers."""
+    world = dst_conference()
+    lightning = SessionFactory(
+        event=world.event,
+        title="Lightning talk",
+        starts_at=berlin(25, 10),
+        ends_at=berlin(25, 10, 15),
+        track=world.main,
+        microlocation=world.hall_a,
+    )
+    lightning.speakers.add(world.ada, world.grace)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(live_server.url + reverse("public:schedule", args=[world.event.slug]))
+    page.wait_for_selector("#schedule.is-rendered")
+    card = page.locator(f'.schedule-session[data-session-id="{lightning.pk}"]')
+    assert card.locator(".schedule-where").inner_text() == "Hall A · Main"
+    assert card.locator(".schedule-speakers").inner_text() == "Ada Lovelace, Grace Hopper"
+    cut_off = page.locator("#schedule .schedule-session").evaluate_all(
+        "cards => cards.filter(card => card.scrollHeight > card.clientHeight).map(card => card.dataset.sessionId)"
+    )
+    assert cut_off == []
+    # Sessions that start together still start on one line, whatever the rows grew by.
+    tops = [
+        page.locator(f'.schedule-session[data-session-id="{pk}"]').bounding_box()["y"]
+        for pk in (world.opening.pk, world.workshop.pk)
+    ]
+    hour_marks = page.locator('.schedule-day[data-day="2030-10-25"] .schedule-hour').evaluate_all(
+        "marks => marks.map(mark => mark.getBoundingClientRect().top)"
+    )
+    assert tops[0] == pytest.approx(hour_marks[0], abs=2)  # the opening at 09:00, the first hour mark
+    assert tops[1] > tops[0]  # the workshop at 09:30, below it

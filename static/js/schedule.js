@@ -152,7 +152,9 @@
     grid.dataset.gridStart = String(gridStart);
     grid.dataset.gridEnd = String(gridStart + slots * SLOT_MINUTES * MINUTE);
     grid.style.gridTemplateColumns = `4rem repeat(${columns.length}, minmax(9rem, 1fr))`;
-    grid.style.gridTemplateRows = `auto repeat(${slots}, var(--schedule-slot))`;
+    // A slot's row grows when a short session's card needs more than its share (the rows are shared by every
+    // room, so sessions that start together still line up).
+    grid.style.gridTemplateRows = `auto repeat(${slots}, minmax(var(--schedule-slot), auto))`;
     columns.forEach((room, index) => {
       const header = el("div", "schedule-room", room === null ? "No room" : rooms.get(room).name);
       header.style.gridColumn = String(index + 2);
