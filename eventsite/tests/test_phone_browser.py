@@ -83,6 +83,30 @@ def test_the_team_page_fits_a_phone(signed_in, live_server, event):
     page.screenshot(path="/tmp/phone-team.png", full_page=True)
 
 
+def test_the_home_page_and_the_dashboard_fit_a_phone(signed_in, live_server, event):
+    """Finding (browser walk): on the home page an event's date ran into its role badges; on the dashboard the
+    revenue line under the ticket cards covered half the width."""
+    page = signed_in(event.created_by)
+    page.set_viewport_size(PHONE)
+    page.goto(live_server.url + reverse("home"))
+    item = page.locator(".list-group-item", has_text="International Open Source")
+    text, badges = item.locator("> span").first.bounding_box(), item.locator("> span").last.bounding_box()
+    assert text["x"] + text["width"] + 8 <= badges["x"]  # a gap between the date and the badges
+    date = item.locator("small").bounding_box()
+    assert date["height"] < 30  # "1 Jan 2027" on one line
+    assert scrolls_sideways(page) is False
+
+    page.goto(live_server.url + reverse("events:dashboard", args=[event.pk]))
+    revenue, card = page.locator("#tickets-overview tfoot tr"), page.locator("#tickets-overview tbody tr").first
+    assert revenue.bounding_box()["width"] == card.bounding_box()["width"]
+    value = page.locator("#revenue").bounding_box()
+    assert value["x"] + value["width"] == pytest.approx(
+        card.bounding_box()["x"] + card.bounding_box()["width"] - 12, abs=2
+    )
+    assert scrolls_sideways(page) is False
+    page.screenshot(path="/tmp/phone-dashboard.png", full_page=True)
+
+
 def test_the_public_page_fits_a_phone(page, live_server, event):
     event.state = Event.PUBLISHED
     event.save()

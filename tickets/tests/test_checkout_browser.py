@@ -56,6 +56,11 @@ def test_buying_a_free_and_a_donation_ticket_on_a_phone(page, live_server):
 
     page.goto(event_url)
     assert fits_the_width(page)
+    # Every ticket's choice sits at the right edge, the donation's wider one (amount and quantity) too.
+    right_edges = page.locator("select[data-quantity]").evaluate_all(
+        "selects => selects.map(select => Math.round(select.getBoundingClientRect().right))"
+    )
+    assert len(right_edges) == 2 and right_edges[0] == right_edges[1]
     page.locator(f'input[data-amount="{support.pk}"]').fill("12.5")
     page.locator(f'select[data-quantity="{support.pk}"]').select_option("2")
     assert page.locator("#ticket-total").inner_text() == "2 tickets, total 25.00"  # the script adds it up
