@@ -50,6 +50,19 @@ def checklist(event, perms, *, counts):
             action="Add a ticket",
             who="" if may_add_ticket else "An organizer of this event adds tickets.",
         ),
+    ]
+    if "payment_instructions" in problems or event.payment_instructions:
+        items.append(
+            ChecklistItem(
+                "How buyers of paid and donation tickets pay",
+                "payment_instructions" not in problems,
+                required=True,
+                url=f"{reverse('events:edit', args=[event.pk])}#payment" if may_edit else None,
+                action="Add payment instructions",
+                who="An organizer of this event sets them.",
+            )
+        )
+    items += [
         ChecklistItem("A description", bool(event.description), url=wizard("details"), action="Describe the event"),
         ChecklistItem("A background image", bool(event.background), url=wizard("background"), action="Add an image"),
     ]

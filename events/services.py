@@ -75,8 +75,14 @@ class NotReadyError(ValidationError):
 def publish_problems(event):
     """Return {code: message} for what the event lacks before it may be published (empty when it is ready)."""
     problems = {}
-    if not event.tickets.exists():
+    kinds = set(event.tickets.order_by().values_list("type", flat=True).distinct())
+    if not kinds:
         problems["ticket"] = "Add at least one ticket before publishing."
+    elif kinds - {event.tickets.model.FREE} and not event.payment_instructions.strip():
+        # Buyers of a paid or donation ticket are told to pay: they must also be told how.
+        problems["payment_instructions"] = (
+            "Say how buyers pay (payment instructions) before selling paid or donation tickets."
+        )
     return problems
 
 

@@ -45,6 +45,27 @@ def test_dashboard_of_a_draft_lists_what_is_missing_with_the_way_to_it(client):
     assert 'value="http://127.0.0.1:8000/e/' in page
 
 
+def test_dashboard_of_a_draft_selling_paid_tickets_asks_how_buyers_pay(client):
+    event = EventFactory(payment_instructions="")
+    TicketFactory(event=event, type="donation")
+    response = dashboard(client, event.created_by, event)
+    labels = [(item.label, item.done, item.required) for item in response.context["checklist"]][:3]
+    assert labels == [
+        ("Name, dates and time zone", True, True),
+        ("At least one ticket", True, True),
+        ("How buyers of paid and donation tickets pay", False, True),
+    ]
+    assert f'<a class="small" href="/events/{event.pk}/edit/#payment">Add payment instructions</a>' in (
+        response.content.decode()
+    )
+    assert response.context["ready_to_publish"] is False
+    event.payment_instructions = "IBAN DE00 1234"
+    event.save()
+    response = dashboard(client, event.created_by, event)
+    assert response.context["checklist"][2].done is True
+    assert response.context["ready_to_publish"] is True
+
+
 def test_dashboard_offers_publish_once_the_required_items_are_there(client):
     event = EventFactory()
     TicketFactory(event=event)

@@ -16,6 +16,7 @@ from tickets.tests.factories import TicketFactory
 pytestmark = pytest.mark.django_db
 
 NO_TICKET = "Add at least one ticket before publishing."
+NO_PAYMENT = "Say how buyers pay (payment instructions) before selling paid or donation tickets."
 
 
 def url(event, verb):
@@ -45,6 +46,40 @@ def test_publish_service_refuses_an_event_without_a_ticket_and_a_published_one()
         publish_event(event=event, by=event.created_by)
     assert (missing.value.messages, again.value.messages) == ([NO_TICKET], ["This event is already published."])
     assert Event.objects.get(pk=event.pk).state == Event.PUBLISHED
+
+
+@pytest.mark.parametrize("kind", ["paid", "donation"])
+def test_publish_service_refuses_tickets_to_pay_for_without_saying_how(kind):
+    """Finding (browser walk): a wizard's event sold paid tickets whose order page said "please pay" and nothing
+    about where; the wizard never asks for payment instructions (the edit page does)."""
+    event = EventFactory(payment_instructions="  ")
+    TicketFactory(event=event, name="Community")  # free
+    TicketFactory(
+        event=event, name="Supporter", **({"type": "paid", "price": 49} if kind == "paid" else {"donation": True})
+    )
+    with pytest.raises(NotReadyError) as missing:
+        publish_event(event=event, by=event.created_by)
+    assert missing.value.messages == [NO_PAYMENT]
+    assert Event.objects.get(pk=event.pk).state == Event.DRAFT
+    event.payment_instructions = "IBAN DE00 1234"
+    event.save()
+    publish_event(event=event, by=event.created_by)
+    assert Event.objects.get(pk=event.pk).state == Event.PUBLISHED
+
+
+def test_free_tickets_publish_without_payment_instructions():
+    event = EventFactory(payment_instructions="")
+    TicketFactory(event=event)
+    publish_event(event=event, by=event.created_by)
+    assert Event.objects.get(pk=event.pk).state == Event.PUBLISHED
+
+
+def test_api_publish_says_payment_instructions_are_missing(api_for):
+    event = EventFactory(payment_instructions="")
+    TicketFactory(event=event, type="paid", price=10)
+    response = api_for(event.created_by).post(url(event, "publish"))
+    assert (response.status_code, response.json()) == (400, {"detail": NO_PAYMENT, "problems": [NO_PAYMENT]})
+    assert Event.objects.get(pk=event.pk).state == Event.DRAFT
 
 
 def test_api_publish_then_unpublish_notifies_the_team(api_for, ready, django_capture_on_commit_callbacks):

@@ -361,6 +361,21 @@ def test_wizard_review_offers_the_organizer_the_way_to_the_missing_ticket(organi
     assert 'value="publish"' in organizer.get(step_url(event, "review")).content.decode()
 
 
+def test_wizard_review_sends_the_organizer_of_paid_tickets_to_the_payment_instructions(organizer, event):
+    TicketFactory(event=event, type="paid", price=Decimal("20.00"))
+    page = organizer.get(step_url(event, "review")).content.decode()
+    assert "Say how buyers pay (payment instructions) before selling paid or donation tickets." in page
+    assert f'<a href="/events/{event.pk}/edit/#payment">Add payment instructions</a>' in page
+    assert 'value="publish"' not in page
+    response = organizer.post(step_url(event, "review"), {"go": "publish"})
+    assert response.context["form"].non_field_errors() == [
+        "Say how buyers pay (payment instructions) before selling paid or donation tickets."
+    ]
+    assert Event.objects.get(pk=event.pk).state == Event.DRAFT
+    Event.objects.filter(pk=event.pk).update(payment_instructions="IBAN DE00 1234")
+    assert 'value="publish"' in organizer.get(step_url(event, "review")).content.decode()
+
+
 def test_wizard_review_of_a_published_event_offers_no_keep_as_draft(organizer, event):
     TicketFactory(event=event)
     organizer.post(step_url(event, "review"), {"go": "publish"})
