@@ -1,7 +1,9 @@
 """Events in Django admin, behind the same engine as every other door."""
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from core.versioning import StaleObjectError
 from permissions.admin import EventScopedAdmin
@@ -9,7 +11,16 @@ from permissions.engine import permissions_for
 from permissions.names import UPDATE
 
 from . import services
+from .forms import EventDetailsForm
 from .models import Event, Microlocation, Session, Speaker, Sponsor, Track
+
+
+class EventAdminForm(EventDetailsForm):
+    """Every field of the event, its dates read as local times of its time zone (as the site's form reads them)."""
+
+    class Meta(EventDetailsForm.Meta):
+        fields = "__all__"
+        widgets = {}  # the admin's own date and time pickers
 
 
 @admin.register(Event)
@@ -17,7 +28,10 @@ class EventAdmin(EventScopedAdmin):
     """Events; the state changes only through the publish and unpublish actions (the services' rules apply)."""
 
     event_field = "id"
-    list_display = ["name", "state", "starts_at", "created_by"]
+    # Times are read and shown in the event's own time zone, as on the site's pages (the admin's default is
+    # the server's, UTC: an event at 10:00 in Berlin showed 9:00 and was easy to set an hour off).
+    form = EventAdminForm
+    list_display = ["name", "state", "starts", "created_by"]
     list_filter = ["state"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
@@ -26,6 +40,19 @@ class EventAdmin(EventScopedAdmin):
 
     def event_id_of(self, obj):
         return obj.pk
+
+    @admin.display(description="starts (the event's time)", ordering="starts_at")
+    def starts(self, obj):
+        return obj.local_time(obj.starts_at)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        """The form reads and shows the event's times in its time zone (rendered before the zone is left)."""
+        event = self.get_object(request, unquote(object_id)) if object_id else None
+        with timezone.override(event.timezone if event is not None else None):
+            response = super().changeform_view(request, object_id, form_url, extra_context)
+            if hasattr(response, "render"):
+                response.render()
+        return response
 
     @admin.action(description="Publish the selected events (each needs a ticket)", permissions=["change"])
     def publish_selected(self, request, queryset):
