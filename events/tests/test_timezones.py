@@ -39,6 +39,8 @@ def test_edit_page_shows_and_keeps_local_times(client):
     page = client.get(f"/events/{event.pk}/edit/").content.decode()
     # New York is UTC-4 in July.
     assert 'value="2030-07-01T09:00"' in page
+    # The way back to the event's dashboard, as on its other pages.
+    assert f'<li class="breadcrumb-item"><a href="/events/{event.pk}/">{event.name}</a></li>' in page
     response = client.post(
         f"/events/{event.pk}/edit/",
         {
