@@ -1,4 +1,5 @@
 import zoneinfo
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -8,6 +9,11 @@ from django.db.models import F, Q
 from django.urls import reverse
 
 from core.versioning import VersionedModel
+
+# An event's times lie where every time zone can show them (a year near 1 or 9999 overflowed Python's dates on
+# every page that showed it: the home page too), and it lasts at most a year (its schedule lists every day).
+EARLIEST, LATEST = datetime(1900, 1, 1, tzinfo=UTC), datetime(3000, 1, 1, tzinfo=UTC)
+LONGEST = timedelta(days=366)
 
 
 def validate_timezone(value):
@@ -60,8 +66,18 @@ class Event(VersionedModel):
         return self.name
 
     def clean(self):
-        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
-            raise ValidationError({"ends_at": "The event must end after it starts."})
+        errors = {
+            name: f"Choose a time between the years {EARLIEST.year} and {LATEST.year - 1}."
+            for name in ("starts_at", "ends_at")
+            if getattr(self, name) is not None and not EARLIEST <= getattr(self, name) < LATEST
+        }
+        if not errors and self.starts_at and self.ends_at:
+            if self.ends_at <= self.starts_at:
+                errors["ends_at"] = "The event must end after it starts."
+            elif self.ends_at - self.starts_at > LONGEST:
+                errors["ends_at"] = "An event lasts at most a year (366 days): make one event per edition."
+        if errors:
+            raise ValidationError(errors)
 
     def get_absolute_url(self):
         return reverse("public:event", args=[self.slug])

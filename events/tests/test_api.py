@@ -213,6 +213,57 @@ def test_event_slug_must_be_unique(api, event):
     assert response.json() == {"slug": ["Another event already uses this slug."]}
 
 
+YEARS = "Choose a time between the years 1900 and 2999."
+
+
+@pytest.mark.parametrize(
+    ("starts_at", "ends_at", "zone", "errors"),
+    [
+        (
+            "9999-12-31T20:00:00Z",
+            "9999-12-31T23:00:00Z",
+            "Pacific/Kiritimati",
+            {"starts_at": [YEARS], "ends_at": [YEARS]},
+        ),
+        (
+            "0001-01-01T00:30:00Z",
+            "0001-01-01T05:00:00Z",
+            "America/Los_Angeles",
+            {"starts_at": [YEARS], "ends_at": [YEARS]},
+        ),
+        ("2030-01-01T09:00:00Z", "3000-01-01T00:00:00Z", "UTC", {"ends_at": [YEARS]}),
+        (
+            "2030-01-01T09:00:00Z",
+            "2031-01-02T09:00:01Z",
+            "UTC",
+            {"ends_at": ["An event lasts at most a year (366 days): make one event per edition."]},
+        ),
+    ],
+)
+def test_event_times_no_time_zone_can_show_are_400_and_the_pages_stay_up(
+    api, client, event, starts_at, ends_at, zone, errors
+):
+    """Finding (attacker's probe): a co-organizer could PATCH an event to the year 9999 in a zone east of UTC (or to
+    the year 1 west of it); every page that showed it then failed with OverflowError, the public home page too."""
+    event.state = Event.PUBLISHED
+    event.save()
+    response = api.patch(
+        f"/api/v1/events/{event.pk}/", {"starts_at": starts_at, "ends_at": ends_at, "timezone": zone}, format="json"
+    )
+    assert (response.status_code, response.json()) == (400, errors)
+    for page in ("/", f"/e/{event.slug}/", f"/e/{event.slug}/schedule/"):
+        assert client.get(page).status_code == 200
+
+
+def test_an_event_of_a_year_is_accepted(api, event):
+    response = api.patch(
+        f"/api/v1/events/{event.pk}/",
+        {"starts_at": "2030-01-01T09:00:00Z", "ends_at": "2031-01-02T09:00:00Z", "timezone": "UTC"},
+        format="json",
+    )
+    assert response.status_code == 200
+
+
 def test_event_state_is_read_only_through_patch(api, event):
     api.patch(f"/api/v1/events/{event.pk}/", {"state": "published"}, format="json")
     assert Event.objects.get(pk=event.pk).state == "draft"
