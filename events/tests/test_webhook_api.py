@@ -68,6 +68,21 @@ def test_an_own_secret_is_taken(api, event):
         ("url", "http://10.1.2.3/hook", "Deliveries go to public addresses only, not to 10.1.2.3."),
         ("url", "http://169.254.169.254/latest/", "Deliveries go to public addresses only, not to 169.254.169.254."),
         ("url", "https://user:pw@example.org/", "Put no credentials in the URL: every delivery is signed instead."),
+        # Attacker's probe: an unbalanced bracket made urlsplit raise (500), a port out of range was saved and
+        # failed every delivery in the worker.
+        *(
+            ("url", url, "Enter a valid URL, e.g. https://example.org/hooks/open-event.")
+            for url in (
+                "http://[::1",
+                "http://[/",
+                "http://]/",
+                "https://a[b.com/",
+                "https://a]b.com/",
+                "http://[1:2:3:4:5:6:7:8:9]/",
+                "https://hooks.example.org:99999/",
+                "https://hooks.example.org:0/",
+            )
+        ),
         ("kinds", ["track.created", "track.renamed"], "Unknown kind of change: track.renamed."),
         ("kinds", [], "Choose at least one kind of change."),
         ("secret", "whsec_c2hvcnQ=", signing.TOO_SHORT),

@@ -19,7 +19,7 @@ from events.models import Event
 from events.tests.factories import EventFactory, SessionFactory, TrackFactory
 from events.tests.receiver import Answer, Receiver
 from events.webhooks import delivery as engine
-from events.webhooks.models import WebhookDelivery
+from events.webhooks.models import Webhook, WebhookDelivery
 from events.webhooks.services import create_webhook, rotate_secret
 from notifications.models import Notification
 from permissions.models import RolePermission
@@ -382,6 +382,23 @@ def test_a_name_that_resolves_to_loopback_is_refused_at_delivery_in_production(
     assert (first.state, first.error) == (
         "failed",
         "refused: Deliveries go to public addresses only, not to 127.0.0.1.",
+    )
+
+
+def test_a_saved_url_no_longer_valid_fails_its_delivery_instead_of_the_worker(
+    event, django_capture_on_commit_callbacks
+):
+    webhook, _secret = create_webhook(
+        event=event, by=event.created_by, url="https://hooks.example.org/", kinds=["track.created"]
+    )
+    Webhook.objects.filter(pk=webhook.pk).update(url="https://hooks.example.org:99999/")  # saved before the check
+    with django_capture_on_commit_callbacks(execute=True):
+        TrackFactory(event=event)
+    first = webhook.deliveries.get(attempt=1)
+    assert (first.state, first.error, first.locked_until) == (
+        "failed",
+        "refused: Not a valid URL: Port out of range 0-65535",
+        None,
     )
 
 

@@ -43,13 +43,20 @@ def check_url(url):
         raise ValidationError("Enter the receiver's URL.", code="required")
     if len(url) > MAX_LENGTH:
         raise ValidationError(f"At most {MAX_LENGTH} characters.", code="max_length")
-    parts = urlsplit(url)
+    invalid = ValidationError("Enter a valid URL, e.g. https://example.org/hooks/open-event.", code="invalid")
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # out of 0-65535: ValueError, as is an unbalanced [ or ] in the host
+    except ValueError:
+        raise invalid from None
     if parts.scheme not in ("http", "https"):
         raise ValidationError("Use an http:// or https:// URL.", code="invalid_scheme")
     try:
         URLValidator(schemes=["http", "https"])(url)
     except ValidationError:
-        raise ValidationError("Enter a valid URL, e.g. https://example.org/hooks/open-event.", code="invalid") from None
+        raise invalid from None
+    if port == 0:
+        raise invalid
     if parts.username or parts.password:
         raise ValidationError("Put no credentials in the URL: every delivery is signed instead.", code="credentials")
     host = parts.hostname or ""
@@ -69,8 +76,11 @@ def resolve(url):
 
     Every address the name resolves to must be allowed (a mixed answer is refused).
     """
-    parts = urlsplit(url)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as error:  # a URL saved before check_url refused it
+        raise TargetRefused(f"Not a valid URL: {error}") from error
     try:
         found = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as error:
