@@ -35,7 +35,7 @@ from collections import Counter as Tally
 from channels.auth import get_user
 from channels.consumer import get_handler_name
 from channels.exceptions import StopConsumer
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.generic.websocket import AsyncJsonWebsocketConsumer, AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY
@@ -326,3 +326,13 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
     async def access_changed(self, message):
         """A role in an event changed; sockets that depend on it re-check (see the event socket)."""
+
+
+class NoSuchSocket(AsyncWebsocketConsumer):
+    """The last route: a handshake to a path no socket serves is refused (HTTP 403), as any refused socket is.
+
+    Without it channels' URLRouter raises for the path, and daphne answers the handshake with a 500.
+    """
+
+    async def connect(self):
+        await self.close()

@@ -18,14 +18,19 @@ django_asgi_app = get_asgi_application()
 # Imported after Django is set up: the routing imports models.
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.urls import re_path  # noqa: E402
 
-from core.sockets import SocketAuthMiddleware  # noqa: E402
+from core.sockets import NoSuchSocket, SocketAuthMiddleware  # noqa: E402
 from events.routing import websocket_urlpatterns as event_sockets  # noqa: E402
 from notifications.routing import websocket_urlpatterns as notification_sockets  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(SocketAuthMiddleware(URLRouter(notification_sockets + event_sockets))),
+        "websocket": AllowedHostsOriginValidator(
+            SocketAuthMiddleware(
+                URLRouter([*notification_sockets, *event_sockets, re_path(r"", NoSuchSocket.as_asgi())])
+            )
+        ),
     }
 )

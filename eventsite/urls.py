@@ -43,7 +43,11 @@ urlpatterns = [
     path("api/v1/", include("eventsite.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's start script as a file of its own: no inline script (CSP).
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+    path(
+        "api/docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="schema", http_method_names=["get", "head"]),
+        name="api-docs",
+    ),
     # The orders pages first: the events app's /events/<id>/<kind>/ would take "orders" for a service.
     path("events/", include("tickets.urls")),
     path("events/", include("events.urls")),

@@ -220,3 +220,13 @@ async def test_a_layer_message_the_socket_cannot_handle_closes_it_with_1011():
     await layer.send(channel, {"type": "no.such.handler"})
     assert await socket.receive_output(timeout=TIMEOUT) == {"type": "websocket.close", "code": 1011}
     await socket.disconnect()
+
+
+@pytest.mark.parametrize("path", ["/ws/nope/", "/ws/events/-1/", "/ws/events/abc/", "/ws/events/%ff/", "/ws/"])
+async def test_a_handshake_to_a_path_no_socket_serves_is_refused(path):
+    """Attacker's probe: channels' router raised for such a path, and daphne answered the handshake with a 500."""
+    communicator = WebsocketCommunicator(
+        application_under_test(), path, headers=[(b"host", b"localhost"), (b"origin", ORIGIN.encode())]
+    )
+    connected, code = await communicator.connect(timeout=TIMEOUT)
+    assert (connected, code) == (False, 1000)

@@ -276,6 +276,8 @@ def test_schema_and_docs_are_served_locally(client, db):
     docs = client.get("/api/docs/").content.decode()
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in docs
     assert "cdn" not in docs.lower()
+    # Attacker's probe: OPTIONS asked the page's HTML renderer for a template it has none of (500).
+    assert client.options("/api/docs/").status_code == 405
 
 
 @pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE", "TRACE"])
