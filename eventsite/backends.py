@@ -23,9 +23,12 @@ class EmailBackend(ModelBackend):
         email = email or username
         if not email or password is None:
             return None
-        user_model = get_user_model()
+        user_model, email = get_user_model(), email.strip()
         try:
-            user = user_model._default_manager.get(email__iexact=email.strip())
+            if len(email) > user_model._meta.get_field("email").max_length:
+                # No account has it; and SQLite refuses a LIKE pattern past 50,000 characters (a 503, not a 400).
+                raise user_model.DoesNotExist
+            user = user_model._default_manager.get(email__iexact=email)
         except user_model.DoesNotExist:
             # Run the hasher anyway so a missing account takes as long as a wrong password.
             user_model().set_password(password)

@@ -207,6 +207,19 @@ def test_token_obtain_and_use(client, db):
     assert (bad.status_code, bad["WWW-Authenticate"]) == (401, "Token")
 
 
+@pytest.mark.parametrize("length", [255, 50_001])
+def test_a_user_name_longer_than_any_address_is_a_400(client, db, length):
+    """Attacker's probe: past 50,000 characters SQLite refused the LIKE of the address lookup, a 503."""
+    UserFactory()  # with no row to compare, SQLite never reads the pattern
+    response = client.post(
+        "/api/v1/auth/token/", {"username": "a" * length, "password": "x"}, content_type="application/json"
+    )
+    assert (response.status_code, response.json()) == (
+        400,
+        {"non_field_errors": ["Unable to log in with provided credentials."]},
+    )
+
+
 def test_event_slug_must_be_unique(api, event):
     other = EventFactory()
     response = api.patch(f"/api/v1/events/{event.pk}/", {"slug": other.slug}, format="json")
