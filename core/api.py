@@ -161,6 +161,16 @@ class FilterBackend(DjangoFilterBackend):
         return super().filter_queryset(request, queryset, view)
 
 
+class SearchFilter(filters.SearchFilter):
+    """DRF's search, with a value it refuses (a NUL character) a 400 naming the parameter, as every field's error."""
+
+    def get_search_terms(self, request):
+        try:
+            return super().get_search_terms(request)
+        except exceptions.ValidationError as error:
+            raise exceptions.ValidationError({self.search_param: error.detail}) from error
+
+
 class OrderingFilter(filters.OrderingFilter):
     """DRF's ordering, with a field that is not offered refused (a 400 naming it) instead of ignored."""
 

@@ -386,7 +386,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": [
         "core.api.FilterBackend",
         "core.api.OrderingFilter",
-        "rest_framework.filters.SearchFilter",
+        "core.api.SearchFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "core.schema.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.exception_handler",

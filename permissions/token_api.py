@@ -9,6 +9,7 @@ from rest_framework.exceptions import ValidationError as APIValidationError
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
+from core.api import StrictQueryParametersMixin
 from core.idempotency import idempotent
 from core.serializers import RefuseUnknownFieldsMixin
 
@@ -80,7 +81,11 @@ def scope_of_request(request):
     destroy=extend_schema(summary="Revoke one of your API tokens"),
 )
 class ApiTokenViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
+    StrictQueryParametersMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
 ):
     """Your personal API tokens. A token used here sees and revokes only tokens no broader than itself
     (others are a 404), and makes only such tokens."""

@@ -110,6 +110,9 @@ def test_bad_input_gets_400_json_never_500(api, event):
     assert api.get(f"/api/v1/events/{event.pk}/tracks/abc/").status_code == 404
     room = api.post(f"/api/v1/events/{event.pk}/microlocations/", {"name": "R", "latitude": "91"}, format="json")
     assert room.json() == {"latitude": ["Ensure this value is less than or equal to 90."]}
+    # Attacker's probe: a NUL in ?search= was answered with a bare list, not the field's error.
+    nul = api.get(url, {"search": "a\x00b"})
+    assert (nul.status_code, nul.json()) == (400, {"search": ["Null characters are not allowed."]})
 
 
 def test_session_filters_and_ordering(api, event):

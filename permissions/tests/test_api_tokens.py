@@ -82,6 +82,13 @@ def test_bad_token_input_is_a_400_naming_the_field(api_for, organizer, data, err
     assert ApiToken.objects.count() == 0
 
 
+def test_the_list_refuses_a_query_parameter_it_does_not_read(api_for, organizer):
+    """Attacker's probe: every list refused unknown query parameters but this one, which ignored them."""
+    answer = api_for(organizer).get(TOKENS, {"bogus": "1"})
+    assert (answer.status_code, answer.json()) == (400, {"bogus": ["Unknown query parameter."]})
+    assert api_for(organizer).get(TOKENS, {"page": "1"}).status_code == 200
+
+
 def test_a_token_may_not_be_limited_to_an_event_of_someone_else(api_for, organizer):
     other = EventFactory()
     answer = api_for(organizer).post(TOKENS, {"name": "x", "scopes": ["track:read"], "event": other.pk}, format="json")
