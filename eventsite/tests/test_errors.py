@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 
 from core.tests.factories import UserFactory
 from events.tests.factories import EventFactory
@@ -54,8 +54,10 @@ def test_the_500_page_needs_no_database(django_assert_num_queries):
 
 
 @pytest.mark.parametrize("path", ["/api/v1/nothing-here/", "/api/v2/", "/api/v1/events/1/nothing/"])
-def test_an_unrouted_api_path_is_a_json_404(client, path):
-    response = client.get(path)
+@pytest.mark.parametrize("method", ["get", "post", "delete"])
+def test_an_unrouted_api_path_is_a_json_404(path, method):
+    # Attacker's probe: a POST was refused for its missing CSRF token (403) before being told there is nothing here.
+    response = getattr(Client(enforce_csrf_checks=True), method)(path)
     assert (response.status_code, response["Content-Type"]) == (404, "application/json")
     assert response.json() == {"detail": f"No API endpoint at {path}; see /api/v1/ and /api/docs/."}
 
