@@ -14,6 +14,8 @@ from core.versioning import VersionedModel
 # every page that showed it: the home page too), and it lasts at most a year (its schedule lists every day).
 EARLIEST, LATEST = datetime(1900, 1, 1, tzinfo=UTC), datetime(3000, 1, 1, tzinfo=UTC)
 LONGEST = timedelta(days=366)
+# Buyers of a paid or donation ticket are told to pay: they must be told how before such a ticket is on sale.
+NO_PAYMENT_INSTRUCTIONS = "Say how buyers pay (payment instructions) before selling paid or donation tickets."
 
 
 def validate_timezone(value):
@@ -76,11 +78,25 @@ class Event(VersionedModel):
                 errors["ends_at"] = "The event must end after it starts."
             elif self.ends_at - self.starts_at > LONGEST:
                 errors["ends_at"] = "An event lasts at most a year (366 days): make one event per edition."
+        # A published event's instructions may not be emptied while it sells tickets to pay for (the query is
+        # asked only then).
+        unpaid = self.pk and self.is_published and not self.payment_instructions.strip()
+        if unpaid and not all(map(self.may_sell, self.ticket_types())):
+            errors["payment_instructions"] = NO_PAYMENT_INSTRUCTIONS
         if errors:
             raise ValidationError(errors)
 
     def get_absolute_url(self):
         return reverse("public:event", args=[self.slug])
+
+    def ticket_types(self):
+        """Return the set of the types of this event's tickets (one query)."""
+        return set(self.tickets.order_by().values_list("type", flat=True).distinct())
+
+    def may_sell(self, ticket_type):
+        """Whether a ticket of this type may be on sale here: a free one always; one to pay for once buyers are
+        told how (payment instructions)."""
+        return ticket_type == self.tickets.model.FREE or bool(self.payment_instructions.strip())
 
     @property
     def is_published(self):

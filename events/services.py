@@ -20,7 +20,7 @@ from permissions.names import ORGANIZER
 from permissions.services import grant_role
 
 from . import background
-from .models import Event, PersonalSchedule, Session
+from .models import NO_PAYMENT_INSTRUCTIONS, Event, PersonalSchedule, Session
 
 
 def unique_slug(name, *, exclude_pk=None):
@@ -75,14 +75,11 @@ class NotReadyError(ValidationError):
 def publish_problems(event):
     """Return {code: message} for what the event lacks before it may be published (empty when it is ready)."""
     problems = {}
-    kinds = set(event.tickets.order_by().values_list("type", flat=True).distinct())
+    kinds = event.ticket_types()
     if not kinds:
         problems["ticket"] = "Add at least one ticket before publishing."
-    elif kinds - {event.tickets.model.FREE} and not event.payment_instructions.strip():
-        # Buyers of a paid or donation ticket are told to pay: they must also be told how.
-        problems["payment_instructions"] = (
-            "Say how buyers pay (payment instructions) before selling paid or donation tickets."
-        )
+    elif not all(map(event.may_sell, kinds)):
+        problems["payment_instructions"] = NO_PAYMENT_INSTRUCTIONS
     return problems
 
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from core.links import absolute_url
 from core.versioning import VersionedModel, VersionedQuerySet
+from events.models import NO_PAYMENT_INSTRUCTIONS
 
 
 class TicketQuerySet(VersionedQuerySet):
@@ -153,6 +154,8 @@ class Ticket(VersionedModel):
         if starts and ends and ends <= starts:
             errors["sales_ends_at"] = "Sales must end after they start."
         event = self.event if self.event_id else None
+        if event is not None and event.is_published and not event.may_sell(self.type):
+            errors["type"] = NO_PAYMENT_INSTRUCTIONS
         if event is not None and event.ends_at:
             limit = event.local_time(event.ends_at)
             if ends and ends > event.ends_at and "sales_ends_at" not in errors:

@@ -7,7 +7,7 @@ from rest_framework.authtoken.models import Token
 
 from core.tests.factories import PASSWORD, UserFactory
 from core.tests.time import iso
-from events.models import Event, Session
+from events.models import NO_PAYMENT_INSTRUCTIONS, Event, Session
 from events.tests.factories import (
     EventFactory,
     MicrolocationFactory,
@@ -15,6 +15,7 @@ from events.tests.factories import (
     SpeakerFactory,
     TrackFactory,
 )
+from tickets.tests.factories import TicketFactory
 
 
 @pytest.fixture
@@ -278,6 +279,19 @@ def test_an_event_of_a_year_is_accepted(api, event):
         format="json",
     )
     assert response.status_code == 200
+
+
+def test_a_published_event_keeps_its_payment_instructions_while_it_sells_tickets_to_pay_for(api, event):
+    event.state, event.payment_instructions = Event.PUBLISHED, "IBAN DE00 1234"
+    event.save()
+    TicketFactory(event=event)  # free
+    url = f"/api/v1/events/{event.pk}/"
+    assert api.patch(url, {"payment_instructions": ""}, format="json").status_code == 200  # free tickets only
+    api.patch(url, {"payment_instructions": "IBAN DE00 1234"}, format="json")
+    TicketFactory(event=event, name="Supporter", type="paid", price=10)
+    emptied = api.patch(url, {"payment_instructions": "  "}, format="json")
+    assert (emptied.status_code, emptied.json()) == (400, {"payment_instructions": [NO_PAYMENT_INSTRUCTIONS]})
+    assert Event.objects.get(pk=event.pk).payment_instructions == "IBAN DE00 1234"
 
 
 def test_event_state_is_read_only_through_patch(api, event):

@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from core.tests.factories import UserFactory
-from events.models import Event
+from events.models import NO_PAYMENT_INSTRUCTIONS, Event
 from events.tests.factories import EventFactory
 from notifications.models import Notification
 from permissions.models import EventRole
@@ -137,6 +137,26 @@ def test_wizard_tickets_step_back_saves_and_goes_back(organizer, event):
     assert list(event.tickets.values_list("name", "price")) == [("Regular", Decimal("30.00"))]
     again = organizer.get(step_url(event, "tickets"))
     assert [form["name"].value() for form in again.context["form"].forms] == ["Regular"]
+
+
+def test_wizard_tickets_step_of_a_published_event_sells_nothing_to_pay_for_without_payment_instructions(
+    organizer, event
+):
+    TicketFactory(event=event, name="Community")
+    Event.objects.filter(pk=event.pk).update(state=Event.PUBLISHED, payment_instructions="")
+    rows = [
+        ticket_row(event.tickets.get()),
+        {"type": "paid", "name": "Regular", "price": "30"},
+        {"type": "donation", "name": "Supporter"},
+    ]
+    response = organizer.post(step_url(event, "tickets"), ticket_formset_data(rows, initial=1, go="next"))
+    errors = [form.errors.get("type") for form in response.context["form"].forms]
+    assert errors == [None, [NO_PAYMENT_INSTRUCTIONS], [NO_PAYMENT_INSTRUCTIONS]]
+    assert list(event.tickets.values_list("name", flat=True)) == ["Community"]
+    Event.objects.filter(pk=event.pk).update(payment_instructions="IBAN DE00 1234")
+    response = organizer.post(step_url(event, "tickets"), ticket_formset_data(rows, initial=1, go="next"))
+    assert response["Location"] == step_url(event, "review")
+    assert event.tickets.count() == 3
 
 
 def test_wizard_tickets_step_three_tickets_first_and_third_hidden(organizer, event):

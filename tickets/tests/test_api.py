@@ -3,7 +3,7 @@ from datetime import UTC, datetime
 import pytest
 
 from core.tests.factories import UserFactory
-from events.models import Event
+from events.models import NO_PAYMENT_INSTRUCTIONS, Event
 from events.tests.factories import EventFactory
 from permissions.names import CREATE, DELETE, OPERATIONS, READ, ROLES, UPDATE
 from permissions.tests.doors import README_GRANTS, denial_status
@@ -207,6 +207,19 @@ def test_tickets_api_validation_errors_name_the_field(api_for):
         400,
         {"max_order": ["The maximum per order cannot exceed the quantity (2)."]},
     )
+
+
+def test_tickets_api_a_published_event_sells_nothing_to_pay_for_without_payment_instructions(api_for):
+    event = EventFactory(state=Event.PUBLISHED, payment_instructions="")
+    api = api_for(event.created_by)
+    paid = api.post(tickets_url(event), NEW_TICKET, format="json")
+    assert (paid.status_code, paid.json()) == (400, {"type": [NO_PAYMENT_INSTRUCTIONS]})
+    free = api.post(tickets_url(event), {"type": "free", "name": "Community", "quantity": 50}, format="json")
+    assert free.status_code == 201
+    made_paid = api.patch(tickets_url(event, Ticket.objects.get()), {"type": "donation"}, format="json")
+    assert (made_paid.status_code, made_paid.json()) == (400, {"type": [NO_PAYMENT_INSTRUCTIONS]})
+    Event.objects.filter(pk=event.pk).update(payment_instructions="IBAN DE00 1234")
+    assert api.post(tickets_url(event), NEW_TICKET, format="json").status_code == 201
 
 
 def test_tickets_api_sales_must_end_with_the_event(api_for):
