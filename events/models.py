@@ -78,10 +78,10 @@ class Event(VersionedModel):
                 errors["ends_at"] = "The event must end after it starts."
             elif self.ends_at - self.starts_at > LONGEST:
                 errors["ends_at"] = "An event lasts at most a year (366 days): make one event per edition."
-        # A published event's instructions may not be emptied while it sells tickets to pay for (the query is
-        # asked only then).
-        unpaid = self.pk and self.is_published and not self.payment_instructions.strip()
-        if unpaid and not all(map(self.may_sell, self.ticket_types())):
+        # A published event's instructions may not be emptied while it sells tickets to pay for (the tickets are
+        # asked for only then).
+        without_instructions = self.pk and self.is_published and not self.payment_instructions.strip()
+        if without_instructions and not all(map(self.may_sell, self.ticket_types())):
             errors["payment_instructions"] = NO_PAYMENT_INSTRUCTIONS
         if errors:
             raise ValidationError(errors)
