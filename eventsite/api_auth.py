@@ -5,8 +5,10 @@ until DELETE revokes it (the next POST then makes a new one). Personal,
 scoped tokens live at /api/v1/auth/tokens/ (permissions/token_api.py).
 """
 
+from django.contrib.auth import get_user_model
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import status
+from rest_framework import serializers, status
+from rest_framework.authtoken import serializers as authtoken_serializers
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import NotAuthenticated, PermissionDenied
@@ -18,6 +20,16 @@ from core.schema import ERRORS
 from permissions.models import ApiToken
 
 PERSONAL_TOKEN_REFUSED = "A personal token cannot revoke the account's token: use the session or that token itself."
+
+
+class AuthTokenSerializer(authtoken_serializers.AuthTokenSerializer):
+    """DRF's (its name too: the schema's component stays AuthToken), with ``username`` no longer than an
+    account's address: a longer one is refused before a log-in is tried and counted (the lock-out's records
+    hold 255 characters; PostgreSQL refused more, a 500)."""
+
+    username = serializers.CharField(
+        label="Email", write_only=True, max_length=get_user_model()._meta.get_field("email").max_length
+    )
 
 
 @extend_schema_view(
@@ -45,6 +57,7 @@ class TokenView(ObtainAuthToken):
     DELETE revokes it."""
 
     parser_classes = [JSONParser]
+    serializer_class = AuthTokenSerializer
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "token"
 

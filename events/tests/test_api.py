@@ -213,15 +213,24 @@ def test_token_obtain_and_use(client, db):
 
 @pytest.mark.parametrize("length", [255, 50_001])
 def test_a_user_name_longer_than_any_address_is_a_400(client, db, length):
-    """Attacker's probe: past 50,000 characters SQLite refused the LIKE of the address lookup, a 503."""
+    """Attacker's probe: past 50,000 characters SQLite refused the LIKE of the address lookup (503); past 255,
+    PostgreSQL refused the lock-out's record of the failed log-in (500)."""
     UserFactory()  # with no row to compare, SQLite never reads the pattern
     response = client.post(
         "/api/v1/auth/token/", {"username": "a" * length, "password": "x"}, content_type="application/json"
     )
     assert (response.status_code, response.json()) == (
         400,
-        {"non_field_errors": ["Unable to log in with provided credentials."]},
+        {"username": ["Ensure this field has no more than 254 characters."]},
     )
+
+
+def test_the_log_in_backend_looks_up_no_account_for_an_address_longer_than_any(db, django_assert_num_queries):
+    from eventsite.backends import EmailBackend
+
+    UserFactory()
+    with django_assert_num_queries(0):
+        assert EmailBackend().authenticate(None, username="a" * 50_001, password="x") is None
 
 
 def test_event_slug_must_be_unique(api, event):
