@@ -78,10 +78,8 @@ class Event(VersionedModel):
                 errors["ends_at"] = "The event must end after it starts."
             elif self.ends_at - self.starts_at > LONGEST:
                 errors["ends_at"] = "An event lasts at most a year (366 days): make one event per edition."
-        # A published event's instructions may not be emptied while it sells tickets to pay for (the tickets are
-        # asked for only then).
-        without_instructions = self.pk and self.is_published and not self.payment_instructions.strip()
-        if without_instructions and not all(map(self.may_sell, self.ticket_types())):
+        # A published event's instructions may not be emptied while it sells tickets to pay for.
+        if self.pk and self.is_published and self.sells_without_saying_how():
             errors["payment_instructions"] = NO_PAYMENT_INSTRUCTIONS
         if errors:
             raise ValidationError(errors)
@@ -93,10 +91,13 @@ class Event(VersionedModel):
         """Return the set of the types of this event's tickets (one query)."""
         return set(self.tickets.order_by().values_list("type", flat=True).distinct())
 
-    def may_sell(self, ticket_type):
-        """Whether a ticket of this type may be on sale here: a free one always; one to pay for once buyers are
-        told how (payment instructions)."""
-        return ticket_type == self.tickets.model.FREE or bool(self.payment_instructions.strip())
+    def sells_without_saying_how(self, kinds=None):
+        """Whether tickets of these types (by default this event's, read only when it matters: one query) include
+        one to pay for (paid or donation) while buyers are not told how (no payment instructions)."""
+        if self.payment_instructions.strip():
+            return False
+        kinds = self.ticket_types() if kinds is None else kinds
+        return any(kind != self.tickets.model.FREE for kind in kinds)
 
     @property
     def is_published(self):

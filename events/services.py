@@ -78,7 +78,7 @@ def publish_problems(event):
     kinds = event.ticket_types()
     if not kinds:
         problems["ticket"] = "Add at least one ticket before publishing."
-    elif not all(map(event.may_sell, kinds)):
+    elif event.sells_without_saying_how(kinds):
         problems["payment_instructions"] = NO_PAYMENT_INSTRUCTIONS
     return problems
 

@@ -154,7 +154,7 @@ class Ticket(VersionedModel):
         if starts and ends and ends <= starts:
             errors["sales_ends_at"] = "Sales must end after they start."
         event = self.event if self.event_id else None
-        if event is not None and event.is_published and not event.may_sell(self.type):
+        if event is not None and event.is_published and event.sells_without_saying_how({self.type}):
             errors["type"] = NO_PAYMENT_INSTRUCTIONS
         if event is not None and event.ends_at:
             limit = event.local_time(event.ends_at)
