@@ -86,6 +86,8 @@ class Order(VersionedModel):
         ]
         indexes = [
             models.Index(fields=["event", "status"], name="order_event_status"),
+            # The organizer's list, newest first, a page at a time.
+            models.Index(fields=["event", "-created_at", "-id"], name="order_event_newest"),
             models.Index(fields=["event", "updated_at"], name="order_event_updated"),
         ]
 

@@ -121,7 +121,7 @@ def place_order(
         if problems:
             raise OrderRejected(problems)
         # A statement of its own, after the lock: it sees every order committed before we got the rows.
-        taken = taken_by_ticket(ticket_ids, now=now)
+        taken = taken_by_ticket(ticket_ids, event_id=event.pk, now=now)
         for ticket_id in ticket_ids:
             left = max(tickets[ticket_id].quantity - taken.get(ticket_id, 0), 0)
             if counts[ticket_id] > left:
@@ -220,7 +220,7 @@ def _reclaim_stock(order, *, now):
     for ticket_id in order.positions.values_list("ticket_id", flat=True):
         wanted[ticket_id] = wanted.get(ticket_id, 0) + 1
     tickets = list(Ticket.objects.select_for_update().filter(pk__in=wanted).order_by("pk"))
-    taken = taken_by_ticket(list(wanted), now=now)
+    taken = taken_by_ticket(list(wanted), event_id=order.event_id, now=now)
     for ticket in tickets:
         left = max(ticket.quantity - taken.get(ticket.pk, 0), 0)
         if wanted[ticket.pk] > left:

@@ -61,7 +61,9 @@ def buy(event, *lines, **kwargs):
 
 def left(ticket, now=None):
     ticket.refresh_from_db()
-    return ticket.quantity - taken_by_ticket([ticket.pk], now=now or timezone.now()).get(ticket.pk, 0)
+    return ticket.quantity - taken_by_ticket([ticket.pk], event_id=ticket.event_id, now=now or timezone.now()).get(
+        ticket.pk, 0
+    )
 
 
 def codes(error):
