@@ -26,7 +26,7 @@ from tickets.orders.stock import sales_summary
 from . import dashboard, forms, services, wizard_views
 from .models import Microlocation, Session, Speaker, Sponsor, Track
 from .queries import readable
-from .schedule import public_sessions
+from .schedule import public_sessions, with_speakers
 
 
 @login_required
@@ -60,7 +60,8 @@ class PublicEventView(EventPermissionMixin, generic.TemplateView):
         if selection is None:
             selection = SelectionForm(offers=self.offers, initial={"access": self.access, "visit": new_visit()})
         return super().get_context_data(
-            sessions=public_sessions(event).select_related("track", "microlocation").prefetch_related("speakers"),
+            # Track and room by their ids: joined, PostgreSQL hashed every track and room of the site.
+            sessions=with_speakers(public_sessions(event), event).prefetch_related("track", "microlocation"),
             sponsors=event.sponsors.all(),
             offers=self.offers,
             selection=selection,
@@ -235,8 +236,7 @@ SERVICE_PAGES = {
                 Column("state", "State", "state"),
             ],
             default_sort="time",
-            related=("track", "microlocation"),
-            prefetch=("speakers",),
+            prefetch=("track", "microlocation", "speakers"),
         ),
         ServicePage(
             Speaker,

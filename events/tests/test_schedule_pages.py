@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from events.models import Event
-from events.tests.factories import SpeakerFactory
+from events.tests.factories import MicrolocationFactory, SessionFactory, SpeakerFactory, TrackFactory
 from events.tests.schedule_world import dst_conference
 
 pytestmark = pytest.mark.django_db
@@ -126,3 +126,24 @@ def test_schedule_page_query_count_does_not_grow_with_sessions(client, django_as
     # event, tracks, rooms, sessions, speakers; then the session middleware and CSRF cost nothing more.
     with django_assert_num_queries(5):
         assert client.get(page("schedule", world.event)).status_code == 200
+
+
+def test_event_page_lists_sessions_with_track_room_and_speakers_in_queries_that_do_not_grow(
+    client, django_assert_num_queries
+):
+    world = dst_conference()
+    # event, tickets with what they have left, sponsors, sessions, their speakers, tracks, rooms
+    with django_assert_num_queries(7):
+        html = client.get(page("event", world.event)).content.decode()
+    assert "Hall A · Main" in html
+    assert re.findall(r'/speakers/\d+/">([^<]+)</a>', html) == ["Ada Lovelace", "Grace Hopper", "Grace Hopper"]
+    for number in range(5):
+        track = TrackFactory(event=world.event, name=f"Track {number}")
+        room = MicrolocationFactory(event=world.event, name=f"Room {number}")
+        SessionFactory(
+            event=world.event, title=f"More {number}", track=track, microlocation=room, starts_at=world.event.starts_at
+        ).speakers.add(SpeakerFactory(event=world.event, name=f"Speaker {number}"))
+    with django_assert_num_queries(7):
+        html = client.get(page("event", world.event)).content.decode()
+    assert "Room 4 · Track 4" in html
+    assert "Speaker 4</a>" in html

@@ -45,7 +45,7 @@ HTML_PAGES = [
     ("/events/{event}/wizard/tickets/", 5),
     ("/events/{event}/wizard/review/", 5),
     ("/roles/events/{event}/team/", 7),
-    ("/e/{slug}/", 7),
+    ("/e/{slug}/", 8),
     ("/e/{slug}/availability/", 4),
     ("/events/{event}/orders/", 7),
 ]
