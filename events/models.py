@@ -62,7 +62,13 @@ class Event(VersionedModel):
     class Meta:
         ordering = ["starts_at", "id"]
         constraints = [models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="event_ends_after_start")]
-        indexes = [models.Index(fields=["state", "starts_at"])]
+        indexes = [
+            models.Index(fields=["state", "starts_at"]),
+            # The home page's upcoming events: those not ended yet, however many have.
+            models.Index(fields=["state", "ends_at"], name="event_state_ends"),
+            # The staff's list of every event, by date either way, a page at a time.
+            models.Index(fields=["starts_at", "id"], name="event_starts"),
+        ]
 
     def __str__(self):
         return self.name

@@ -1,6 +1,7 @@
 """Reusable event querysets."""
 
 from django.db.models import Prefetch
+from django.utils import timezone
 
 from permissions.models import EventRole, hash_token
 from permissions.names import READ, TRACK_SCOPED_SERVICES
@@ -8,9 +9,9 @@ from permissions.names import READ, TRACK_SCOPED_SERVICES
 from .models import Event, PersonalSchedule
 
 
-def published_events():
-    """Return published events, soonest first."""
-    return Event.objects.filter(state=Event.PUBLISHED).order_by("starts_at", "id")
+def upcoming_events(now=None):
+    """Return the published events that have not ended (on now or to come), soonest first."""
+    return Event.objects.filter(state=Event.PUBLISHED, ends_at__gt=now or timezone.now()).order_by("starts_at", "id")
 
 
 def events_of_user(user):

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.accounts import is_verified
 from core.throttling import throttle_posts
-from events.queries import events_of_user, published_events
+from events.queries import events_of_user, upcoming_events
 from permissions.services import notify_pending_invites
 
 from .forms import SignupForm, is_invite_token
@@ -24,8 +24,8 @@ def favicon(request):
 
 @require_GET
 def home(request):
-    """List published events and, for a signed-in user, the events they hold a role in."""
-    context = {"published": published_events()[:50]}
+    """List the upcoming published events and, for a signed-in user, the events they hold a role in."""
+    context = {"published": upcoming_events()[:50]}
     if request.user.is_authenticated:
         context["mine"] = events_of_user(request.user)
         context["email_unverified"] = not is_verified(request.user)

@@ -19,6 +19,29 @@ def test_home_lists_published_events_only(client):
 
 
 @pytest.mark.django_db
+def test_home_lists_events_not_ended_yet_soonest_first(client):
+    now = datetime.now(tz=ZoneInfo("UTC"))
+    for name, starts, ends in (
+        ("Last year", now - timedelta(days=365), now - timedelta(days=364)),
+        ("Ended an hour ago", now - timedelta(hours=5), now - timedelta(hours=1)),
+        ("Next month", now + timedelta(days=30), now + timedelta(days=31)),
+        ("On now", now - timedelta(hours=1), now + timedelta(hours=1)),
+        ("Tomorrow", now + timedelta(days=1), now + timedelta(days=2)),
+    ):
+        EventFactory(name=name, state=Event.PUBLISHED, starts_at=starts, ends_at=ends)
+    response = client.get("/")
+    assert [event.name for event in response.context["published"]] == ["On now", "Tomorrow", "Next month"]
+    assert b"Last year" not in response.content
+
+
+@pytest.mark.django_db
+def test_home_without_upcoming_events_says_so(client):
+    now = datetime.now(tz=ZoneInfo("UTC"))
+    EventFactory(name="Over", state=Event.PUBLISHED, starts_at=now - timedelta(days=2), ends_at=now - timedelta(days=1))
+    assert "No upcoming events." in client.get("/").content.decode()
+
+
+@pytest.mark.django_db
 def test_home_lists_my_events_with_roles(client, user):
     mine = EventFactory(name="Mine", created_by=user)
     theirs = EventFactory(name="Theirs")
