@@ -1,6 +1,7 @@
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 
+from core.accounts import same_address
 from core.precompiled import PrecompiledQuery
 
 # The user of a session, read on every signed-in request: compiled once, one query by primary key.
@@ -28,7 +29,7 @@ class EmailBackend(ModelBackend):
             if len(email) > user_model._meta.get_field("email").max_length:
                 # No account has it; and SQLite refuses a LIKE pattern past 50,000 characters (a 503, not a 400).
                 raise user_model.DoesNotExist
-            user = user_model._default_manager.get(email__iexact=email)
+            user = user_model._default_manager.get(same_address(email))
         except user_model.DoesNotExist:
             # Run the hasher anyway so a missing account takes as long as a wrong password.
             user_model().set_password(password)

@@ -1,4 +1,5 @@
 import re
+import unicodedata
 
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
@@ -6,6 +7,7 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.template import loader
 from django.urls import reverse
 
+from core.accounts import same_address
 from core.links import absolute_url
 from core.mail import send_after_commit
 
@@ -24,6 +26,16 @@ class EmailAuthenticationForm(AuthenticationForm):
 
 class SiteLinkPasswordResetForm(PasswordResetForm):
     """Django's password reset, its link on the configured site address, its email queued like every other."""
+
+    def get_users(self, email):
+        """Django's choice of accounts (active, with a password, the same address), found through the address index."""
+        wanted = unicodedata.normalize("NFKC", email).casefold()
+        users = get_user_model()._default_manager.filter(same_address(email), is_active=True)
+        return (
+            user
+            for user in users
+            if user.has_usable_password() and unicodedata.normalize("NFKC", user.email).casefold() == wanted
+        )
 
     def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email, **kwargs):
         link = reverse("password_reset_confirm", kwargs={"uidb64": context["uid"], "token": context["token"]})
@@ -62,7 +74,7 @@ class SignupForm(forms.ModelForm):
 
     def clean_email(self):
         email = self.cleaned_data["email"].strip()
-        if get_user_model()._default_manager.filter(email__iexact=email).exists():
+        if get_user_model()._default_manager.filter(same_address(email)).exists():
             raise forms.ValidationError(self.DUPLICATE, code="duplicate_email")
         return email
 

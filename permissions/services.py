@@ -15,11 +15,12 @@ from urllib.parse import urlencode
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from core.accounts import UNVERIFIED, is_verified
+from core.accounts import UNVERIFIED, is_verified, same_address
 from core.broadcast import push_after_commit
 from core.changes import record_change
 from core.links import absolute_url
@@ -65,7 +66,8 @@ def _check_tracks(role_name, tracks, event_id):
 def _refuse_if_holding(*, event_id, role, user_id=None, email=None, excluding=None):
     """Raise AlreadyHoldsRoleError when the person (by user or email) holds the role in the event."""
     holders = EventRole.objects.filter(event_id=event_id, role=role)
-    holders = holders.filter(user_id=user_id) if user_id is not None else holders.filter(user__email__iexact=email)
+    person = Q(user_id=user_id) if user_id is not None else same_address(email, "user__email")
+    holders = holders.filter(person)
     if excluding is not None:
         holders = holders.exclude(pk=excluding.pk)
     if holders.exists():
@@ -190,7 +192,7 @@ def invite(*, event, email, role_name, invited_by):
     email = email.strip()
     role = Role.objects.get(name=role_name)
     _refuse_if_holding(event_id=event.pk, role=role, email=email)
-    RoleInvite.objects.filter(event=event, email__iexact=email, state=RoleInvite.PENDING).update(
+    RoleInvite.objects.filter(same_address(email), event=event, state=RoleInvite.PENDING).update(
         state=RoleInvite.CANCELLED, responded_at=timezone.now()
     )
     token = RoleInvite.new_token()
@@ -204,7 +206,7 @@ def invite(*, event, email, role_name, invited_by):
     )
     respond_url = reverse("permissions:invite-respond", args=[token])
     inviter = escape(invited_by.get_full_name() or invited_by.email)
-    existing = get_user_model()._default_manager.filter(email__iexact=email).first()
+    existing = get_user_model()._default_manager.filter(same_address(email)).first()
     if existing is not None:
         notify(
             existing,
@@ -267,7 +269,7 @@ def find_invite_for(user, invite_id, *, lock=False):
     Raises InviteError when it is theirs but answered or expired. The inbox
     links here: an account made after the invitation never saw its token.
     """
-    role_invite = _invites(lock).filter(pk=invite_id, email__iexact=user.email).first()
+    role_invite = _invites(lock).filter(same_address(user.email), pk=invite_id).first()
     return _pending(role_invite) if role_invite is not None else None
 
 
@@ -316,7 +318,7 @@ def decline_invite(*, user, token=None, invite_id=None):
 def notify_pending_invites(*, user):
     """Notify a new account of each pending invite to its address (it had only the email); writes Notifications."""
     pending = RoleInvite.objects.filter(
-        email__iexact=user.email, state=RoleInvite.PENDING, expires_at__gt=timezone.now()
+        same_address(user.email), state=RoleInvite.PENDING, expires_at__gt=timezone.now()
     ).select_related("event", "role", "invited_by")
     for role_invite in pending:
         inviter = role_invite.invited_by

@@ -1,7 +1,10 @@
+import os
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from core.accounts import is_verified
 from core.tests.factories import PASSWORD, UserFactory
@@ -62,6 +65,32 @@ def test_login_by_email_in_any_case(client):
     response = client.post("/accounts/login/", {"username": "GRACE@example.com", "password": PASSWORD})
     assert response.status_code == 302
     assert client.get("/").context["user"] == user
+
+
+@pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgres"), reason="needs PostgreSQL")
+@pytest.mark.django_db
+def test_login_finds_the_account_through_the_address_index(client):
+    """A log-in reads one account, not all of them: its lookup is the case-blind index's own expression."""
+    UserFactory(email="grace@example.com")
+    with CaptureQueriesContext(connection) as queries:
+        client.post("/accounts/login/", {"username": "GRACE@example.com", "password": PASSWORD})
+    lookups = [query["sql"] for query in queries if 'FROM "auth_user"' in query["sql"] and "LOWER(" in query["sql"]]
+    assert len(lookups) == 1
+    with connection.cursor() as cursor:
+        # The table is tiny: let the planner say whether the index can serve the query at all.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + lookups[0])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "auth_user_email_ci_uniq" in plan, plan
+
+
+@pytest.mark.django_db
+def test_password_reset_reaches_the_account_in_any_case(client, django_capture_on_commit_callbacks):
+    UserFactory(email="grace@example.com")
+    UserFactory(email="ada@example.com")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post("/accounts/password_reset/", {"email": "GRACE@Example.com"}).status_code == 302
+    assert [message.to for message in mail.outbox] == [["grace@example.com"]]
 
 
 @pytest.mark.django_db
