@@ -61,7 +61,11 @@ class ApiTokenSerializer(RefuseUnknownFieldsMixin, serializers.ModelSerializer):
 
 
 class ApiTokenCreatedSerializer(ApiTokenSerializer):
-    key = serializers.CharField(read_only=True, help_text="The token's key: shown this once, never again.")
+    key = serializers.CharField(
+        read_only=True,
+        allow_null=True,
+        help_text="The token's key: shown this once, never again (null in an Idempotency-Key replay).",
+    )
 
     class Meta(ApiTokenSerializer.Meta):
         fields = [*ApiTokenSerializer.Meta.fields, "key"]

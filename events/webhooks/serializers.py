@@ -83,7 +83,11 @@ class WebhookSerializer(RefuseUnknownFieldsMixin, serializers.ModelSerializer):
 class WebhookCreatedSerializer(WebhookSerializer):
     """A new webhook, with its signing secret: shown this once."""
 
-    secret = serializers.CharField(read_only=True, help_text="The signing secret; it is not shown again.")
+    secret = serializers.CharField(
+        read_only=True,
+        allow_null=True,
+        help_text="The signing secret; it is not shown again (null in an Idempotency-Key replay).",
+    )
     shows_secret = True
 
 
@@ -98,7 +102,9 @@ class SecretSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):
 
 
 class RotatedSerializer(serializers.Serializer):
-    secret = serializers.CharField(help_text="The new signing secret; it is not shown again.")
+    secret = serializers.CharField(
+        allow_null=True, help_text="The new signing secret; it is not shown again (null in an Idempotency-Key replay)."
+    )
     previous_secret_expires_at = serializers.DateTimeField(help_text="Until then the old secret signs too.")
 
 

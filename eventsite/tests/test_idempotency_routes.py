@@ -244,6 +244,24 @@ def test_the_schema_offers_the_header_on_every_post_but_the_exempt():
     assert offering == sorted(CASES)
 
 
+def test_the_schema_says_a_replay_may_carry_null_for_a_secret():
+    """A secret shown once is null in a replay: a client generated from the schema must accept that."""
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    components = schema["components"]["schemas"]
+    nullable = {}
+    for path, (_setup, _url, _body, _other, _count, secrets) in CASES.items():
+        answers = schema["paths"][path]["post"]["responses"]
+        [success] = [answer for code, answer in answers.items() if code.startswith("2")]
+        reference = success["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+        for name in secrets:
+            nullable[f"{path} {name}"] = components[reference]["properties"][name].get("nullable", False)
+    assert nullable == {
+        "/api/v1/auth/tokens/ key": True,
+        "/api/v1/events/{event_pk}/webhooks/ secret": True,
+        "/api/v1/events/{event_pk}/webhooks/{id}/rotate-secret/ secret": True,
+    }
+
+
 def send(api, url, body, key):
     multipart = any(hasattr(value, "read") for value in body.values())
     return api.post(url, body, format="multipart" if multipart else "json", HTTP_IDEMPOTENCY_KEY=key)
