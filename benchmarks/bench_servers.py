@@ -55,7 +55,8 @@ def run(bench):
             "bare daphne": Case(bench.daphne.url("/bench/bare/")),
             "event gunicorn": Case(bench.web.url(event), auth),
             "event daphne": Case(bench.daphne.url(event), auth),
-        }
+        },
+        seconds=3,
     )
     rows = [
         Row(
