@@ -7,6 +7,7 @@ does); without one they are skipped with that hint.
 """
 
 import importlib
+import inspect
 import os
 import shutil
 import uuid
@@ -197,3 +198,21 @@ def signed_in(page, live_server, client):
         return page
 
     return sign_in
+
+
+@pytest.fixture(autouse=True)
+def close_connections_of_async_tests(request):
+    """After an async test, close the database connection left open in asgiref's thread.
+
+    An async test's database_sync_to_async calls (its own, and its consumers') run in
+    asgiref's one thread for thread-sensitive code, whose connection outlived the test: on
+    PostgreSQL, a run that ended after such a test could not drop its test database
+    ("being accessed by other users"; e.g. events/tests/test_publish.py then
+    test_session_state.py). The executor is asgiref's own attribute: the one thread there is.
+    """
+    yield
+    if inspect.iscoroutinefunction(request.function):
+        from asgiref.sync import SyncToAsync
+        from django.db import connections
+
+        SyncToAsync.single_thread_executor.submit(connections.close_all).result()
