@@ -9,9 +9,9 @@ from permissions.names import READ, TRACK_SCOPED_SERVICES
 from .models import Event, PersonalSchedule
 
 
-def upcoming_events(now=None):
+def upcoming_events():
     """Return the published events that have not ended (on now or to come), soonest first."""
-    return Event.objects.filter(state=Event.PUBLISHED, ends_at__gt=now or timezone.now()).order_by("starts_at", "id")
+    return Event.objects.filter(state=Event.PUBLISHED, ends_at__gt=timezone.now()).order_by("starts_at", "id")
 
 
 def events_of_user(user):

@@ -25,7 +25,7 @@ def favicon(request):
 @require_GET
 def home(request):
     """List the upcoming published events and, for a signed-in user, the events they hold a role in."""
-    context = {"published": upcoming_events()[:50]}
+    context = {"upcoming": upcoming_events()[:50]}
     if request.user.is_authenticated:
         context["mine"] = events_of_user(request.user)
         context["email_unverified"] = not is_verified(request.user)

@@ -13,7 +13,7 @@ def test_home_lists_published_events_only(client):
     EventFactory(name="Public one", state=Event.PUBLISHED)
     EventFactory(name="Secret draft")
     response = client.get("/")
-    assert [event.name for event in response.context["published"]] == ["Public one"]
+    assert [event.name for event in response.context["upcoming"]] == ["Public one"]
     assert "mine" not in response.context
     assert b"Secret draft" not in response.content
 
@@ -30,7 +30,7 @@ def test_home_lists_events_not_ended_yet_soonest_first(client):
     ):
         EventFactory(name=name, state=Event.PUBLISHED, starts_at=starts, ends_at=ends)
     response = client.get("/")
-    assert [event.name for event in response.context["published"]] == ["On now", "Tomorrow", "Next month"]
+    assert [event.name for event in response.context["upcoming"]] == ["On now", "Tomorrow", "Next month"]
     assert b"Last year" not in response.content
 
 
@@ -60,7 +60,7 @@ def test_home_queries_are_constant(client, user, django_assert_num_queries):
     for _ in range(3):
         EventFactory(created_by=user, state=Event.PUBLISHED)
     client.force_login(user)
-    # user (the session comes from the cache), published list, my events, my roles prefetch, is my address
+    # user (the session comes from the cache), upcoming list, my events, my roles prefetch, is my address
     # verified, unread badge count
     with django_assert_num_queries(6):
         assert client.get("/").status_code == 200

@@ -7,8 +7,7 @@ look, update to mark paid, cancel or resend, delete to remove a closed order.
 import csv
 
 from django.contrib import messages
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, OuterRef, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -30,7 +29,7 @@ from .services import (
     mark_paid,
     resend_email,
 )
-from .stock import holding
+from .stock import count_of_positions, holding
 
 CSV_COLUMNS = ["order", "status", "ticket", "attendee", "attendee email", "price", "buyer", "buyer email", "ordered"]
 
@@ -63,13 +62,9 @@ class OrderListView(OrdersMixin, generic.ListView):
 
     def get_queryset(self):
         expire_overdue(event=self.event)
-        # Each order's positions counted by its own subquery (the page's 50 through the order index): a
-        # join with GROUP BY had PostgreSQL count the positions of every order of the site, for the page
-        # and again for the paginator's count.
-        positions = (
-            OrderPosition.objects.filter(order=OuterRef("pk")).order_by().values("order").annotate(n=Count("id"))
-        )
-        orders = self.orders().annotate(position_count=Coalesce(Subquery(positions.values("n")), 0))
+        # A subquery per order of the page: a join with GROUP BY had PostgreSQL count the positions of
+        # every order of the site, for the page and again for the paginator's count.
+        orders = self.orders().annotate(position_count=count_of_positions(Q(order=OuterRef("pk"))))
         query = self.request.GET.get("q", "").strip()
         if query:
             orders = orders.filter(Q(code__iexact=query) | Q(name__icontains=query) | Q(email__icontains=query))

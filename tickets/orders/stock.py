@@ -43,17 +43,18 @@ def taken_by_ticket(ticket_ids, *, event_id, now):
     return {row["ticket_id"]: row["taken"] for row in rows}
 
 
+def count_of_positions(condition):
+    """The number of positions meeting ``condition`` (which names the outer row by OuterRef), as a subquery.
+
+    Each outer row counts its own through an index: no GROUP BY over the outer query's join.
+    """
+    count = OrderPosition.objects.filter(condition).order_by().values(group=Value(1)).annotate(n=Count("id"))
+    return Coalesce(Subquery(count.values("n"), output_field=IntegerField()), 0)
+
+
 def with_taken(tickets, *, now):
-    """Annotate a ticket queryset with ``taken``: the positions holding each at ``now`` (a subquery, no GROUP BY)."""
-    count = (
-        OrderPosition.objects.filter(ticket_id=OuterRef("pk"))
-        .filter(holding(now))
-        .order_by()
-        .values("ticket_id")
-        .annotate(n=Count("id"))
-        .values("n")
-    )
-    return tickets.annotate(taken=Coalesce(Subquery(count, output_field=IntegerField()), 0))
+    """Annotate a ticket queryset with ``taken``: the positions holding each at ``now``."""
+    return tickets.annotate(taken=count_of_positions(Q(ticket_id=OuterRef("pk")) & holding(now)))
 
 
 def sales_phase(ticket, *, event, now):
