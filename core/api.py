@@ -1,5 +1,7 @@
 """API-wide pieces: the exception handler that keeps every error JSON, pagination, filtering."""
 
+import codecs
+import math
 from datetime import UTC
 
 import django_filters
@@ -13,6 +15,7 @@ from django_filters.rest_framework import FilterSet as DRFFilterSet
 from rest_framework import exceptions, filters, negotiation, pagination, parsers, status
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
+from rest_framework.utils import json
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
@@ -77,12 +80,28 @@ class FirstRendererNegotiation(negotiation.BaseContentNegotiation):
         return renderers[0], renderers[0].media_type
 
 
+def finite_float(text):
+    """A JSON number as a float, refusing one beyond a float's range (``1e999``), which Python reads as infinity."""
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"the number {text[:30]} is beyond the range of a floating-point number")
+    return value
+
+
 class JSONParser(parsers.JSONParser):
-    """DRF's JSON parser, with a body nested too deeply for the decoder refused as a 400 (not a 500)."""
+    """DRF's JSON parser, refusing as a 400 what it would turn into a 500 or into text nobody sent.
+
+    A body nested too deeply for the decoder, and a number too large for a float: DRF refuses the
+    constants ``Infinity`` and ``NaN``, but reads ``1e999`` as infinity, which a text field then
+    stores as "inf".
+    """
 
     def parse(self, stream, media_type=None, parser_context=None):
+        reader = codecs.getreader(parsers.get_encoding(parser_context or {}))
         try:
-            return super().parse(stream, media_type, parser_context)
+            return json.load(reader(stream), parse_constant=json.strict_constant, parse_float=finite_float)
+        except ValueError as error:
+            raise exceptions.ParseError(f"JSON parse error - {error}") from error
         except RecursionError as error:
             raise exceptions.ParseError("JSON parse error - the document is nested too deeply.") from error
 

@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from core.tests.factories import PASSWORD, UserFactory
 from core.tests.time import time_travel
-from events.tests.factories import EventFactory
+from events.tests.factories import EventFactory, SpeakerFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.security]
 
@@ -91,3 +91,16 @@ def test_json_nested_too_deeply_is_a_json_400(url, user):
     response = api.generic("POST", url, "[" * 100_000, content_type="application/json")
     assert (response.status_code, response["Content-Type"]) == (400, "application/json")
     assert json.loads(response.content) == {"detail": "JSON parse error - the document is nested too deeply."}
+
+
+@pytest.mark.parametrize("number", ["1e999", "-1e999", "NaN", "Infinity"])
+def test_json_numbers_no_float_can_hold_are_a_json_400(number):
+    speaker = SpeakerFactory(name="Ada")
+    api = APIClient()
+    api.force_authenticate(speaker.event.created_by)
+    url = f"/api/v1/events/{speaker.event_id}/speakers/{speaker.pk}/"
+    response = api.generic("PATCH", url, f'{{"name": {number}}}', content_type="application/json")
+    assert (response.status_code, response["Content-Type"]) == (400, "application/json")
+    assert json.loads(response.content)["detail"].startswith("JSON parse error - ")
+    speaker.refresh_from_db()
+    assert speaker.name == "Ada"
