@@ -4,12 +4,13 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from core.health import healthz
 from core.throttling import throttle_posts
 
 from . import errors, token_pages, views
+from .api_schema import SchemaView
 from .forms import EmailAuthenticationForm, SiteLinkPasswordResetForm
 
 urlpatterns = [
@@ -41,7 +42,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", RedirectView.as_view(pattern_name="api-docs"), name="api"),
     path("api/v1/", include("eventsite.api_urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/schema/", SchemaView.as_view(), name="schema"),
     # The split view serves Swagger UI's start script as a file of its own: no inline script (CSP).
     path(
         "api/docs/",

@@ -75,6 +75,21 @@ def test_api_refusals_outside_drf_are_json_too():
     )
 
 
+@pytest.mark.parametrize(
+    ("method", "accept", "status", "detail"),
+    [
+        ("post", "*/*", 405, 'Method "POST" not allowed.'),
+        ("delete", "application/vnd.oai.openapi", 405, 'Method "DELETE" not allowed.'),
+        ("get", "text/html", 406, "Could not satisfy the request Accept header."),
+    ],
+)
+def test_the_schema_refuses_in_json_like_the_rest_of_the_api(client, method, accept, status, detail):
+    # The schema is served in YAML or JSON; its refusals were YAML, with each message as {string, code}.
+    response = getattr(client, method)("/api/schema/", HTTP_ACCEPT=accept)
+    assert (response.status_code, response["Content-Type"]) == (status, "application/json")
+    assert response.json() == {"detail": detail}
+
+
 def test_a_csrf_failure_under_api_is_json(client):
     csrf_client = client.__class__(enforce_csrf_checks=True)
     response = csrf_client.post(
