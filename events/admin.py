@@ -36,10 +36,17 @@ class EventAdmin(EventScopedAdmin):
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     readonly_fields = ["state", "version", "created_at", "updated_at"]
+    raw_id_fields = ["created_by"]  # a <select> would list every account of the site on each page
     actions = ["publish_selected", "unpublish_selected"]
 
     def event_id_of(self, obj):
         return obj.pk
+
+    def get_object(self, request, object_id, from_field=None):
+        event = getattr(request, "admin_event", None)
+        if event is not None and from_field is None and str(event.pk) == object_id:
+            return event
+        return super().get_object(request, object_id, from_field)
 
     @admin.display(description="starts (the event's time)", ordering="starts_at")
     def starts(self, obj):
@@ -48,6 +55,7 @@ class EventAdmin(EventScopedAdmin):
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         """The form reads and shows the event's times in its time zone (rendered before the zone is left)."""
         event = self.get_object(request, unquote(object_id)) if object_id else None
+        request.admin_event = event  # Django's view asks get_object() for the same row: it is handed this one
         with timezone.override(event.timezone if event is not None else None):
             response = super().changeform_view(request, object_id, form_url, extra_context)
             if hasattr(response, "render"):

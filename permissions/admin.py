@@ -130,6 +130,12 @@ class EventRoleAdmin(EventScopedAdmin):
         form = super().get_form(request, obj, **kwargs)
 
         class ServiceChecked(form):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                if "tracks" in self.fields:  # the event's own tracks, not every track of the site
+                    tracks = self.fields["tracks"]
+                    tracks.queryset = tracks.queryset.filter(event_id=self.instance.event_id)
+
             def clean(self):
                 cleaned = super().clean()
                 if self.instance.pk and cleaned.get("role") is not None:

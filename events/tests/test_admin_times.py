@@ -88,3 +88,18 @@ def test_a_new_event_in_the_admin_reads_its_times_in_the_zone_chosen(admin_clien
     )
     assert answer.status_code == 302, answer.context["adminform"].form.errors
     assert Event.objects.get(slug="meetup").starts_at == datetime(2027, 7, 1, 22, tzinfo=UTC)
+
+
+def test_the_change_form_reads_the_event_once_and_no_list_of_accounts(admin_client, event, django_assert_num_queries):
+    # Findings: the event's time zone was read before Django's change view, which read the same row again; and
+    # "created by" was a <select> of every account of the site (a query and an <option> per account, each page).
+    UserFactory.create_batch(3)
+    url = f"/admin/events/event/{event.pk}/change/"
+    admin_client.get(url)  # Django's content types are cached from here on, as in a running server
+    # The staff member, the event, the engine's one query for the admin's permissions, the creator's name.
+    with django_assert_num_queries(4) as queries:
+        page = admin_client.get(url).content.decode()
+    rows_read = [query["sql"] for query in queries if query["sql"].startswith('SELECT "events_event"."id"')]
+    assert ["_event_counters" in sql for sql in rows_read] == [False, True]  # the row, then the engine's query
+    assert f'name="created_by" value="{event.created_by.pk}"' in page
+    assert "<option" not in page.split('name="created_by"')[1].split("</div>")[0]

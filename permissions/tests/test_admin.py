@@ -151,6 +151,24 @@ def test_admin_changes_and_removes_roles_through_the_services(client):
 
 
 @pytest.mark.django_db
+def test_a_role_in_admin_offers_only_its_own_events_tracks(client):
+    # Finding: the track limit's widget listed every track of the site (each event's, on every role's page).
+    event = EventFactory()
+    own = [TrackFactory(event=event, name=name) for name in ("Main hall", "Workshops")]
+    TrackFactory(name="Another event's track")
+    role = EventRoleFactory(event=event, role=MODERATOR)
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    form = client.get(f"/admin/permissions/eventrole/{role.pk}/change/").context["adminform"].form
+    assert list(form.fields["tracks"].queryset) == own
+    refused = client.post(
+        f"/admin/permissions/eventrole/{role.pk}/change/",
+        {"role": Role.objects.get(name=MODERATOR).pk, "tracks": [Track.objects.get(name="Another event's track").pk]},
+    )
+    assert refused.status_code == 200
+    assert list(EventRole.objects.get(pk=role.pk).tracks.all()) == []
+
+
+@pytest.mark.django_db
 def test_admin_bulk_removal_keeps_the_last_organizer(client):
     event = EventFactory()
     member_role = EventRoleFactory(event=event, role=MODERATOR)
