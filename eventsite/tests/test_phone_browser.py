@@ -130,6 +130,31 @@ def test_the_public_page_fits_a_phone(page, live_server, event):
     page.screenshot(path="/tmp/phone-public.png", full_page=True)
 
 
+@pytest.mark.parametrize("width", [390, 1280])
+def test_the_public_page_shows_the_whole_picture_the_organizer_cropped(page, live_server, event, width):
+    # Finding: the header showed the 2:1 picture as a CSS background covering a box of another shape, cut to
+    # 5.4:1 on a wide screen and to 1.2:1 on a phone (the text's height), so neither showed the crop chosen.
+    event.state = Event.PUBLISHED
+    event.background.save("summit.webp", ContentFile(image_bytes("WEBP", (980, 490))), save=True)
+    page.set_viewport_size({"width": width, "height": 844})
+    page.goto(live_server.url + event.get_absolute_url())
+
+    picture = page.locator("header img.event-hero-img")
+    expect(picture).to_be_visible()
+    box = picture.bounding_box()
+    assert round(box["width"] / box["height"], 2) == 2.0
+    assert page.evaluate("getComputedStyle(document.querySelector('.event-hero-img')).objectFit") == "cover"
+    header, name = page.locator("header.event-hero").bounding_box(), page.get_by_role("heading", level=1)
+    assert (box["width"], box["x"]) == (header["width"], header["x"])  # as wide as the header, from its edge
+    name_box = name.bounding_box()
+    if width < 768:  # beneath the picture on a phone; over its lower part on a wide screen
+        assert name_box["y"] >= box["y"] + box["height"]
+    else:
+        assert box["y"] < name_box["y"] < name_box["y"] + name_box["height"] < box["y"] + box["height"]
+    assert scrolls_sideways(page) is False
+    page.screenshot(path=f"/tmp/public-picture-{width}.png")
+
+
 def test_the_browsers_back_after_step_one_saves_the_same_draft(signed_in, live_server):
     user = UserFactory()
     page = signed_in(user)
