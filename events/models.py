@@ -257,11 +257,11 @@ class Session(EventService):
 
     def clean(self):
         errors = {}
-        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
-            errors["ends_at"] = "The session must end after it starts."
         event = self.event if self.event_id else None
-        inside = event and self.starts_at >= event.starts_at and self.ends_at <= event.ends_at
-        if event and self.starts_at and self.ends_at and not errors and not inside:
+        timed = self.starts_at is not None and self.ends_at is not None  # a form calls clean() with a time missing
+        if timed and self.ends_at <= self.starts_at:
+            errors["ends_at"] = "The session must end after it starts."
+        elif timed and event and not (event.starts_at <= self.starts_at and self.ends_at <= event.ends_at):
             errors["starts_at"] = (
                 "The session must take place within the event's dates "
                 f"({event.local_time(event.starts_at)} to {event.local_time(event.ends_at)})."

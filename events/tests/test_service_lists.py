@@ -127,3 +127,14 @@ def test_the_public_page_shows_sponsor_logos_by_level(client):
     assert '<a href="https://acme.example/" rel="nofollow noopener" class="d-inline-block">' in page
     assert '<span class="sponsor-name">Plain Co</span>' in page
     assert page.index(">Gold</h3>") < page.index(">Silver</h3>")
+
+
+@pytest.mark.parametrize("times", [{}, {"starts_at": "2027-01-02 10:00"}, {"ends_at": "2027-01-02 11:00"}])
+def test_a_session_without_its_times_is_a_form_error(organizer, event, times):
+    # Finding (browser walk): a new session with no start or end was a 500 (its clean() compared None with the
+    # event's dates); the form now says which time is missing, and nothing is saved.
+    response = organizer.post(f"/events/{event.pk}/sessions/new/", {"title": "Keynote", "state": "draft", **times})
+    assert response.status_code == 200
+    missing = {"starts_at", "ends_at"} - set(times)
+    assert response.context["form"].errors == {field: ["This field is required."] for field in missing}
+    assert event.sessions.count() == 0
