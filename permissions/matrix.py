@@ -23,7 +23,7 @@ from django.db.models.functions import Cast, Concat
 
 from core.models import VersionCounter
 
-from .names import OPERATIONS, SERVICES
+from .names import OPERATION_WORDS, OPERATIONS, ROLE_LABELS, ROLES, SERVICE_WORDS, SERVICES
 
 MATRIX_COUNTER = "site.all.matrix"
 MAX_AGE = 60  # seconds; the safety net for writes that do not move the counter
@@ -89,6 +89,28 @@ def read(stamp):
         read_at=time.monotonic(),
         roles={role_id: (name, frozenset(granted)) for role_id, (name, granted) in roles.items()},
     )
+
+
+def in_words(matrix):
+    """What each role may do, for people choosing one: [(role label, ["see, change: tracks, sessions", ...])].
+
+    Services granted the same operations are named together, in the order of SERVICES.
+    """
+    granted_by_name = dict(matrix.roles.values())
+    described = []
+    for name in ROLES:
+        granted = granted_by_name.get(name, frozenset())
+        groups = {}  # the operations -> the services granted exactly them
+        for service in SERVICES:
+            operations = tuple(op for op in OPERATIONS if (service, op) in granted)
+            if operations:
+                groups.setdefault(operations, []).append(SERVICE_WORDS[service])
+        phrases = [
+            f"{', '.join(OPERATION_WORDS[op] for op in operations)}: {', '.join(services)}"
+            for operations, services in groups.items()
+        ]
+        described.append((ROLE_LABELS[name], phrases or ["nothing"]))
+    return described
 
 
 def forget():

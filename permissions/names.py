@@ -30,6 +30,21 @@ TRACK_SCOPED_SERVICES = frozenset({"track", "session"})
 CREATE, READ, UPDATE, DELETE = "create", "read", "update", "delete"
 OPERATIONS = (CREATE, READ, UPDATE, DELETE)
 
+# How the team page words the matrix for people choosing a role.
+SERVICE_WORDS = {
+    "event": "the event",
+    "ticket": "tickets",
+    "track": "tracks",
+    "session": "sessions",
+    "speaker": "speakers",
+    "sponsor": "sponsors",
+    "microlocation": "rooms",
+    "team": "the team",
+    "order": "orders",
+    "webhook": "webhooks",
+}
+OPERATION_WORDS = {CREATE: "add", READ: "see", UPDATE: "change", DELETE: "delete"}
+
 # The matrix seeded by migration 0002 (DESIGN.md, "Event roles and the
 # permission matrix"); the super admin edits the stored copy in the admin.
 DEFAULT_MATRIX = {

@@ -10,7 +10,7 @@ from django.views import View
 from core.accounts import is_verified
 from core.throttling import SLOW_DOWN, AddressThrottle, too_many
 
-from . import services
+from . import matrix, services
 from .forms import ChangeRoleForm, InviteForm
 from .mixins import EventPermissionMixin
 from .models import EventRole, RoleInvite
@@ -27,6 +27,9 @@ class TeamView(EventPermissionMixin, View):
 
     def get(self, request, event_id, invite_form=None):
         event = self.event
+        may = {op: self.event_permissions.can(op, "team") for op in OPERATIONS}
+        # Beside the invite form, what each role may do, from the matrix as the super admin left it (one query).
+        roles_in_words = matrix.in_words(matrix.read(stamp=None)) if may[CREATE] else ()
         roles = EventRole.objects.filter(event=event).select_related("user", "role").prefetch_related("tracks")
         return render(
             request,
@@ -45,9 +48,10 @@ class TeamView(EventPermissionMixin, View):
                     for role in roles
                 ],
                 "invites": RoleInvite.objects.filter(event=event, state=RoleInvite.PENDING).select_related("role"),
-                "may": {op: self.event_permissions.can(op, "team") for op in OPERATIONS},
+                "may": may,
                 "track_scoped_roles": sorted(TRACK_SCOPED_ROLES),
                 "invite_form": invite_form or InviteForm(),
+                "roles_in_words": roles_in_words,
             },
         )
 

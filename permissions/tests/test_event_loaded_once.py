@@ -44,7 +44,7 @@ HTML_PAGES = [
     ("/events/{event}/sessions/{session}/edit/", 8),
     ("/events/{event}/wizard/tickets/", 5),
     ("/events/{event}/wizard/review/", 5),
-    ("/roles/events/{event}/team/", 7),
+    ("/roles/events/{event}/team/", 8),  # the matrix, read as it is now, for the roles in words
     ("/e/{slug}/", 8),
     ("/e/{slug}/availability/", 4),
     ("/events/{event}/orders/", 7),

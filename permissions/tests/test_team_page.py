@@ -6,6 +6,8 @@ import pytest
 
 from core.tests.factories import UserFactory
 from events.tests.factories import EventFactory, TrackFactory
+from permissions import matrix
+from permissions.models import RolePermission
 from permissions.tests.factories import EventRoleFactory
 
 pytestmark = pytest.mark.django_db
@@ -31,3 +33,41 @@ def test_only_track_scoped_roles_show_the_track_limit_and_it_is_labelled(client)
     )
     assert '<label class="form-label small mb-1" for="id_role-' in found["organizer"]
     assert "<select multiple" not in found["organizer"] + found["moderator"]
+
+
+def test_the_invite_form_says_what_each_role_may_do_as_the_matrix_says_it(client):
+    # Finding (browser walk): the page said "moderators look" and "track organizers edit their tracks", fixed text,
+    # while a moderator could see the event and its tracks only; and the super admin may change the matrix.
+    event = EventFactory()
+    client.force_login(event.created_by)
+    url = f"/roles/events/{event.pk}/team/"
+
+    def in_words():
+        page = client.get(url).content.decode()
+        words = page.split('<dl class="small text-body-secondary" id="roles-in-words">')[1].split("</dl>")[0]
+        return dict(re.findall(r"<dt>(.*?)</dt><dd[^>]*>(.*?)</dd>", words))
+
+    assert in_words() == {
+        "Organizer": "see, change, delete: the event; add, see, change, delete: tickets, tracks, sessions, speakers, "
+        "sponsors, rooms, the team, orders, webhooks",
+        "Co-organizer": "see, change: the event, tickets, tracks, sessions, speakers, sponsors, rooms, orders",
+        "Track organizer": "see: the event; see, change: tracks",
+        "Moderator": "see: the event, tracks",
+    }
+    row = RolePermission.objects.get(role__name="moderator", service__name="session")
+    row.can_read = True
+    row.save()  # as the super admin's change in the admin: the next page says it
+    assert in_words()["Moderator"] == "see: the event, tracks, sessions"
+
+
+def test_who_may_not_invite_is_not_shown_the_roles_in_words(client):
+    event = EventFactory()
+    coorganizer = UserFactory()
+    EventRoleFactory(user=coorganizer, event=event, role="coorganizer")
+    RolePermission.objects.filter(role__name="coorganizer", service__name="team").update(can_read=True)
+    matrix.forget()  # update() moves no counter; the engine reads the matrix again
+    client.force_login(coorganizer)
+    response = client.get(f"/roles/events/{event.pk}/team/")
+    assert response.status_code == 200
+    assert "roles-in-words" not in response.content.decode()
+    assert "Invite someone" not in response.content.decode()
