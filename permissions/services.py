@@ -296,7 +296,25 @@ def _answer_invite(user, state, *, token=None, invite_id=None):
     role_invite.responded_at = timezone.now()
     role_invite.save(update_fields=["state", "responded_at", "updated_at", "version"])
     mark_read_leading_to(user=user, urls=invite_urls(role_invite, token))
+    _tell_the_inviter(role_invite, user)
     return role_invite
+
+
+def _tell_the_inviter(role_invite, user):
+    """Notify whoever sent the invite of its answer, while they are still in the event's team."""
+    inviter, event = role_invite.invited_by, role_invite.event
+    if inviter is None or inviter.pk == user.pk or not EventRole.objects.filter(event=event, user=inviter).exists():
+        return
+    verb = "accepted" if role_invite.state == RoleInvite.ACCEPTED else "declined"
+    name = user.get_full_name() or user.email
+    notify(
+        inviter,
+        action=Notification.GENERAL,  # a role_invite's link says "Accept or decline"
+        title=f"{name} {verb} your invitation to {event.name}",
+        message=f"<p>{escape(name)} ({escape(user.email)}) {verb} your invitation to be "
+        f"<strong>{ROLE_LABELS[role_invite.role.name]}</strong> of {escape(event.name)}.</p>",
+        url=reverse("permissions:team", args=[event.pk]),
+    )
 
 
 @transaction.atomic

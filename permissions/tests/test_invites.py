@@ -9,7 +9,14 @@ from notifications.models import Notification
 from permissions.forms import InviteForm
 from permissions.models import EventRole, RoleInvite
 from permissions.names import COORGANIZER, MODERATOR, ORGANIZER
-from permissions.services import AlreadyHoldsRoleError, cancel_invite, invite, notify_pending_invites
+from permissions.services import (
+    AlreadyHoldsRoleError,
+    accept_invite,
+    cancel_invite,
+    invite,
+    notify_pending_invites,
+)
+from permissions.tests.factories import EventRoleFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -176,3 +183,38 @@ def test_a_new_account_reads_its_invites_with_their_event_role_and_inviter(djang
     with django_assert_num_queries(11):
         notify_pending_invites(user=user)
     assert Notification.objects.filter(user=user).count() == 2
+
+
+@pytest.mark.parametrize(("answer", "verb"), [("accept", "accepted"), ("decline", "declined")])
+def test_whoever_invited_is_told_the_answer(client, django_capture_on_commit_callbacks, answer, verb):
+    # Finding (browser walk): an organizer heard nothing when the person they invited joined or declined.
+    event = EventFactory(name="Summit")
+    invitee = UserFactory(first_name="Nina", last_name="Novak", verified=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        _, token = invite(event=event, email=invitee.email, role_name=MODERATOR, invited_by=event.created_by)
+    client.force_login(invitee)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(f"/roles/invites/{token}/", {"answer": answer}).status_code == 302
+
+    told = Notification.objects.filter(user=event.created_by)
+    assert list(told.values_list("action", "title", "message", "url", "has_read")) == [
+        (
+            Notification.GENERAL,
+            f"Nina Novak {verb} your invitation to Summit",
+            f"<p>Nina Novak ({invitee.email}) {verb} your invitation to be <strong>Moderator</strong> of Summit.</p>",
+            f"/roles/events/{event.pk}/team/",
+            False,
+        )
+    ]
+
+
+def test_an_inviter_who_has_left_the_team_is_not_told():
+    event = EventFactory()
+    inviter = UserFactory()
+    inviter_role = EventRoleFactory(user=inviter, event=event, role=COORGANIZER)
+    invitee = UserFactory(verified=True)
+    _, token = invite(event=event, email=invitee.email, role_name=MODERATOR, invited_by=inviter)
+    inviter_role.delete()
+    accept_invite(user=invitee, token=token)
+    assert Notification.objects.filter(user=inviter).count() == 0
+    assert EventRole.objects.get(event=event, user=invitee).role.name == MODERATOR
