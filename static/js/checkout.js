@@ -46,8 +46,10 @@
     const count = quantity ? Number.parseInt(quantity.value, 10) || 0 : 0;
     if (!count) return 0;
     if (row.dataset.type === "donation") {
+      // An amount below the ticket's minimum (a negative one too) is refused on Continue: no total counts it.
       const amount = row.querySelector("input.amount");
-      return count * (Number.parseFloat(amount && amount.value) || 0);
+      const value = Number.parseFloat(amount && amount.value);
+      return value >= (Number.parseFloat(amount && amount.min) || 0) ? count * value : Number.NaN;
     }
     return count * (Number.parseFloat(row.dataset.price) || 0);
   }
@@ -62,9 +64,10 @@
       chosen += quantity ? Number.parseInt(quantity.value, 10) || 0 : 0;
       total += rowTotal(row);
     }
-    output.textContent = chosen
-      ? `${chosen} ticket${chosen === 1 ? "" : "s"}, total ${total.toFixed(2)}`
-      : "";
+    const tickets = `${chosen} ticket${chosen === 1 ? "" : "s"}`;
+    if (!chosen) output.textContent = "";
+    else if (Number.isNaN(total)) output.textContent = `${tickets}; enter an amount of at least the minimum`;
+    else output.textContent = `${tickets}, total ${total.toFixed(2)}`;
   }
 
   ticketForm.addEventListener("input", showTotal);

@@ -84,6 +84,41 @@ def test_buying_a_free_and_a_donation_ticket_on_a_phone(page, live_server):
     page.screenshot(path="/tmp/checkout-donation-order-phone.png", full_page=True)
 
 
+def test_a_donation_below_its_minimum_is_not_added_up_and_is_marked_on_its_field(page, live_server):
+    # Finding (browser walk): -3 was added to the running total ("4 tickets, total 95.00"), and the refusal after
+    # Continue sat at the row's left edge, away from the field, which was not marked. Now it is beneath the field.
+    event = EventFactory(state=Event.PUBLISHED, payment_instructions="Pay to IBAN DE00 1234.")
+    paid = TicketFactory(event=event, name="Supporter", type="paid", price=Decimal("49.00"), position=0)
+    support = TicketFactory(event=event, name="Support", donation=True, min_price=Decimal("5.00"), position=1)
+    page.set_viewport_size(PHONE)
+    page.goto(live_server.url + event.get_absolute_url())
+    page.locator(f'select[data-quantity="{paid.pk}"]').select_option("2")
+    amount = page.locator(f'input[data-amount="{support.pk}"]')
+    amount.fill("-3")
+    page.locator(f'select[data-quantity="{support.pk}"]').select_option("1")
+    assert page.locator("#ticket-total").inner_text() == "3 tickets; enter an amount of at least the minimum"
+    amount.fill("7.5")
+    assert page.locator("#ticket-total").inner_text() == "3 tickets, total 105.50"
+
+    amount.fill("-3")
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_load_state()
+    amount = page.locator(f'input[data-amount="{support.pk}"]')
+    assert amount.get_attribute("aria-invalid") == "true"
+    invalid_red = page.evaluate(
+        "getComputedStyle(document.documentElement).getPropertyValue('--bs-form-invalid-border-color').trim()"
+    )
+    as_rgb = "color => { const probe = document.createElement('i'); probe.style.color = color;"
+    as_rgb += " document.body.append(probe); return getComputedStyle(probe).color; }"
+    assert amount.evaluate("input => getComputedStyle(input).borderTopColor") == page.evaluate(as_rgb, invalid_red)
+    error = page.locator(".amount-box .field-error")
+    assert error.inner_text() == "The amount cannot be negative."
+    field_box, error_box = amount.bounding_box(), error.bounding_box()
+    assert error_box["x"] == field_box["x"] and error_box["y"] >= field_box["y"] + field_box["height"]  # beneath it
+    assert fits_the_width(page)
+    assert Order.objects.count() == 0
+
+
 def test_a_double_click_on_place_order_places_one_order(page, live_server):
     event = EventFactory(state=Event.PUBLISHED)
     ticket = TicketFactory(event=event, name="Community")
