@@ -9,13 +9,25 @@ from core.images import ImageRefused
 from .models import Event, Microlocation, Session, Speaker, Sponsor, Track
 from .sponsors import clean_logo
 
-TIMEZONE_CHOICES = [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())]
+# The zones people live in ("Europe/Berlin") and UTC; not the database's aliases and oddities ("GB", "US/Pacific",
+# "Etc/GMT+5", "Factory", "localtime"), which the API still accepts and the form keeps for an event set to one.
+ALIAS_AREAS = ("Brazil/", "Canada/", "Chile/", "Etc/", "Mexico/", "US/")
+OFFERED_TIMEZONES = [
+    "UTC",
+    *sorted(name for name in zoneinfo.available_timezones() if "/" in name and not name.startswith(ALIAS_AREAS)),
+]
+
+
+def timezone_choices(keep=None):
+    """The offered zones as choices, with ``keep`` (an event's own zone) among them wherever it is not."""
+    names = OFFERED_TIMEZONES if keep is None or keep in OFFERED_TIMEZONES else [keep, *OFFERED_TIMEZONES]
+    return [(name, name.replace("_", " ")) for name in names]
 
 
 class EventDetailsForm(forms.ModelForm):
     """The event's details; its dates are read as local times of the time zone chosen here."""
 
-    timezone = forms.ChoiceField(choices=TIMEZONE_CHOICES, initial="UTC")
+    timezone = forms.ChoiceField(choices=timezone_choices, initial="UTC")
 
     class Meta:
         model = Event
@@ -25,6 +37,11 @@ class EventDetailsForm(forms.ModelForm):
             "ends_at": DateTimeInput(),
             "description": forms.Textarea(attrs={"rows": 4}),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["timezone"].choices = timezone_choices(keep=self.instance.timezone)
 
     def clean(self):
         cleaned = super().clean()

@@ -18,8 +18,12 @@ LONGEST = timedelta(days=366)
 NO_PAYMENT_INSTRUCTIONS = "Say how buyers pay (payment instructions) before selling paid or donation tickets."
 
 
+# In the time zone database but no place's time: "localtime" is whatever the server is set to, "Factory" a placeholder.
+NOT_A_PLACE = frozenset({"Factory", "localtime"})
+
+
 def validate_timezone(value):
-    if value not in zoneinfo.available_timezones():
+    if value not in zoneinfo.available_timezones() or value in NOT_A_PLACE:
         raise ValidationError(f"{value!r} is not a known time zone.", code="invalid_timezone")
 
 

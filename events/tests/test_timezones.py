@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from events.forms import EventDetailsForm
 from events.models import Event
 from events.tests.factories import EventFactory
 
@@ -95,3 +96,30 @@ def test_public_page_and_dashboard_show_local_times(client):
     assert "10 January 2030, 09:00" in client.get(f"/e/{event.slug}/").content.decode()
     client.force_login(event.created_by)
     assert "10 Jan 2030, 09:00" in client.get(f"/events/{event.pk}/").content.decode()
+
+
+@pytest.mark.django_db
+def test_the_form_offers_the_zones_people_live_in_and_keeps_an_events_own(client, client_for, user):
+    # Finding (browser walk): the list held "Factory", "localtime" and the old aliases ("GB", "US/Pacific").
+    client.force_login(user)
+    offered = [value for value, _ in EventDetailsForm().fields["timezone"].choices]
+    assert offered[:3] == ["UTC", "Africa/Abidjan", "Africa/Accra"]
+    assert {"Europe/Berlin", "America/New_York", "Asia/Kolkata", "Pacific/Auckland"} <= set(offered)
+    assert not {"Factory", "localtime", "GB", "US/Pacific", "Etc/GMT+5", "Canada/Eastern"} & set(offered)
+    assert client.post("/events/new/", {**DETAILS, "timezone": "Factory", "go": "next"}).status_code == 200
+
+    assert Event.objects.count() == 0
+
+    event = EventFactory(timezone="US/Pacific")  # set through the API, which takes any known zone
+    page = client_for(event.created_by).get(f"/events/{event.pk}/edit/").content.decode()
+    assert '<option value="US/Pacific" selected>US/Pacific</option>' in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ["localtime", "Factory", "Mars/Olympus"])
+def test_no_door_takes_a_zone_that_is_no_place(api_for, name):
+    event = EventFactory(timezone="Europe/Berlin")
+    response = api_for(event.created_by).patch(f"/api/v1/events/{event.pk}/", {"timezone": name}, format="json")
+    assert (response.status_code, response.json()) == (400, {"timezone": [f"{name!r} is not a known time zone."]})
+    event.refresh_from_db()
+    assert event.timezone == "Europe/Berlin"
