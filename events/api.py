@@ -166,8 +166,9 @@ class EventViewSet(IdempotentCreateMixin, ConditionalMixin, EventScopedViewMixin
     @action(detail=True, methods=["get"])
     def versions(self, request, pk=None):
         """Return the event's modification counters, one per resource list."""
-        body = event_versions(self.event.pk)
-        etag = make_etag("versions", self.event.pk, tuple(body.values()))
+        audience = self.event_permissions.audience  # the public hears the public counters only, as on the socket
+        body = event_versions(self.event.pk, audience=audience)
+        etag = make_etag("versions", self.event.pk, audience, tuple(body.values()))
         return self._conditional(etag, lambda: Response(body))
 
 

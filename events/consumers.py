@@ -19,9 +19,8 @@ moves to the other audience or closes with 4403.
 from channels.db import database_sync_to_async
 
 from core.sockets import LiveConsumer
-from core.versioning import EVERYONE, MEMBERS, event_group, event_versions
+from core.versioning import event_group, event_versions
 from permissions.engine import load_event, permissions_for
-from permissions.names import READ
 
 FORBIDDEN = 4403
 
@@ -33,8 +32,7 @@ def _audience_and_versions(user, event_id):
     perms = permissions_for(user, event) if event is not None else None
     if perms is None or not perms.can_see_event:
         return None, None
-    audience = MEMBERS if perms.can(READ, "event") else EVERYONE
-    return audience, event_versions(event.pk, audience=audience)
+    return perms.audience, event_versions(event.pk, audience=perms.audience)
 
 
 class EventChangesConsumer(LiveConsumer):

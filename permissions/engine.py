@@ -24,7 +24,7 @@ from django.db.models.aggregates import StringAgg
 from django.db.models.functions import Cast, Concat
 
 from core.precompiled import PrecompiledPair, PrecompiledQuery
-from core.versioning import with_event_counters
+from core.versioning import EVERYONE, MEMBERS, with_event_counters
 
 from . import matrix
 from .names import (
@@ -98,6 +98,11 @@ class EventPermissions:
         if self.is_superuser or (self.is_staff and operation == READ):
             return _ALL_TRACKS
         return self.grants.get((service, operation), frozenset())
+
+    @property
+    def audience(self):
+        """Whose counters of the event this user may hear: the team's (MEMBERS) or the public's (EVERYONE)."""
+        return MEMBERS if self.can(READ, "event") else EVERYONE
 
     @property
     def can_see_event(self):

@@ -5,9 +5,12 @@ from datetime import UTC, datetime
 import pytest
 from django.http import HttpResponse
 from rest_framework import routers, serializers, viewsets
+from rest_framework.test import APIClient
 
 from core.conditional import ConditionalMixin, make_etag
-from events.models import Microlocation, Track
+from core.tests.factories import UserFactory
+from core.versioning import EVERYONE, event_versions
+from events.models import Event, Microlocation, Track
 from events.tests.factories import EventFactory, MicrolocationFactory, TrackFactory
 from permissions.models import RoleInvite
 from permissions.names import MODERATOR
@@ -386,3 +389,22 @@ def test_a_viewset_of_the_mixins_alone_answers_a_post_with_the_location_and_etag
     created = api.post("/plain-tracks/", {"event": event.pk, "name": "Main"}, format="json")
     location = f"http://testserver/plain-tracks/{Track.objects.get(name='Main').pk}/"
     assert (created.status_code, created["Location"], created["ETag"]) == (201, location, api.get(location)["ETag"])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("who", ["anonymous", "stranger"])
+def test_versions_endpoint_tells_the_public_only_the_public_counters(api_for, who):
+    # Attacker's probe: anyone could poll a published event's orders, invites, roles and webhooks counters here, and
+    # watch drafts and hidden tickets change; its socket hears the public counters only, and so does this now.
+    event = EventFactory(state=Event.PUBLISHED)
+    TrackFactory(event=event, name="Main")
+    api = APIClient() if who == "anonymous" else api_for(UserFactory())
+    url = f"/api/v1/events/{event.pk}/versions/"
+    public = api.get(url)
+    assert public.json() == event_versions(event.pk, audience=EVERYONE)
+    assert set(public.json()) == {"event", "microlocations", "sessions", "speakers", "sponsors", "tickets", "tracks"}
+    assert public.json()["tracks"] == 1
+    members = api_for(event.created_by).get(url)
+    assert set(members.json()) == set(public.json()) | {"invites", "orders", "roles", "webhooks"}
+    assert members["ETag"] != public["ETag"]
+    assert api.get(url, HTTP_IF_NONE_MATCH=members["ETag"]).status_code == 200
