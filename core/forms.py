@@ -1,6 +1,19 @@
-"""Form bases every app's pages extend: native date pickers, objects scoped to one event."""
+"""Form bases every app's pages extend: native date pickers, objects scoped to one event; ids read from input."""
 
 from django import forms
+
+MAX_ID = 2**63 - 1  # the largest id a database column holds (a bigint)
+
+
+def as_id(value):
+    """Return the database id ``value`` names (an int, or a text of ASCII digits), or None if it names none.
+
+    ``str.isdigit()`` also takes "²" and other digits ``int()`` refuses, and an id beyond a bigint overflows
+    the database's integer: both were 500s where a page read an id from a form or a query string.
+    """
+    if isinstance(value, str):
+        value = int(value) if value.isascii() and value.isdigit() and len(value) <= 19 else None
+    return value if type(value) is int and 0 < value <= MAX_ID else None
 
 
 class DateTimeInput(forms.DateTimeInput):

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db.models import Prefetch, Q
 from django.utils.text import slugify
 
+from core.forms import as_id
 from core.links import absolute_reverse
 from core.versioning import event_resources, read_counters_with_times
 from permissions.mixins import event_zone
@@ -25,7 +26,6 @@ from .models import Session, Speaker
 FILTERS = ("track", "room", "day")
 # The resource lists whose writes change what a schedule shows (the event's own row has its version).
 SCHEDULE_LISTS = ("sessions", "tracks", "microlocations", "speakers")
-MAX_ID = 2**63 - 1
 DAY_FORMAT = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 NO_ROOM = "No room"
 
@@ -72,9 +72,9 @@ def day_bounds(day, zone):
 def _ids(name, values):
     ids = []
     for value in values:
-        if not value.isdigit() or not 0 < int(value) <= MAX_ID:
+        if as_id(value) is None:
             raise FilterError(f"{name} must be the id of a {name} (a positive whole number), not {value!r}.")
-        ids.append(int(value))
+        ids.append(as_id(value))
     return tuple(sorted(set(ids)))
 
 

@@ -18,12 +18,13 @@ from rest_framework.views import APIView
 
 from core.api import FirstRendererNegotiation
 from core.conditional import ConditionalBase, is_fresh, make_etag, set_validators
+from core.forms import MAX_ID
 from permissions.drf import EventScopedViewMixin, EventServicePermission
 
 from .exports import frab, ical, plain
 from .models import Session
 from .queries import personal_schedule
-from .schedule import MAX_ID, FilterError, load_schedule, parse_filter, schedule_state
+from .schedule import FilterError, load_schedule, parse_filter, schedule_state
 
 # Public feeds may sit in shared caches for a minute; then they are revalidated (a cheap 304).
 PUBLIC_CACHE = "public, max-age=60, must-revalidate"

@@ -16,13 +16,14 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views import View, generic
 
+from core.forms import MAX_ID
 from core.links import absolute_reverse, absolute_url
 from permissions.mixins import EventPermissionMixin
 
 from . import services
 from .models import Speaker
 from .queries import personal_schedule
-from .schedule import MAX_ID, FilterError, ScheduleFilter, event_days, load_schedule, parse_filter, public_sessions
+from .schedule import FilterError, ScheduleFilter, event_days, load_schedule, parse_filter, public_sessions
 
 GONE = "No such personal schedule (it may have been revoked)."
 FEEDS = [
@@ -108,7 +109,7 @@ def _session_ids(request):
     """Return the ``sessions`` list of a JSON body, or raise ValidationError."""
     try:
         body = json.loads(request.body or b"null")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise ValidationError({"sessions": 'Send a JSON object: {"sessions": [ids]}.'}) from None
     if not isinstance(body, dict) or "sessions" not in body:
         raise ValidationError({"sessions": 'Send a JSON object: {"sessions": [ids]}.'})

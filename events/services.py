@@ -12,6 +12,7 @@ from django.utils.text import slugify
 
 from core.broadcast import push_after_commit
 from core.changes import record_change
+from core.forms import as_id
 from core.versioning import EVERYONE, MEMBERS, event_group
 from notifications.models import Notification
 from notifications.services import notify
@@ -215,7 +216,7 @@ def _point_background_at(event, name):
 def _public_sessions_of(event, session_ids):
     """Return the event's public sessions with these ids; raise ValidationError naming any other id."""
     limit = PersonalSchedule.MAX_SESSIONS
-    if not isinstance(session_ids, list) or not all(type(value) is int for value in session_ids):
+    if not isinstance(session_ids, list) or not all(type(value) is int and as_id(value) for value in session_ids):
         raise ValidationError({"sessions": "Send the sessions as a list of session ids."}, code="invalid")
     wanted = set(session_ids)
     if not 0 < len(wanted) <= limit:

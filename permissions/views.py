@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
 
 from core.accounts import is_verified
+from core.forms import as_id
 from core.throttling import SLOW_DOWN, AddressThrottle, too_many
 
 from . import matrix, services
@@ -65,11 +66,11 @@ class TeamView(EventPermissionMixin, View):
             if action == "invite":
                 return self.invite(request)
             if action == "cancel-invite":
-                role_invite = get_object_or_404(RoleInvite, pk=request.POST.get("invite_id"), event=self.event)
+                role_invite = get_object_or_404(RoleInvite, pk=as_id(request.POST.get("invite_id")), event=self.event)
                 if services.cancel_invite(role_invite=role_invite, cancelled_by=request.user):
                     messages.success(request, f"Invitation to {role_invite.email} cancelled.")
                 return redirect("permissions:team", self.event.pk)
-            event_role = get_object_or_404(EventRole, pk=request.POST.get("role_id"), event=self.event)
+            event_role = get_object_or_404(EventRole, pk=as_id(request.POST.get("role_id")), event=self.event)
             if action == "remove":
                 services.remove_role(event_role=event_role, removed_by=request.user)
                 messages.success(request, f"Removed {event_role.user.email} as {event_role.role}.")

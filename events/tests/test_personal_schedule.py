@@ -107,6 +107,11 @@ def test_a_made_up_token_or_one_of_another_event_is_a_404(client):
         ('{"sessions": [true]}', "Send the sessions as a list of session ids."),
         ('{"sessions": []}', "A personal schedule holds 1 to 200 sessions."),
         (json.dumps({"sessions": list(range(1, 202))}), "A personal schedule holds 1 to 200 sessions."),
+        # An attacker's probe: ids beyond the database's integer, and a body too deep to decode, were 500s.
+        ('{"sessions": [18446744073709551616]}', "Send the sessions as a list of session ids."),
+        ('{"sessions": [1, -18446744073709551616]}', "Send the sessions as a list of session ids."),
+        ('{"sessions": [0]}', "Send the sessions as a list of session ids."),
+        ("[" * 100_000, 'Send a JSON object: {"sessions": [ids]}.'),
     ],
 )
 def test_a_bad_body_is_a_400_and_saves_nothing(client, body, message):

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views import View, generic
 
+from core.forms import as_id
 from permissions.mixins import EventPermissionMixin
 from permissions.names import DELETE, READ, UPDATE
 
@@ -71,9 +72,9 @@ class OrderListView(OrdersMixin, generic.ListView):
         status = self.request.GET.get("status", "")
         if status in dict(Order.STATUSES):
             orders = orders.filter(status=status)
-        ticket = self.request.GET.get("ticket", "")
-        if ticket.isdigit() and len(ticket) < 19:
-            orders = orders.filter(Exists(OrderPosition.objects.filter(order=OuterRef("pk"), ticket_id=int(ticket))))
+        ticket_id = as_id(self.request.GET.get("ticket", ""))
+        if ticket_id is not None:
+            orders = orders.filter(Exists(OrderPosition.objects.filter(order=OuterRef("pk"), ticket_id=ticket_id)))
         return orders
 
     def get_context_data(self, **kwargs):
