@@ -246,7 +246,8 @@ class ModelCleanMixin:
         """The model's clean() errors on the fields that were valid, for the fields not refused already."""
         attrs = {}
         for field in self._writable_fields:
-            if field.field_name in refused or field.source == "*":
+            # A file was read (and closed) by the first pass, and no clean() compares files: not read again.
+            if field.field_name in refused or field.source == "*" or isinstance(field, serializers.FileField):
                 continue
             try:
                 value = field.run_validation(field.get_value(data))
