@@ -189,6 +189,10 @@ class SearchFilter(filters.SearchFilter):
         except exceptions.ValidationError as error:
             raise exceptions.ValidationError({self.search_param: error.detail}) from error
 
+    def get_schema_operation_parameters(self, view):
+        """``search`` where the view searches only: elsewhere it is an unknown parameter, refused."""
+        return super().get_schema_operation_parameters(view) if getattr(view, "search_fields", None) else []
+
 
 class OrderingFilter(filters.OrderingFilter):
     """DRF's ordering, with a field that is not offered refused (a 400 naming it) instead of ignored."""

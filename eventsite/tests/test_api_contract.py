@@ -375,3 +375,32 @@ def test_404_wording_is_the_same_for_every_resource(api, event):
         )
     }
     assert answers == {"No such object."}
+
+
+def test_every_query_parameter_the_schema_offers_a_list_is_one_the_server_takes(api, event, client):
+    # Attacker's probe: the schema offered ``search`` on lists that refuse it as an unknown parameter (tokens,
+    # invites, orders, roles, webhooks, deliveries, notifications): a generated client would send it and get a 400.
+    from events.webhooks.models import Webhook
+
+    webhook = Webhook.objects.create(event=event, url="https://hooks.example/x", created_by=event.created_by)
+    schema = client.get("/api/schema/?format=json").json()
+    lists = [
+        path for path, operations in schema["paths"].items() if path.startswith("/api/v1/") and "get" in operations
+    ]
+    lists = [path for path in lists if not path.endswith("}/")]  # not one object
+    assert len(lists) >= 15
+    refused = {}
+    for path in lists:
+        url = path.format(event_pk=event.pk, webhook_pk=webhook.pk, id=event.pk)
+        for parameter in schema["paths"][path]["get"].get("parameters", []):
+            if parameter["in"] != "query":
+                continue
+            kind = parameter["schema"]
+            sample = (
+                kind["enum"][0] if kind.get("enum") else {"integer": "1", "boolean": "true"}.get(kind.get("type"), "a")
+            )
+            sample = "2030-01-01T00:00:00Z" if kind.get("format") == "date-time" else sample
+            response = api.get(url, {parameter["name"]: sample})
+            if response.status_code == 400 and response.json().get(parameter["name"]) == ["Unknown query parameter."]:
+                refused.setdefault(path, []).append(parameter["name"])
+    assert refused == {}
