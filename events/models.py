@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Exists, F, Q
 from django.urls import reverse
 
 from core.versioning import VersionedModel
@@ -88,11 +88,31 @@ class Event(VersionedModel):
                 errors["ends_at"] = "The event must end after it starts."
             elif self.ends_at - self.starts_at > LONGEST:
                 errors["ends_at"] = "An event lasts at most a year (366 days): make one event per edition."
+            elif self.pk:
+                errors.update(self._left_outside_its_dates())
         # A published event's instructions may not be emptied while it sells tickets to pay for.
         if self.pk and self.is_published and self.sells_without_saying_how():
             errors["payment_instructions"] = NO_PAYMENT_INSTRUCTIONS
         if errors:
             raise ValidationError(errors)
+
+    def _left_outside_its_dates(self):
+        """{field: error} for sessions or ticket sales that dates being changed would leave outside; one query."""
+        sessions = Session.objects.filter(event_id=self.pk).filter(
+            Q(starts_at__lt=self.starts_at) | Q(ends_at__gt=self.ends_at)
+        )
+        sales = self.tickets.filter(Q(sales_ends_at__gt=self.ends_at) | Q(sales_starts_at__gte=self.ends_at))
+        [(sessions_outside, sales_outside)] = Event.objects.filter(pk=self.pk).values_list(
+            Exists(sessions), Exists(sales)
+        )
+        errors = {}
+        if sessions_outside:
+            errors["starts_at"] = (
+                "Some sessions would fall outside these dates: move them first (Sessions lists them by time)."
+            )
+        if sales_outside:
+            errors["ends_at"] = "Some tickets would be on sale after the event ends: change their sales dates first."
+        return errors
 
     def get_absolute_url(self):
         return reverse("public:event", args=[self.slug])

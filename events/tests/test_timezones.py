@@ -6,7 +6,7 @@ import pytest
 
 from events.forms import EventDetailsForm
 from events.models import Event
-from events.tests.factories import EventFactory
+from events.tests.factories import EventFactory, SessionFactory
 
 DETAILS = {
     "name": "Berlin Summit",
@@ -123,3 +123,34 @@ def test_no_door_takes_a_zone_that_is_no_place(api_for, name):
     assert (response.status_code, response.json()) == (400, {"timezone": [f"{name!r} is not a known time zone."]})
     event.refresh_from_db()
     assert event.timezone == "Europe/Berlin"
+
+
+@pytest.mark.django_db
+def test_moving_an_events_dates_past_its_sessions_or_ticket_sales_is_refused(api_for):
+    # Attacker's probe: the event's dates moved a month on while its sessions stayed, after which every edit of a
+    # session was refused ("must take place within the event's dates") and the schedule's feed contradicted itself.
+    from tickets.tests.factories import TicketFactory
+
+    event = EventFactory(starts_at=datetime(2030, 3, 1, 9, tzinfo=UTC), ends_at=datetime(2030, 3, 2, 18, tzinfo=UTC))
+    SessionFactory(
+        event=event, starts_at=datetime(2030, 3, 1, 10, tzinfo=UTC), ends_at=datetime(2030, 3, 1, 11, tzinfo=UTC)
+    )
+    TicketFactory(event=event, sales_ends_at=datetime(2030, 3, 2, 12, tzinfo=UTC))
+    api, url = api_for(event.created_by), f"/api/v1/events/{event.pk}/"
+    moved = api.patch(url, {"starts_at": "2030-04-01T09:00:00Z", "ends_at": "2030-04-02T09:00:00Z"}, format="json")
+    assert (moved.status_code, moved.json()) == (
+        400,
+        {"starts_at": ["Some sessions would fall outside these dates: move them first (Sessions lists them by time)."]},
+    )
+    shortened = api.patch(url, {"ends_at": "2030-03-02T10:00:00Z"}, format="json")
+    assert (shortened.status_code, shortened.json()) == (
+        400,
+        {"ends_at": ["Some tickets would be on sale after the event ends: change their sales dates first."]},
+    )
+    event.refresh_from_db()
+    assert (event.starts_at, event.ends_at) == (
+        datetime(2030, 3, 1, 9, tzinfo=UTC),
+        datetime(2030, 3, 2, 18, tzinfo=UTC),
+    )
+    longer = api.patch(url, {"ends_at": "2030-03-03T18:00:00Z"}, format="json")
+    assert longer.status_code == 200
