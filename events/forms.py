@@ -1,6 +1,8 @@
 import zoneinfo
 
 from django import forms
+from django.core.exceptions import ValidationError
+from django.forms.utils import from_current_timezone
 from django.utils import timezone
 
 from core.forms import DateTimeInput, EventScopedForm
@@ -48,10 +50,15 @@ class EventDetailsForm(forms.ModelForm):
         if cleaned.get("timezone"):
             # The date fields were parsed in the page's time zone (the event's
             # current one); read the same wall-clock times in the chosen one.
+            # A time the clocks skip or repeat there is refused as Django's fields refuse it in the page's zone.
             chosen, current = zoneinfo.ZoneInfo(cleaned["timezone"]), timezone.get_current_timezone()
             for name in ("starts_at", "ends_at"):
                 if cleaned.get(name):
-                    cleaned[name] = timezone.make_aware(timezone.make_naive(cleaned[name], current), chosen)
+                    with timezone.override(chosen):
+                        try:
+                            cleaned[name] = from_current_timezone(timezone.make_naive(cleaned[name], current))
+                        except ValidationError as error:
+                            self.add_error(name, error)
         return cleaned
 
 

@@ -154,3 +154,26 @@ def test_moving_an_events_dates_past_its_sessions_or_ticket_sales_is_refused(api
     )
     longer = api.patch(url, {"ends_at": "2030-03-03T18:00:00Z"}, format="json")
     assert longer.status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("field", "typed"),
+    [("starts_at", "2027-03-28T02:30"), ("ends_at", "2027-10-31T02:30")],  # skipped in spring, twice in autumn
+)
+def test_a_time_the_clocks_skip_or_repeat_in_the_chosen_zone_is_a_form_error(client, user, field, typed):
+    # Attacker's probe: 02:30 on the night clocks go forward in Berlin was saved as 01:30 UTC, shown as 03:30.
+    client.force_login(user)
+    other = "2027-03-27T09:00" if field == "starts_at" else "2027-10-30T09:00"
+    dates = (
+        {"starts_at": typed, "ends_at": "2027-03-28T18:00"}
+        if field == "starts_at"
+        else {"starts_at": other, "ends_at": typed}
+    )
+    response = client.post("/events/new/", {**DETAILS, **dates, "go": "next"})
+    assert response.status_code == 200
+    assert response.context["form"].errors[field] == [
+        f"{typed.replace('T', ' ')}:00 couldn\u2019t be interpreted in time zone Europe/Berlin; it may be ambiguous "
+        "or it may not exist."
+    ]
+    assert Event.objects.count() == 0
