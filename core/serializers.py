@@ -301,8 +301,14 @@ class ManyIdsField(serializers.ManyRelatedField):
     """A many-to-many as a list of ids; reads the ids the view prefetched (``prefetch_ids``) when there are some.
 
     DRF's field would ask each object for ``relation.all()``: a queryset per
-    object, and model instances, only to print their ids.
+    object, and model instances, only to print their ids. An object sent for
+    the list is refused (DRF took its keys for the ids).
     """
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            self.fail("not_a_list", input_type=type(data).__name__)
+        return super().to_internal_value(data)
 
     def get_attribute(self, instance):
         prefetched = getattr(instance, PREFETCHED_IDS, {}).get(self.field_name)

@@ -1,7 +1,7 @@
 from django.apps import apps
 from rest_framework import serializers
 
-from core.serializers import ModelSerializer
+from core.serializers import ManyIdsField, ModelSerializer
 
 from .models import EventRole, RoleInvite
 from .names import ROLES
@@ -13,7 +13,9 @@ class EventRoleSerializer(ModelSerializer):
     user = serializers.IntegerField(source="user_id", read_only=True)
     user_email = serializers.EmailField(source="user.email", read_only=True)
     role = serializers.ChoiceField(choices=ROLES, source="role.name")
-    tracks = serializers.PrimaryKeyRelatedField(many=True, required=False, queryset=EventRole.tracks.rel.model.objects)
+    tracks = ManyIdsField(
+        child_relation=serializers.PrimaryKeyRelatedField(queryset=EventRole.tracks.rel.model.objects), required=False
+    )
 
     class Meta:
         model = EventRole

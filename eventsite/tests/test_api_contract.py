@@ -10,6 +10,7 @@ from events.models import Event, Session, Track
 from events.tests.factories import EventFactory, MicrolocationFactory, SessionFactory, SpeakerFactory, TrackFactory
 from notifications.models import Notification
 from notifications.services import notify
+from permissions.tests.factories import EventRoleFactory
 from tickets.tests.factories import TicketFactory
 
 pytestmark = pytest.mark.django_db
@@ -404,3 +405,26 @@ def test_every_query_parameter_the_schema_offers_a_list_is_one_the_server_takes(
             if response.status_code == 400 and response.json().get(parameter["name"]) == ["Unknown query parameter."]:
                 refused.setdefault(path, []).append(parameter["name"])
     assert refused == {}
+
+
+def test_an_object_where_a_list_of_ids_belongs_is_refused(api, event):
+    # Attacker's probe: {"speakers": {"4": 1}} was taken as the list [4] (DRF read the object's keys as the ids),
+    # and so were a role's tracks.
+    speaker, track = SpeakerFactory(event=event), TrackFactory(event=event)
+    body = {"title": "Talk", "starts_at": iso(event.starts_at), "ends_at": iso(event.starts_at + timedelta(hours=1))}
+    url = f"/api/v1/events/{event.pk}/sessions/"
+    response = api.post(url, {**body, "speakers": {str(speaker.pk): 1}}, format="json")
+    assert (response.status_code, response.json()) == (
+        400,
+        {"speakers": ['Expected a list of items but got type "dict".']},
+    )
+    assert Session.objects.count() == 0
+    created = api.post(url, {**body, "speakers": [speaker.pk]}, format="json")
+    assert (created.status_code, created.json()["speakers"]) == (201, [speaker.pk])
+
+    role = EventRoleFactory(event=event, role="moderator")
+    roles_url = f"/api/v1/events/{event.pk}/roles/{role.pk}/"
+    refused = api.patch(roles_url, {"tracks": {str(track.pk): 1}}, format="json")
+    assert (refused.status_code, refused.json()) == (400, {"tracks": ['Expected a list of items but got type "dict".']})
+    assert list(role.tracks.all()) == []
+    assert api.patch(roles_url, {"tracks": [track.pk]}, format="json").json()["tracks"] == [track.pk]
