@@ -138,3 +138,14 @@ def test_a_session_without_its_times_is_a_form_error(organizer, event, times):
     missing = {"starts_at", "ends_at"} - set(times)
     assert response.context["form"].errors == {field: ["This field is required."] for field in missing}
     assert event.sessions.count() == 0
+
+
+def test_the_form_pages_say_what_they_add_or_edit(organizer, event):
+    # Finding (browser walk): the session form had no heading; only the breadcrumb said "New".
+    track = TrackFactory(event=event, name="Main hall")
+    new = organizer.get(f"/events/{event.pk}/sessions/new/").content.decode()
+    edit = organizer.get(f"/events/{event.pk}/tracks/{track.pk}/edit/").content.decode()
+    room = organizer.get(f"/events/{event.pk}/microlocations/new/").content.decode()
+    assert '<h1 class="h3 mb-3">New session</h1>' in new
+    assert '<h1 class="h3 mb-3">Edit track: Main hall</h1>' in edit
+    assert '<h1 class="h3 mb-3">New room</h1>' in room
