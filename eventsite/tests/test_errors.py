@@ -118,3 +118,22 @@ def test_the_api_root_lists_every_endpoint_of_the_schema_with_what_it_does(clien
         "methods": {"POST": "Publish the event"},
     }
     assert listed["/api/v1/events/{event_pk}/tracks/"]["methods"]["GET"]
+
+
+def test_a_refusal_is_logged_as_one_line_without_a_traceback(client, caplog):
+    # Finding (browser walk): each 403 wrote Django's traceback of the PermissionDenied to the log, twice under
+    # DEBUG (Django's own console handler beside ours); refusals buried the errors that matter.
+    import logging
+
+    event = EventFactory()
+    moderator = EventRoleFactory(event=event, role="moderator").user  # sees the event, may not edit it
+    client.force_login(moderator)
+    with caplog.at_level(logging.WARNING, logger="django.request"):
+        assert client.get(f"/events/{event.pk}/edit/").status_code == 403
+    [record] = [r for r in caplog.records if r.name == "django.request"]
+    assert (record.levelname, record.getMessage(), record.exc_info) == (
+        "WARNING",
+        f"Forbidden (Permission denied): /events/{event.pk}/edit/",
+        None,
+    )
+    assert logging.getLogger("django").handlers == []  # each record reaches the site's one handler only
