@@ -70,11 +70,10 @@ def day_bounds(day, zone):
 
 
 def _ids(name, values):
-    ids = []
-    for value in values:
-        if as_id(value) is None:
+    ids = [as_id(value) for value in values]
+    for value, read in zip(values, ids, strict=True):
+        if read is None:
             raise FilterError(f"{name} must be the id of a {name} (a positive whole number), not {value!r}.")
-        ids.append(as_id(value))
     return tuple(sorted(set(ids)))
 
 
