@@ -1,16 +1,27 @@
 """Tickets in Django admin, behind the permission engine like the other services."""
 
+from django import forms
 from django.contrib import admin
 
 from events.admin import ServiceAdmin
 from permissions.admin import EventScopedAdmin
 
 from .models import Order, OrderPosition, Ticket
+from .orders.stock import check_quantity
+
+
+class TicketAdminForm(forms.ModelForm):
+    def clean_quantity(self):
+        # Django admin saves in the transaction its change view opened: the row stays locked until stored.
+        quantity = self.cleaned_data["quantity"]
+        check_quantity(self.instance, quantity)
+        return quantity
 
 
 @admin.register(Ticket)
 class TicketAdmin(ServiceAdmin):
     service = Ticket.service
+    form = TicketAdminForm
     list_display = ["name", "event", "type", "price", "quantity", "hidden", "sales_starts_at", "sales_ends_at"]
     list_filter = ["type", "hidden"]
     search_fields = ["name", "event__name"]

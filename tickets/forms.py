@@ -7,6 +7,7 @@ from core.forms import DateTimeInput
 from events.models import Event
 
 from .models import OrderPosition, Ticket
+from .orders.stock import quantity_shortfalls, shortfall_message
 
 MAX_TICKETS = 100
 
@@ -148,6 +149,7 @@ class BaseTicketFormSet(forms.BaseInlineFormSet):
             problems.append("Your role may not remove tickets.")
         problems += self._sold_tickets_removed()
         self._check_unique_names()
+        self._check_lowered_quantities()
         if problems:
             raise forms.ValidationError(problems)
 
@@ -161,6 +163,25 @@ class BaseTicketFormSet(forms.BaseInlineFormSet):
             f"{doomed[pk].name} has orders, so it cannot be removed; hide it or end its sales instead."
             for pk in sorted(sold)
         ]
+
+    def lowered_quantities(self):
+        """Return {ticket id: new quantity} for the saved tickets kept with a lower quantity than they had."""
+        return {
+            form.instance.pk: form.cleaned_data["quantity"]
+            for form in self.initial_forms
+            if form.instance.pk
+            and "quantity" in form.changed_data
+            and form.cleaned_data.get("quantity") is not None
+            and form.cleaned_data["quantity"] < form.initial["quantity"]
+            and not self._should_delete_form(form)
+        }
+
+    def _check_lowered_quantities(self):
+        """Add an error to each row whose quantity would fall below what orders hold (saving checks again, locked)."""
+        short = quantity_shortfalls(self.lowered_quantities(), event_id=self.instance.pk)
+        for form in self.initial_forms:
+            if form.instance.pk in short:
+                form.add_error("quantity", shortfall_message(short[form.instance.pk]))
 
     def _check_unique_names(self):
         """Add an error to each row whose name another kept row (or a ticket not shown) already uses."""

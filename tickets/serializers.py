@@ -3,6 +3,7 @@ from rest_framework import serializers
 from core.serializers import EventOwnedSerializer
 
 from .models import Ticket
+from .orders.stock import check_quantity
 
 
 class TicketSerializer(EventOwnedSerializer):
@@ -49,4 +50,9 @@ class TicketSerializer(EventOwnedSerializer):
             others = others.exclude(pk=self.instance.pk)
         if others.exists():
             raise serializers.ValidationError("Another ticket of this event has this name.")
+        return value
+
+    def validate_quantity(self, value):
+        # The update runs in one transaction (core.conditional): the row stays locked until it is stored.
+        check_quantity(self.instance, value)
         return value

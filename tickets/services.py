@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -9,6 +10,7 @@ from core.versioning import StaleObjectError
 
 from .forms import TicketForm
 from .models import Ticket
+from .orders.stock import quantity_shortfalls, shortfall_message
 
 # What a formset row may change; position and updated_at are set here.
 UPDATABLE_FIELDS = [*TicketForm._meta.fields, "position", "updated_at"]
@@ -35,7 +37,9 @@ def save_tickets(*, formset):
 
     Writes Ticket rows in a few queries whatever the number of rows, and bumps
     the event's tickets counter. Rows are numbered in the order shown. Raises
-    StaleObjectError when a row changed or vanished since the organizer saw it.
+    StaleObjectError when a row changed or vanished since the organizer saw it,
+    ValidationError when a lowered quantity fell below what orders hold (an
+    order placed since the form was checked: the rows are locked here first).
     """
     deleted = [form.instance for form in formset.deleted_forms if form.instance.pk]
     changed, created = [], []
@@ -55,6 +59,10 @@ def save_tickets(*, formset):
         stale = sorted(pk for pk, version in seen.items() if current.get(pk) != version)
         if stale:
             raise StaleObjectError(f"Tickets {stale} were changed by someone else.")
+        short = quantity_shortfalls(formset.lowered_quantities(), event_id=formset.instance.pk)
+        if short:
+            names = {form.instance.pk: form.instance.name for form in watched}
+            raise ValidationError([shortfall_message(taken, names[pk]) for pk, taken in sorted(short.items())])
 
     if deleted:
         Ticket.objects.filter(pk__in=[ticket.pk for ticket in deleted]).delete()

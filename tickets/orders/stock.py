@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, DecimalField, IntegerField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -41,6 +42,38 @@ def taken_by_ticket(ticket_ids, *, event_id, now):
         .annotate(taken=Count("id"))
     )
     return {row["ticket_id"]: row["taken"] for row in rows}
+
+
+def quantity_shortfalls(quantities, *, event_id, now=None):
+    """Return {ticket id: positions holding it} for each ticket whose proposed quantity is below that; one query.
+
+    ``quantities`` maps saved tickets' ids to the quantities about to be stored. With the tickets' rows
+    locked first (as placing an order locks them) no order can come between the count and the write.
+    """
+    if not quantities:
+        return {}
+    taken = taken_by_ticket(list(quantities), event_id=event_id, now=now or timezone.now())
+    return {pk: taken[pk] for pk, quantity in quantities.items() if quantity < taken.get(pk, 0)}
+
+
+def shortfall_message(taken, name=None):
+    """Say why a quantity below ``taken`` is refused (naming the ticket where the message stands apart from it)."""
+    held = f"{taken} of {name}" if name else f"{taken} of this ticket"
+    return f"{held} are sold or held by unpaid orders, so the quantity cannot be less than {taken}."
+
+
+def check_quantity(ticket, quantity):
+    """Refuse (ValidationError) lowering a saved ticket's quantity below what orders hold of it (None: a new one).
+
+    Locks the ticket's row first, as placing an order does: call it inside the transaction that stores the
+    quantity (a DRF update, an admin change form), and no order comes between the count and the write.
+    """
+    if ticket is None or ticket.pk is None or quantity is None or quantity >= ticket.quantity:
+        return
+    list(Ticket.objects.select_for_update().filter(pk=ticket.pk).values_list("pk"))
+    short = quantity_shortfalls({ticket.pk: quantity}, event_id=ticket.event_id)
+    if short:
+        raise ValidationError(shortfall_message(short[ticket.pk]), code="below_taken")
 
 
 def count_of_positions(condition):
