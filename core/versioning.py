@@ -307,6 +307,11 @@ class VersionedQuerySet(models.QuerySet):
         return updated
 
 
+# How a row pointing at a deleted row fares, where its representation stays as it was: it goes too, or the
+# deletion is refused.
+UNCHANGED_BY_DELETE = (models.CASCADE, models.PROTECT, models.RESTRICT)
+
+
 class VersionedModel(models.Model):
     """A row with a version that moves on every write, inside one or more list counters.
 
@@ -489,12 +494,16 @@ class VersionedModel(models.Model):
 
     @classmethod
     def _touch_dependents(cls, pks, *, using):
-        """Bump the versioned rows that point at the rows about to go (their representation changes)."""
+        """Bump the versioned rows that point at the rows about to go (their representation changes).
+
+        Rows deleted with them (CASCADE) are not bumped, nor rows that forbid the deletion (PROTECT,
+        RESTRICT: if any exist, nothing is deleted).
+        """
         if not pks:
             return
         for relation in cls._meta.related_objects:
             related = relation.related_model
-            if not issubclass(related, VersionedModel) or relation.on_delete is models.CASCADE:
+            if not issubclass(related, VersionedModel) or relation.on_delete in UNCHANGED_BY_DELETE:
                 continue
             related._default_manager.using(using).filter(**{f"{relation.field.name}__in": pks}).update()
 

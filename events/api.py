@@ -32,6 +32,7 @@ from . import serializers
 from .models import Event, Microlocation, Session, Speaker, Sponsor, Track
 from .queries import events_of_user
 from .services import (
+    EventHasOrders,
     EventStateError,
     NotReadyError,
     create_event,
@@ -116,7 +117,10 @@ class EventViewSet(IdempotentCreateMixin, ConditionalMixin, EventScopedViewMixin
         self.kwargs[self.event_url_kwarg] = self.created_instance.pk
 
     def perform_destroy(self, instance):
-        delete_event(event=instance, by=self.request.user)
+        try:
+            delete_event(event=instance, by=self.request.user)
+        except EventHasOrders as error:
+            raise Conflict(error.messages[0]) from error
 
     @state_change_schema(
         "publish",

@@ -69,6 +69,10 @@ class EventStateError(ValidationError):
     """The event is not in the state the verb starts from (publishing a published event, ...)."""
 
 
+class EventHasOrders(ValidationError):
+    """The event has orders, so it may not be deleted; ``messages`` says what to do instead."""
+
+
 class NotReadyError(ValidationError):
     """The event lacks what publishing needs; ``messages`` says what."""
 
@@ -137,10 +141,30 @@ def unpublish_event(*, event, by):
     return event
 
 
+def orders_refusal(event, orders):
+    """Say why an event with ``orders`` orders may not be deleted ("" when it has none)."""
+    if not orders:
+        return ""
+    held = "1 order" if orders == 1 else f"{orders} orders"
+    return (
+        f"{event.name} has {held}, so it cannot be deleted: cancel and delete them first, "
+        "or unpublish the event to take it off the site."
+    )
+
+
 def delete_event(*, event, by):
-    """Delete the event with everything in it; tells its team and closes its sockets after commit."""
+    """Delete the event with everything in it; tells its team and closes its sockets after commit.
+
+    Raises EventHasOrders when anyone ordered its tickets: orders are the buyers' and the books' record,
+    and go only one by one (cancelled first). Its tickets' rows are locked before the orders are counted,
+    as placing an order locks them: an order placed meanwhile is counted, or finds its tickets gone.
+    """
     name, event_id = event.name, event.pk
     with transaction.atomic():
+        list(event.tickets.select_for_update().values_list("pk"))
+        refusal = orders_refusal(event, event.orders.count())
+        if refusal:
+            raise EventHasOrders(refusal)
         team = _team_except(event, by)
         event.delete()
         push_after_commit(

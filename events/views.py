@@ -149,12 +149,20 @@ class EventDeleteView(EventPermissionMixin, generic.TemplateView):
     template_name = "events/event_confirm_delete.html"
     service, operation = "event", DELETE
 
+    def get_context_data(self, **kwargs):
+        # An event with orders stays: the page says why instead of offering the button.
+        refusal = services.orders_refusal(self.event, self.event.orders.count())
+        return {**super().get_context_data(**kwargs), "refusal": refusal}
+
     def post(self, request, event_id):
         if request.POST.get("confirmed") != "1":
             # Not asked yet (a browser without script): ask on this page first.
             return self.get(request, event_id)
         name = self.event.name
-        services.delete_event(event=self.event, by=request.user)
+        try:
+            services.delete_event(event=self.event, by=request.user)
+        except services.EventHasOrders:
+            return self.render_to_response(self.get_context_data(), status=409)  # the page says why
         messages.success(request, f"{name} was deleted.")
         return redirect("home")
 

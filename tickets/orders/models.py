@@ -42,7 +42,8 @@ class Order(VersionedModel):
     # Statuses whose positions never hold stock again (by themselves; an organizer may revive an expired one).
     CLOSED = (CANCELLED, EXPIRED)
 
-    event = models.ForeignKey("events.Event", on_delete=models.CASCADE, related_name="orders")
+    # PROTECT: an event with orders is not deleted (events.services.delete_event says why; Django admin lists them).
+    event = models.ForeignKey("events.Event", on_delete=models.PROTECT, related_name="orders")
     code = models.CharField(max_length=16, default=new_order_code)
     secret = models.CharField(max_length=32, default=new_order_secret, editable=False)
     name = models.CharField("buyer's name", max_length=200)
@@ -113,7 +114,7 @@ class OrderPosition(models.Model):
     """One ticket of an order: its price as charged and who attends with it."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="positions")
-    # RESTRICT: a sold ticket cannot be deleted, except with its event (which takes the orders too).
+    # RESTRICT: a sold ticket cannot be deleted (nor its event, whose orders are protected).
     ticket = models.ForeignKey("tickets.Ticket", on_delete=models.RESTRICT, related_name="positions")
     price = models.DecimalField(max_digits=10, decimal_places=2, validators=[MinValueValidator(0)])
     attendee_name = models.CharField(max_length=200)

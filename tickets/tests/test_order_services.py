@@ -427,10 +427,16 @@ def test_expire_orders_command_stores_expired_on_overdue_orders(event):
     assert dict(Order.objects.values_list("pk", "status")) == {overdue.pk: "expired", fresh.pk: "pending"}
 
 
-def test_deleting_an_event_takes_its_tickets_and_orders_along(event, api_for):
+def test_an_event_is_deleted_with_its_tickets_only_once_its_orders_are_gone(event, api_for):
     ticket = TicketFactory(event=event)
-    buy(event, ticket, ticket)
-    assert api_for(event.created_by).delete(f"/api/v1/events/{event.pk}/").status_code == 204
+    order = buy(event, ticket, ticket)
+    api = api_for(event.created_by)
+    assert api.delete(f"/api/v1/events/{event.pk}/").status_code == 409  # events/tests/test_delete_event.py
+    assert (Order.objects.count(), OrderPosition.objects.count(), Ticket.objects.count()) == (1, 2, 1)
+
+    cancel_order(order=order)
+    delete_order(order=Order.objects.get(pk=order.pk))
+    assert api.delete(f"/api/v1/events/{event.pk}/").status_code == 204
     assert (Order.objects.count(), OrderPosition.objects.count(), Ticket.objects.count()) == (0, 0, 0)
 
 
