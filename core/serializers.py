@@ -14,7 +14,7 @@ from rest_framework.fields import SkipField
 from rest_framework.relations import MANY_RELATION_KWARGS, PKOnlyObject
 
 from .precompiled import PrecompiledQuery
-from .versioning import creating_with_relations
+from .versioning import saving_with_relations
 
 NAIVE_DATETIME = (
     "Send the time with its UTC offset, e.g. 2026-09-10T09:00:00+02:00 or 2026-09-10T07:00:00Z; "
@@ -98,8 +98,20 @@ class ModelSerializer(RefuseUnknownFieldsMixin, serializers.ModelSerializer):
 
     def create(self, validated_data):
         """Create the row and set its many-to-many values: one write (a new row is at version 1)."""
-        with transaction.atomic(), creating_with_relations(self.Meta.model):
+        with transaction.atomic(), saving_with_relations(self.Meta.model):
             return super().create(validated_data)
+
+    def update(self, instance, validated_data):
+        """Store what the request changes; a write that changes nothing stores nothing.
+
+        A PATCH of {} or a PUT of the object as it stands keeps its version (so its ETag) and
+        ``updated_at``, and moves no counter and queues no webhook: nothing happened. A write that
+        changes something is one new version and one recorded change, its many-to-many values included.
+        """
+        if not would_change(instance, validated_data):
+            return instance
+        with transaction.atomic(), saving_with_relations(self.Meta.model):
+            return super().update(instance, validated_data)
 
     def to_representation(self, instance):
         """Represent the instance as DRF would, reading plain columns straight from it (see ``read_plan``)."""
@@ -112,6 +124,31 @@ class ModelSerializer(RefuseUnknownFieldsMixin, serializers.ModelSerializer):
             if value is not SKIP:
                 data[name] = value
         return data
+
+
+def would_change(instance, data):
+    """Whether storing ``data`` (validated values by model field name) on the saved instance would change it.
+
+    Many-to-many values are compared as sets of ids (one query each, only when the plain values are equal);
+    a file sent is a change, as is clearing one; a name the model does not know counts as a change.
+    """
+    relations = []
+    for name, value in data.items():
+        try:
+            field = instance._meta.get_field(name)
+        except FieldDoesNotExist:
+            return True
+        if field.many_to_many:
+            relations.append((name, {item.pk for item in value}))
+        elif isinstance(field, models.FileField):
+            if value or getattr(instance, name):
+                return True
+        elif field.is_relation:
+            if getattr(instance, field.attname) != (None if value is None else value.pk):
+                return True
+        elif getattr(instance, name) != value:
+            return True
+    return any(set(getattr(instance, name).values_list("pk", flat=True)) != ids for name, ids in relations)
 
 
 _FIELD_PROTOTYPES = {}  # serializer class -> [(name, field, holds fields)], unbound, as DRF built them

@@ -513,19 +513,19 @@ class VersionedModel(models.Model):
         self.version += 1
 
 
-# The row being created with its many-to-many values (creating_with_relations()): setting them is part of the
-# creation, not a second write, so a new row starts at version 1.
-_created_row = contextvars.ContextVar("created_row", default=None)
+# The row being saved with its many-to-many values (saving_with_relations()): setting them is part of that
+# one write, which the save bumped and recorded already; a new row starts at version 1.
+_saved_row = contextvars.ContextVar("saved_row", default=None)
 
 
 @contextlib.contextmanager
-def creating_with_relations(model):
-    """Inside: many-to-many values set on a new row of ``model`` do not bump its version (it is being created)."""
-    token = _created_row.set(model)
+def saving_with_relations(model):
+    """Inside: many-to-many values set on the row of ``model`` being created or saved do not bump it again."""
+    token = _saved_row.set(model)
     try:
         yield
     finally:
-        _created_row.reset(token)
+        _saved_row.reset(token)
 
 
 def record_m2m_change(sender, instance, action, reverse, model, pk_set, **kwargs):
@@ -533,11 +533,7 @@ def record_m2m_change(sender, instance, action, reverse, model, pk_set, **kwargs
     if action not in ("post_add", "post_remove", "pre_clear"):
         return
     if not reverse:
-        if (
-            isinstance(instance, VersionedModel)
-            and instance.pk is not None
-            and _created_row.get() is not type(instance)
-        ):
+        if isinstance(instance, VersionedModel) and instance.pk is not None and _saved_row.get() is not type(instance):
             instance.touch()
         return
     if issubclass(model, VersionedModel):

@@ -382,11 +382,11 @@ def test_a_save_pushes_the_moved_counters_to_the_events_sockets_after_commit(dja
 
 @pytest.mark.django_db
 def test_many_to_many_values_set_while_creating_a_row_leave_it_at_version_1():
-    from core.versioning import creating_with_relations
+    from core.versioning import saving_with_relations
 
     event = EventFactory()
     speaker = SpeakerFactory(event=event)
-    with creating_with_relations(Session):
+    with saving_with_relations(Session):
         session = SessionFactory(event=event)
         session.speakers.add(speaker)
     assert (session.version, Session.objects.get(pk=session.pk).version) == (1, 1)
