@@ -68,6 +68,18 @@ def test_an_own_secret_is_taken(api, event):
         ("url", "http://10.1.2.3/hook", "Deliveries go to public addresses only, not to 10.1.2.3."),
         ("url", "http://169.254.169.254/latest/", "Deliveries go to public addresses only, not to 169.254.169.254."),
         ("url", "https://user:pw@example.org/", "Put no credentials in the URL: every delivery is signed instead."),
+        # Attacker's probe: IPv6 forms that carry a private IPv4 address were taken (a router on a NAT64 or
+        # IPv4-compatible network delivers to 10.0.0.1 or to the cloud's metadata service).
+        *(
+            ("url", f"http://[{address}]/", f"Deliveries go to public addresses only, not to {address}.")
+            for address in (
+                "::a00:1",  # IPv4-compatible 10.0.0.1
+                "64:ff9b::a9fe:a9fe",  # NAT64 169.254.169.254
+                "64:ff9b:1::c0a8:1",  # local-use NAT64 192.168.0.1
+                "2002:a00:1::1",  # 6to4 through 10.0.0.1
+                "::ffff:10.0.0.1",  # mapped
+            )
+        ),
         # Attacker's probe: an unbalanced bracket made urlsplit raise (500), a port out of range was saved and
         # failed every delivery in the worker.
         *(
@@ -185,3 +197,9 @@ def test_the_log_costs_the_same_queries_for_one_or_three(api, event, count, djan
     with django_assert_num_queries(3):
         answer = api.get(f"{base(event)}{webhook.pk}/deliveries/")
     assert [row["kind"] for row in answer.json()["results"]] == ["ping"] * count
+
+
+@pytest.mark.parametrize("address", ["64:ff9b::808:808", "2606:4700:4700::1111"])
+def test_ipv6_forms_of_public_addresses_are_taken(api, event, address):
+    answer = api.post(base(event), {"url": f"http://[{address}]/hook", "kinds": ["track.created"]}, format="json")
+    assert answer.status_code == 201, answer.json()

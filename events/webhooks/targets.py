@@ -24,11 +24,34 @@ class TargetRefused(Exception):
     """The target resolves to an address deliveries may not go to (or does not resolve)."""
 
 
+# IPv6 prefixes whose last 32 bits are an IPv4 address a router may deliver to: IPv4-compatible (::/96,
+# deprecated) and NAT64's (RFC 6052, RFC 8215). Mapped (::ffff:0:0/96), 6to4 and Teredo name theirs too.
+EMBEDDING_IPV4 = [ipaddress.ip_network(prefix) for prefix in ("::/96", "64:ff9b::/96", "64:ff9b:1::/48")]
+
+
+def embedded_ipv4(ip):
+    """Return the IPv4 address an IPv6 address carries to be reached through (None if it carries none)."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip.teredo is not None:
+        return ip.teredo[1]  # the client's address (obfuscated in the address, decoded by ipaddress)
+    if any(ip in prefix for prefix in EMBEDDING_IPV4) and int(ip) & 0xFFFFFFFF > 1:  # :: and ::1 stay IPv6
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
 def _address_refusal(address):
-    """Return why deliveries may not go to this IP address, or None when they may."""
+    """Return why deliveries may not go to this IP address, or None when they may.
+
+    An IPv6 address that carries an IPv4 address is judged by that address as well (::a00:1 is 10.0.0.1).
+    """
     ip = ipaddress.ip_address(address)
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        carried = embedded_ipv4(ip)
+        if carried is not None and _address_refusal(str(carried)):
+            return NOT_PUBLIC.format(address=address)
     if ip.is_loopback:
         return None if settings.WEBHOOK_ALLOW_LOOPBACK else NOT_PUBLIC.format(address=ip)
     if not ip.is_global or ip.is_multicast:
