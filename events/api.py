@@ -3,7 +3,7 @@
 from functools import cached_property
 
 from django.db import transaction
-from django.db.models import Count, Sum
+from django.db.models import Count, Exists, OuterRef, Sum
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -31,6 +31,7 @@ from permissions.names import READ, UPDATE
 from . import serializers
 from .models import Event, Microlocation, Session, Speaker, Sponsor, Track
 from .queries import events_of_user
+from .schedule import public_sessions
 from .services import (
     EventHasOrders,
     EventStateError,
@@ -305,13 +306,30 @@ class SessionViewSet(EventScopedViewSet):
 
 
 class SpeakerViewSet(EventScopedViewSet):
-    """Speakers of an event; their email addresses reach only those who may edit speakers."""
+    """Speakers of an event; their email addresses reach only those who may edit speakers.
+
+    The public reads the speakers of public sessions only, as the speaker's page shows them: a speaker booked
+    for drafts alone is the team's news.
+    """
 
     service, model = "speaker", Speaker
     serializer_class = serializers.SpeakerSerializer
     filterset_fields = ["organisation"]
     ordering_fields = ["name", "id"]
     search_fields = ["name", "organisation"]
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.reads_publicly():
+            speaking = public_sessions(self.event).filter(speakers=OuterRef("pk"))
+            queryset = queryset.filter(Exists(speaking))
+        return queryset
+
+    def list_etag_parts(self):
+        parts = super().list_etag_parts()
+        if self.reads_publicly():  # a session made public or drafted changes who is listed
+            parts += self.event_counters([event_resources()["sessions"].key(self.event.pk, public=True)])
+        return parts
 
 
 MULTIPART_SPONSOR = {"multipart/form-data": serializers.SponsorSerializer}
