@@ -7,7 +7,8 @@ Two kept libraries, one for each kind of limit:
   and locks the pair out for a while (``lockout()`` answers 429 with
   Retry-After, JSON under /api/);
 - the rate of requests that send email or create things (sign-up, password
-  reset, invites, new API tokens): DRF's throttles (ScopedRateThrottle on the
+  reset, invites, new API tokens, orders placed at the public checkout,
+  personal schedule feeds): DRF's throttles (ScopedRateThrottle on the
   API views that name a ``throttle_scope``: per user, or per address for
   anonymous callers), counted in the default cache. ``throttle_posts`` uses
   DRF's throttle class for the site's own pages, per address.
@@ -39,10 +40,10 @@ class AddressThrottle(SimpleRateThrottle):
 
 
 def too_many(request, seconds, message):
-    """Return a 429 with Retry-After: JSON under /api/, the site's page elsewhere."""
+    """Return a 429 with Retry-After: JSON under /api/ and to a JSON request, the site's page elsewhere."""
     seconds = max(1, math.ceil(seconds or 1))
     text = message.format(seconds=seconds, minutes=max(1, math.ceil(seconds / 60)))
-    if request.path.startswith("/api/"):
+    if request.path.startswith("/api/") or request.content_type == "application/json":
         response = JsonResponse({"detail": text, "code": "throttled"}, status=429)
     else:
         response = render(request, "429.html", {"message": text}, status=429)
@@ -51,7 +52,8 @@ def too_many(request, seconds, message):
 
 
 def throttle_posts(scope):
-    """Decorate a page view: its POSTs are throttled per client address like the API's scope ``scope``."""
+    """Decorate a page view (a class view's ``dispatch``): its POSTs are throttled per client address like the
+    API's scope ``scope``."""
 
     def decorate(view):
         @wraps(view)

@@ -14,10 +14,12 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.views import View, generic
 
 from core.forms import MAX_ID
 from core.links import absolute_reverse, absolute_url
+from core.throttling import throttle_posts
 from permissions.mixins import EventPermissionMixin
 
 from . import services
@@ -129,6 +131,7 @@ def _personal_urls(event, token):
     }
 
 
+@method_decorator(throttle_posts("personal_schedules"), name="dispatch")
 class PersonalScheduleCreateView(PublicPageMixin, View):
     """POST {"sessions": [ids]} (JSON, CSRF token): make a personal feed; its URL is answered once."""
 

@@ -398,6 +398,10 @@ REST_FRAMEWORK = {
         "signup": os.environ.get("THROTTLE_SIGNUP", "10/hour"),
         "password_reset": os.environ.get("THROTTLE_PASSWORD_RESET", "5/hour"),
         "verify_email": os.environ.get("THROTTLE_VERIFY_EMAIL", "5/hour"),
+        # The public checkout places orders that hold tickets and email any address given; per client address.
+        "checkout": os.environ.get("THROTTLE_CHECKOUT", "30/hour"),
+        # Personal schedule feeds made per client address (each a row of up to 200 sessions).
+        "personal_schedules": os.environ.get("THROTTLE_PERSONAL_SCHEDULES", "30/hour"),
     },
     "NUM_PROXIES": TRUSTED_PROXIES,
 }

@@ -9,7 +9,10 @@ from rest_framework.test import APIClient
 
 from core.tests.factories import PASSWORD, UserFactory
 from core.tests.time import time_travel
-from events.tests.factories import EventFactory, SpeakerFactory
+from events.models import PersonalSchedule
+from events.tests.factories import EventFactory, SessionFactory, SpeakerFactory
+from tickets.models import Order
+from tickets.tests.factories import TicketFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.security]
 
@@ -104,3 +107,33 @@ def test_json_numbers_no_float_can_hold_are_a_json_400(number):
     assert json.loads(response.content)["detail"].startswith("JSON parse error - ")
     speaker.refresh_from_db()
     assert speaker.name == "Ada"
+
+
+def test_orders_at_the_public_checkout_are_rate_limited_per_address(client):
+    """Finding (an attacker's probe): anyone could hold every paid ticket for the payment days, order after order,
+    and have the site email its order text to any address given."""
+    event = EventFactory(state="published")
+    ticket = TicketFactory(event=event, name="Free", quantity=1000)
+    url = f"/e/{event.slug}/checkout/"
+    statuses = []
+    for number in range(31):
+        visit = f"visit-{number:012d}"
+        client.get(url, {"visit": visit, f"qty-{ticket.pk}": "1"})
+        form = {f"qty-{ticket.pk}": "1", "visit": visit, "name": "N", "email": f"n{number}@example.org"}
+        statuses.append(client.post(url, {**form, "attendee-0-name": "A"}).status_code)
+    assert statuses == [302] * 30 + [429]
+    assert Order.objects.count() == 30
+    assert client.get(url, {f"qty-{ticket.pk}": "1"}).status_code == 302  # reading is not limited
+
+
+def test_personal_schedules_are_rate_limited_per_address(client):
+    """Finding (an attacker's probe): 150 personal feeds in 4.7 s from one address, without end."""
+    session = SessionFactory(event=EventFactory(state="published"))
+    url = f"/e/{session.event.slug}/schedule/my/"
+    body = json.dumps({"sessions": [session.pk]})
+    statuses = [client.post(url, body, content_type="application/json").status_code for _ in range(31)]
+    assert statuses == [201] * 30 + [429]
+    refused = client.post(url, body, content_type="application/json").json()  # the page's script reads JSON
+    assert (sorted(refused), refused["code"]) == (["code", "detail"], "throttled")
+    assert refused["detail"].startswith("Too many requests of this kind from here: try again in ")
+    assert PersonalSchedule.objects.count() == 30

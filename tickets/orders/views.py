@@ -13,9 +13,11 @@ from django.http import Http404, HttpResponseNotModified, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.decorators import method_decorator
 from django.views import View, generic
 
 from core.conditional import make_etag, none_match
+from core.throttling import throttle_posts
 from core.versioning import counter_key, read_counters
 from events.views import PublicEventView
 from permissions.mixins import EventPermissionMixin
@@ -39,6 +41,7 @@ def checkout_token(browser, visit):
     return salted_hmac("tickets.checkout", f"{browser}:{visit}", algorithm="sha256").hexdigest()
 
 
+@method_decorator(throttle_posts("checkout"), name="dispatch")
 class CheckoutView(PublicEventView):
     """GET: the chosen tickets (from the event page's form) and a form for buyer and attendees. POST: place the order.
 
