@@ -4,7 +4,7 @@ import pytest
 
 from core.tests.factories import UserFactory
 from events.models import Event
-from events.tests.factories import EventFactory
+from events.tests.factories import EventFactory, SessionFactory
 from permissions.models import RolePermission
 from permissions.names import CREATE, DELETE, MODERATOR, OPERATIONS, READ, ROLES, UPDATE, default_grants
 from permissions.tests.doors import MATRIX_CELLS, SERVICE_CASES, denial_status, door_case, label_of
@@ -95,6 +95,8 @@ def test_api_anonymous_reads_published_event_but_cannot_write(api_for, service):
     segment, factory, payload = SERVICE_CASES[service]
     event = EventFactory(state=Event.PUBLISHED)
     obj = factory(event=event)
+    if service == "speaker":  # a speaker is public through a public session (test_public_speakers.py)
+        SessionFactory(event=event).speakers.add(obj)
     api = api_for(None)
     assert api.get(f"/api/v1/events/{event.pk}/{segment}/").status_code == 200
     assert api.get(f"/api/v1/events/{event.pk}/{segment}/{obj.pk}/").status_code == 200

@@ -189,7 +189,8 @@ def test_a_public_reader_sees_no_private_field_whatever_else_their_role_may_do(a
     """A role that may update speakers but not read them reads a published event as the public does."""
     grant(MODERATOR, "speaker", read=False, update=True)
     event = EventFactory(state=Event.PUBLISHED)
-    SpeakerFactory(event=event, name="Ada", email="ada@example.com")
+    ada = SpeakerFactory(event=event, name="Ada", email="ada@example.com")
+    SessionFactory(event=event).speakers.add(ada)
     member = UserFactory()
     EventRoleFactory(user=member, event=event, role=MODERATOR)
 
