@@ -15,7 +15,6 @@ from urllib.parse import urlencode
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
@@ -49,6 +48,19 @@ class AlreadyHoldsRoleError(ValidationError):
         )
 
 
+class AlreadyInTeamError(ValidationError):
+    def __init__(self, role_name):
+        super().__init__(
+            {
+                "email": ValidationError(
+                    f"This person is already {ROLE_LABELS[role_name]} of this event: "
+                    "change their role on the team page instead.",
+                    code="already_in_team",
+                )
+            }
+        )
+
+
 def _access_changed(user_id, event_id):
     """After commit, tell the person's open sockets of the event to ask the engine again (once)."""
     push_after_commit([(account_group(user_id), {"type": "access.changed", "event": event_id})])
@@ -63,11 +75,9 @@ def _check_tracks(role_name, tracks, event_id):
     return tracks
 
 
-def _refuse_if_holding(*, event_id, role, user_id=None, email=None, excluding=None):
-    """Raise AlreadyHoldsRoleError when the person (by user or email) holds the role in the event."""
-    holders = EventRole.objects.filter(event_id=event_id, role=role)
-    person = Q(user_id=user_id) if user_id is not None else same_address(email, "user__email")
-    holders = holders.filter(person)
+def _refuse_if_holding(*, event_id, role, user_id, excluding=None):
+    """Raise AlreadyHoldsRoleError when the user holds the role in the event."""
+    holders = EventRole.objects.filter(event_id=event_id, role=role, user_id=user_id)
     if excluding is not None:
         holders = holders.exclude(pk=excluding.pk)
     if holders.exists():
@@ -187,11 +197,17 @@ def invite(*, event, email, role_name, invited_by):
 
     Returns (invite, token); the token is shown once and only its hash is
     stored. A new invite to the same address replaces its pending one in the
-    event. Raises AlreadyHoldsRoleError when the address holds the role already.
+    event. Raises AlreadyHoldsRoleError when the address holds the role already,
+    AlreadyInTeamError when it holds another role in the event (an invite would
+    give a second role beside it, not change it).
     """
     email = email.strip()
     role = Role.objects.get(name=role_name)
-    _refuse_if_holding(event_id=event.pk, role=role, email=email)
+    held = list(EventRole.objects.filter(same_address(email, "user__email"), event=event).values_list("role__name"))
+    if (role_name,) in held:
+        raise AlreadyHoldsRoleError()
+    if held:
+        raise AlreadyInTeamError(held[0][0])
     RoleInvite.objects.filter(same_address(email), event=event, state=RoleInvite.PENDING).update(
         state=RoleInvite.CANCELLED, responded_at=timezone.now()
     )
@@ -321,9 +337,17 @@ def _tell_the_inviter(role_invite, user):
 def accept_invite(*, user, token=None, invite_id=None):
     """Accept an invite (by token or id) addressed to the user's verified email: grants the role, marks it used.
 
-    Its notifications are marked read.
+    Its notifications are marked read. Someone who joined the team otherwise since the invite was sent
+    keeps their role: InviteError (the invite stays open, to decline).
     """
     role_invite = _answer_invite(user, RoleInvite.ACCEPTED, token=token, invite_id=invite_id)
+    held = EventRole.objects.filter(event=role_invite.event, user=user).values_list("role__name", flat=True).first()
+    if held is not None:
+        raise InviteError(
+            f"You are already {ROLE_LABELS[held]} of {role_invite.event.name}: "
+            "ask its organizers to change your role instead.",
+            code="already_in_team",
+        )
     return grant_role(user=user, event=role_invite.event, role_name=role_invite.role.name, granted_by=None)
 
 

@@ -11,8 +11,11 @@ from permissions.models import EventRole, RoleInvite
 from permissions.names import COORGANIZER, MODERATOR, ORGANIZER
 from permissions.services import (
     AlreadyHoldsRoleError,
+    AlreadyInTeamError,
+    InviteError,
     accept_invite,
     cancel_invite,
+    decline_invite,
     invite,
     notify_pending_invites,
 )
@@ -232,3 +235,56 @@ def test_an_address_longer_than_the_column_is_a_form_error(client):
         "email": [f"Ensure this value has at most 254 characters (it has {len(address)})."]
     }
     assert RoleInvite.objects.count() == 0
+
+
+def test_inviting_someone_of_the_team_to_another_role_is_refused_on_the_email_field():
+    """Finding (a browser walk): inviting carol, a moderator, to co-organize was sent and, accepted, gave her a
+    second role beside the first; the team page listed her twice and her moderator's track limit meant nothing."""
+    event = EventFactory()
+    carol = UserFactory(email="carol@example.com")
+    EventRoleFactory(event=event, user=carol, role=MODERATOR)
+
+    with pytest.raises(AlreadyInTeamError) as refused:
+        invite(event=event, email="Carol@Example.com", role_name=COORGANIZER, invited_by=event.created_by)
+
+    assert refused.value.message_dict == {
+        "email": ["This person is already Moderator of this event: change their role on the team page instead."]
+    }
+    assert RoleInvite.objects.count() == 0
+
+
+def test_the_team_page_and_the_api_refuse_it_too(client, api_for):
+    event = EventFactory()
+    EventRoleFactory(event=event, user=UserFactory(email="carol@example.com"), role=MODERATOR)
+    client.force_login(event.created_by)
+
+    page = client.post(
+        f"/roles/events/{event.pk}/team/", {"action": "invite", "email": "carol@example.com", "role": COORGANIZER}
+    )
+    answer = api_for(event.created_by).post(
+        f"/api/v1/events/{event.pk}/invites/", {"email": "carol@example.com", "role": COORGANIZER}, format="json"
+    )
+
+    message = "This person is already Moderator of this event: change their role on the team page instead."
+    assert page.context["invite_form"].errors == {"email": [message]}
+    assert (answer.status_code, answer.json()) == (400, {"email": [message]})
+    assert RoleInvite.objects.count() == 0
+
+
+def test_someone_who_joined_since_the_invite_keeps_their_role_and_may_decline_it():
+    event = EventFactory(name="Summit")
+    guest = UserFactory(email="guest@example.com", verified=True)
+    role_invite, token = invite(event=event, email=guest.email, role_name=COORGANIZER, invited_by=event.created_by)
+    EventRoleFactory(event=event, user=guest, role=MODERATOR)  # made moderator meanwhile, by the admin
+
+    with pytest.raises(InviteError) as refused:
+        accept_invite(user=guest, token=token)
+
+    assert (refused.value.message, refused.value.code) == (
+        "You are already Moderator of Summit: ask its organizers to change your role instead.",
+        "already_in_team",
+    )
+    assert list(EventRole.objects.filter(event=event, user=guest).values_list("role__name", flat=True)) == [MODERATOR]
+    assert RoleInvite.objects.get(pk=role_invite.pk).state == RoleInvite.PENDING
+    decline_invite(user=guest, token=token)
+    assert RoleInvite.objects.get(pk=role_invite.pk).state == RoleInvite.DECLINED
