@@ -110,7 +110,7 @@ class ModelSerializer(RefuseUnknownFieldsMixin, serializers.ModelSerializer):
         """
         if not would_change(instance, validated_data):
             return instance
-        with transaction.atomic(), saving_with_relations(self.Meta.model):
+        with transaction.atomic(savepoint=False), saving_with_relations(self.Meta.model):
             return super().update(instance, validated_data)
 
     def to_representation(self, instance):
