@@ -45,7 +45,7 @@ class EventPermissionMixin:
             return redirect_to_login(request.get_full_path())
         self.event = self.get_event()
         self.event_permissions = permissions_for(request.user, self.event) if self.event else None
-        if self.event is None or not self.event_permissions.can_see_event:
+        if self.event is None or not self.sees_event():
             raise Http404("No such event.")
         if not self.has_permission():
             if not request.user.is_authenticated:
@@ -56,6 +56,10 @@ class EventPermissionMixin:
             if getattr(response, "is_rendered", True) is False:
                 response.render()  # a TemplateResponse renders late: do it in the event's zone
             return response
+
+    def sees_event(self):
+        """Whether the event exists for this user (public, or theirs); a page that a secret opens may say so too."""
+        return self.event_permissions.can_see_event
 
     def get_event(self):
         """Return the event of the URL with the user's permissions resolved (one query), or None."""

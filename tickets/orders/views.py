@@ -144,6 +144,11 @@ class OrderPageView(EventPermissionMixin, generic.TemplateView):
     template_name = "tickets/order.html"
     event_slug_kwarg = "slug"
 
+    def sees_event(self):
+        # The order's secret opens it, whatever the event's state: an unpublished event's buyers keep their
+        # tickets (a wrong secret is a 404, as for an event nobody may see).
+        return True
+
     def get_context_data(self, **kwargs):
         order = expire_if_overdue(order=find_order(self.event, self.kwargs["code"], self.kwargs["secret"]))
         positions = list(order.positions.select_related("ticket"))

@@ -248,3 +248,21 @@ def test_the_order_page_stores_expired_on_an_overdue_order_and_hides_its_codes(c
     assert "has expired" in page
     assert "<svg" not in page
     assert Order.objects.get(pk=order.pk).status == "expired"
+
+
+def test_buyers_keep_their_order_page_while_the_event_is_unpublished(client, event):
+    """Finding (a browser walk and an attacker's probe): unpublishing an event made its buyers' order pages 404,
+    so paid attendees lost their QR codes and the payment details their email links to."""
+    ticket = TicketFactory(event=event, name="Regular")
+    order = OrderFactory(event=event, tickets=[ticket])
+    event.state = Event.DRAFT
+    event.save()
+
+    page = client.get(order.get_absolute_url())
+
+    assert page.status_code == 200
+    assert page.content.decode().count("<svg") == 1  # the one position's QR code
+    assert f'href="/e/{event.slug}/"' not in page.content.decode()  # the event's page is not public now
+    wrong = f"/e/{event.slug}/orders/{order.code}/{'x' * len(order.secret)}/"
+    assert client.get(wrong).status_code == 404
+    assert client.get(f"/e/{event.slug}/").status_code == 404
