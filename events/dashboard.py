@@ -116,12 +116,13 @@ TICKET_STATES = {
     "scheduled": ("Sales not started", "text-bg-info"),
     "ended": ("Sales ended", "text-bg-dark"),
     "on_sale": ("On sale", "text-bg-success"),
+    "sold_out": ("Sold out", "text-bg-danger"),
     "draft": ("On sale once published", "text-bg-warning"),
 }
 
 
 def ticket_state(ticket, event, now):
-    """Return the key of TICKET_STATES that describes the ticket now."""
+    """Return the key of TICKET_STATES that describes the ticket now (``ticket.left``: what orders leave of it)."""
     if ticket.hidden:
         return "hidden"
     if ticket.sales_starts_at and ticket.sales_starts_at > now:
@@ -129,13 +130,14 @@ def ticket_state(ticket, event, now):
     ends = ticket.sales_ends_at or event.ends_at
     if ends <= now:
         return "ended"
-    return "on_sale" if event.is_published else "draft"
+    if not event.is_published:
+        return "draft"
+    return "sold_out" if ticket.left < ticket.min_order else "on_sale"  # as the public page says it
 
 
-def ticket_rows(event, tickets=None, *, now=None):
-    """Return the event's tickets (or those given), each with ``state`` and ``state_label``/``state_class``."""
+def ticket_rows(event, tickets, *, now=None):
+    """Return the tickets (stock.sales_summary's), each with ``state`` and ``state_label``/``state_class``."""
     now = now or timezone.now()
-    tickets = list(event.tickets.all() if tickets is None else tickets)
     for ticket in tickets:
         ticket.state = ticket_state(ticket, event, now)
         ticket.state_label, ticket.state_class = TICKET_STATES[ticket.state]

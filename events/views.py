@@ -96,12 +96,12 @@ class DashboardView(EventPermissionMixin, generic.DetailView):
         context["can_read_orders"] = perms.can(READ, "order")
         context["public_url"] = absolute_url(event.get_absolute_url())
         context["your_roles"] = [ROLE_LABELS[name] for name in ROLES if name in perms.roles]
-        if context["can_read_orders"]:
-            # The same rows, with what each ticket sold: one query either way.
-            sales, context["revenue"] = sales_summary(event)
+        if context["can_read_orders"] or context["can_read_tickets"]:
+            # The rows with what each ticket sold and has left (its state says "Sold out"): one query.
+            sales, revenue = sales_summary(event)
             context["tickets"] = dashboard.ticket_rows(event, sales)
-        elif context["can_read_tickets"]:
-            context["tickets"] = dashboard.ticket_rows(event)
+            if context["can_read_orders"]:
+                context["revenue"] = revenue
         if context["can_read_tickets"]:
             context["can_change_tickets"] = any(
                 perms.can(op, "ticket", anywhere=True) for op in (CREATE, UPDATE, DELETE)

@@ -9,8 +9,9 @@ from django.utils import timezone
 from core.tests.factories import UserFactory
 from events.models import Event
 from events.tests.factories import EventFactory, SessionFactory, TrackFactory
+from permissions.models import RolePermission
 from permissions.tests.factories import EventRoleFactory
-from tickets.tests.factories import TicketFactory
+from tickets.tests.factories import OrderFactory, TicketFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -136,6 +137,29 @@ def test_dashboard_shows_a_coorganizer_the_tickets_with_their_state_and_no_delet
     ]
     assert f'action="/events/{event.pk}/unpublish/"' in page
     assert f'action="/events/{event.pk}/delete/"' not in page
+
+
+@pytest.mark.parametrize("role", ["organizer", "moderator"])  # with and without the orders' numbers
+def test_dashboard_says_sold_out_as_the_public_page_does(client, role):
+    """Finding (a browser walk): a ticket with nothing left read "On sale" beside "Left 0" on the dashboard,
+    while the public page said "Sold out"."""
+    event = EventFactory(state=Event.PUBLISHED)
+    gone = TicketFactory(event=event, name="Gone", quantity=2, max_order=2, position=0)
+    pairs = TicketFactory(event=event, name="Pairs", quantity=3, min_order=2, max_order=2, position=1)
+    TicketFactory(event=event, name="Plenty", position=2)
+    OrderFactory(event=event, tickets=[gone, gone, pairs, pairs])
+    # A moderator the super admin lets read tickets, not orders.
+    RolePermission.objects.filter(role__name="moderator", service__name="ticket").update(can_read=True)
+    user = event.created_by if role == "organizer" else member(event, role)
+
+    response = dashboard(client, user, event)
+
+    assert [(t.name, t.state_label) for t in response.context["tickets"]] == [
+        ("Gone", "Sold out"),
+        ("Pairs", "Sold out"),  # one left, and nobody may buy fewer than two
+        ("Plenty", "On sale"),
+    ]
+    assert ("revenue" in response.context) is (role == "organizer")
 
 
 def test_dashboard_tickets_of_a_draft_go_on_sale_once_published(client):
