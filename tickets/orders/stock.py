@@ -128,8 +128,8 @@ class Offer:
 
     @property
     def few_left(self):
-        """How many are left when few are (a hint to buyers), else None."""
-        if self.on_sale and self.left <= few_left_threshold(self.ticket.quantity):
+        """How many are left when few are (a hint to buyers), else None; a small ticket nobody bought has no hint."""
+        if self.on_sale and self.left < self.ticket.quantity and self.left <= few_left_threshold(self.ticket.quantity):
             return self.left
         return None
 

@@ -41,6 +41,8 @@ def test_public_page_lists_every_public_ticket_with_its_state(client):
     OrderFactory(event=event, tickets=[last] * 9)
     gone = TicketFactory(event=event, name="Gone", quantity=1, position=6)
     OrderFactory(event=event, tickets=[gone])
+    # A browser walk: five of five read "Only 5 left" before anyone bought one.
+    TicketFactory(event=event, name="Small room", quantity=5, max_order=5, position=7)
 
     response = client.get(event.get_absolute_url())
 
@@ -52,6 +54,7 @@ def test_public_page_lists_every_public_ticket_with_its_state(client):
         ("Next month", "not_yet", None, 0),
         ("Last few", "on_sale", 3, 3),
         ("Gone", "sold_out", None, 0),
+        ("Small room", "on_sale", None, 5),
     ]
     html = response.content.decode()
     assert "30.00" in html
