@@ -92,7 +92,7 @@ def parse_amount(value):
         raise ValueError(f"The amount can be at most {MAX_PRICE}.")
     if amount != amount.quantize(Decimal("0.01")):
         raise ValueError("Use at most two decimal places.")
-    return amount.quantize(Decimal("0.01"))
+    return abs(amount.quantize(Decimal("0.01")))  # "-0" is 0.00, not the -0.00 an email would print
 
 
 def check_lines(lines):

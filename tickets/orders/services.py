@@ -198,9 +198,10 @@ def mark_paid(*, order, now=None):
     if its tickets have enough left (else SoldOut). A cancelled order cannot
     be paid (OrderStateError). Returns the order as stored.
     """
-    now = now or timezone.now()
     with transaction.atomic():
         current = _lock(order)
+        # The time is read once the row is ours: a deadline that passed while we waited for it counts.
+        now = now or timezone.now()
         if current.status == Order.PAID:
             return current
         if current.status == Order.CANCELLED:

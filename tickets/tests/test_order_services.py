@@ -20,6 +20,7 @@ from events.tests.factories import EventFactory
 from notifications.models import Notification
 from permissions.tests.factories import EventRoleFactory
 from tickets.models import Order, OrderPosition, Ticket
+from tickets.orders import services as services_module
 from tickets.orders.services import (
     Line,
     OrderRejected,
@@ -108,6 +109,19 @@ def test_donation_takes_the_buyers_amount_and_the_price_of_others_comes_from_the
 def test_a_donation_of_zero_where_allowed_is_a_free_order_paid_at_once(event):
     donation = TicketFactory(event=event, type="donation", min_price=None)
     assert buy(event, (donation, "0")).status == "paid"
+
+
+@pytest.mark.parametrize("amount", ["-0", "-0.00", "0"])
+def test_a_donation_of_minus_zero_reads_zero_in_the_buyers_email(
+    event, amount, mailoutbox, django_capture_on_commit_callbacks
+):
+    """Finding (an attacker's probe): "-0" was taken, stored as 0.00 and emailed as "(-0.00)"."""
+    donation = TicketFactory(event=event, type="donation", min_price=None, name="Gift")
+    with django_capture_on_commit_callbacks(execute=True):
+        order = buy(event, (donation, amount))
+    assert [str(price) for price in order.positions.values_list("price", flat=True)] == ["0.00"]
+    assert "Gift: Ann (0.00)" in mailoutbox[0].body
+    assert "-0.00" not in mailoutbox[0].body
 
 
 @pytest.mark.parametrize(
@@ -814,3 +828,25 @@ def test_marking_paid_locks_the_orders_row_and_not_its_events(event):
         mark_paid(order=order)
     [lock] = [query["sql"] for query in queries if " FOR UPDATE" in query["sql"] and '"tickets_order"' in query["sql"]]
     assert lock.rsplit(" FOR UPDATE", 1)[1] == ' OF "tickets_order"'
+
+
+def test_marking_paid_reads_the_time_once_the_order_is_locked(event, monkeypatch):
+    """Finding (an attacker's probe, by reading): the time was read before waiting for the order's row, so a
+    deadline that passed during the wait, while a checkout sold the tickets the order no longer held, was not
+    seen: the late payment was taken without reclaiming the stock, two orders holding one ticket's two seats."""
+    ticket = TicketFactory(event=event, paid=True, quantity=2, max_order=2)
+    with time_machine.travel(NOW, tick=False) as clock:
+        late = buy(event, ticket, ticket)
+        lock = services_module._lock
+
+        def lock_after_the_deadline(order):
+            clock.move_to(late.expires_at + timedelta(minutes=1))  # the wait for the row outlasts the deadline
+            # Someone buys the freed seats meanwhile (here in the same transaction, so undone with the refusal).
+            buy(event, ticket, ticket, email="quick@example.com")
+            return lock(order)
+
+        monkeypatch.setattr(services_module, "_lock", lock_after_the_deadline)
+        with pytest.raises(SoldOut):
+            mark_paid(order=late)
+
+    assert Order.objects.get(pk=late.pk).status == Order.PENDING  # expired by its deadline, and not paid
