@@ -36,7 +36,12 @@ def send_after_commit(*, to, subject, body):
     enqueue_on_commit(send_email, to=recipients, subject=one_line(subject), body=body)
 
 
-@task()
+# Emails go before other waiting work (a worker claims the highest priority first): a slow webhook receiver
+# of one event holds a worker for up to WEBHOOK_TIMEOUT, and another event's buyers wait for their mail.
+EMAIL_PRIORITY = 10
+
+
+@task(priority=EMAIL_PRIORITY)
 def send_email(*, to, subject, body, attempt=1):
     """Send one email; on a mail server failure queue the next attempt, or log that it is given up."""
     try:

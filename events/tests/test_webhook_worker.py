@@ -124,3 +124,26 @@ def test_a_slow_receiver_does_not_slow_the_write_that_caused_the_change(worker, 
     # Each delivery holds the worker 3 s; the request waited for none of them.
     assert took < 1.0
     assert WebhookDelivery.objects.count() == 5
+
+
+def test_an_email_queued_behind_slow_deliveries_goes_out_before_them(worker, api_for):
+    """Finding (an attacker's probe): a buyer's email waited 72 s behind eight deliveries to one event's slow
+    receiver (9 s each), the queue run in the order it was filled. Emails now go first."""
+    from core.mail import send_after_commit
+
+    event = EventFactory()
+    track = TrackFactory(event=event)
+    api = api_for(event.created_by)
+    with Receiver(Answer(delay=1.5)) as receiver:
+        for _ in range(4):
+            create_webhook(event=event, by=event.created_by, url=receiver.url, kinds=["track.changed"])
+        assert api.patch(f"/api/v1/events/{event.pk}/tracks/{track.pk}/", {"name": "Renamed"}).status_code == 200
+        receiver.wait_for(1)  # the worker is busy with the first delivery
+        with transaction.atomic():
+            send_after_commit(to="buyer@example.com", subject="Your order", body="Thanks.")
+        wait_until(lambda: DBTaskResult.objects.filter(task_path="core.mail.send_email", status="SUCCESSFUL").exists())
+        email = DBTaskResult.objects.get(task_path="core.mail.send_email")
+        deliveries = DBTaskResult.objects.filter(task_path="events.webhooks.tasks.deliver").order_by("started_at")
+        waiting_then = [task for task in deliveries if task.started_at is None or task.started_at > email.finished_at]
+    # The one delivery running when the email was queued finished first; the other three waited for the email.
+    assert len(waiting_then) == 3
