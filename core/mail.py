@@ -26,6 +26,11 @@ def one_line(text, limit=200):
     return " ".join(str(text).split())[:limit]
 
 
+# Emails go before other waiting work (a worker claims the highest priority first): a slow webhook receiver
+# of one event holds a worker for up to WEBHOOK_TIMEOUT, and another event's buyers wait for their mail.
+EMAIL_PRIORITY = 10
+
+
 def send_after_commit(*, to, subject, body):
     """Queue a plain-text email, sent by a worker once the current transaction commits (never if it rolls back).
 
@@ -33,15 +38,10 @@ def send_after_commit(*, to, subject, body):
     server is retried (RETRY_DELAYS), then the email is given up and logged.
     """
     recipients = [to] if isinstance(to, str) else list(to)
-    enqueue_on_commit(send_email, to=recipients, subject=one_line(subject), body=body)
+    enqueue_on_commit(send_email, to=recipients, subject=one_line(subject), body=body, priority=EMAIL_PRIORITY)
 
 
-# Emails go before other waiting work (a worker claims the highest priority first): a slow webhook receiver
-# of one event holds a worker for up to WEBHOOK_TIMEOUT, and another event's buyers wait for their mail.
-EMAIL_PRIORITY = 10
-
-
-@task(priority=EMAIL_PRIORITY)
+@task()
 def send_email(*, to, subject, body, attempt=1):
     """Send one email; on a mail server failure queue the next attempt, or log that it is given up."""
     try:
@@ -60,6 +60,7 @@ def send_email(*, to, subject, body, attempt=1):
             body=body,
             attempt=attempt + 1,
             run_after=timezone.now() + RETRY_DELAYS[attempt - 1],
+            priority=EMAIL_PRIORITY,
         )
         return "retrying"
     return "sent"

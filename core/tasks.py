@@ -29,7 +29,7 @@ def stores_in_database(backend):
     return isinstance(backend, DatabaseBackend)
 
 
-def enqueue_on_commit(task, *args, run_after=None, using=None, **kwargs):
+def enqueue_on_commit(task, *args, run_after=None, priority=None, using=None, **kwargs):
     """Queue the task so that it runs once the current transaction commits, and never if it rolls back.
 
     A queue in the database gets its row in the same transaction (a
@@ -38,8 +38,11 @@ def enqueue_on_commit(task, *args, run_after=None, using=None, **kwargs):
     outside a transaction). A ``run_after`` the backend cannot honour (the
     immediate backend has no later) is dropped and logged: whoever keeps the
     work's state (e.g. a delivery's schedule) must find it again (the sweep).
+    A ``priority`` (higher runs first) is given where the backend orders by it.
     """
     backend = task.get_backend()
+    if priority is not None and backend.supports_priority:
+        task = task.using(priority=priority)
     if run_after is not None:
         if not backend.supports_defer:
             logger.info("%s cannot defer %s to %s; left for a sweep", type(backend).__name__, task.name, run_after)
