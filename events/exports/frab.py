@@ -25,6 +25,7 @@ from ..schedule import (
     stable_uuid,
     track_slug,
 )
+from . import writable
 
 GENERATOR = "Open Event on Django"
 SCHEMA_URL = "https://c3voc.de/schedule/schema.json"
@@ -125,9 +126,14 @@ def frab_json(schedule, counters):
     return json.dumps(document, ensure_ascii=False, indent=1).encode()
 
 
+def _element(parent, tag, **attributes):
+    """Add an element whose attributes are written as XML can hold them (exports.writable: names may carry more)."""
+    return ElementTree.SubElement(parent, tag, {key: writable(str(value)) for key, value in attributes.items()})
+
+
 def _text(parent, tag, text, **attributes):
-    element = ElementTree.SubElement(parent, tag, {key: str(value) for key, value in attributes.items()})
-    element.text = "" if text is None else str(text)
+    element = _element(parent, tag, **attributes)
+    element.text = "" if text is None else writable(str(text))
     return element
 
 
@@ -158,7 +164,7 @@ def frab_xml(schedule, counters):
         )
         for name, sessions in day["rooms"].items():
             guid = rooms.get(name) if name != NO_ROOM else _room_guid(schedule.event, None)
-            room_element = ElementTree.SubElement(day_element, "room", {"name": name, "guid": guid})
+            room_element = _element(day_element, "room", name=name, guid=guid)
             for session in sessions:
                 _xml_session(room_element, session)
     ElementTree.indent(root)

@@ -14,6 +14,7 @@ from datetime import UTC, timedelta
 import icalendar
 
 from ..schedule import NO_ROOM, session_url, site_host
+from . import writable
 
 PRODID = "-//Open Event on Django//Schedule//EN"
 
@@ -40,16 +41,16 @@ def _vevent(schedule, session):
     vevent.add("sequence", max(0, session.version - 1))
     vevent.add("dtstart", _moment(session.starts_at, zone))
     vevent.add("dtend", _moment(session.ends_at, zone))
-    vevent.add("summary", session.title)
+    vevent.add("summary", writable(session.title))
     vevent.add("status", "CANCELLED" if session.is_cancelled else "CONFIRMED")
     speakers = ", ".join(speaker.name for speaker in session.speakers.all())
     description = "\n\n".join(part for part in (speakers and f"With {speakers}", session.abstract) if part)
     if description:
-        vevent.add("description", description)
+        vevent.add("description", writable(description))
     room = session.microlocation.name if session.microlocation else NO_ROOM
-    vevent.add("location", ", ".join(part for part in (room, event.location) if part))
+    vevent.add("location", writable(", ".join(part for part in (room, event.location) if part)))
     if session.track:
-        vevent.add("categories", [session.track.name])
+        vevent.add("categories", [writable(session.track.name)])
     vevent.add("url", session_url(event, session.pk))
     return vevent
 
@@ -61,7 +62,7 @@ def calendar(schedule, *, name):
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("method", "PUBLISH")
-    cal.add("x-wr-calname", name)
+    cal.add("x-wr-calname", writable(name))
     cal.add("x-wr-timezone", schedule.zone.key)
     # How often subscribed clients should look again; they revalidate with the feed's ETag.
     cal.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})

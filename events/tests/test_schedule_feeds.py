@@ -300,3 +300,34 @@ def test_a_calendar_client_asking_for_text_calendar_gets_it(client):
     assert (response.status_code, response["Content-Type"]) == (200, "text/calendar; charset=utf-8")
     refused = client.get(url("schedule-ics", world.event), {"day": "x"}, headers={"Accept": "text/calendar"})
     assert (refused.status_code, refused["Content-Type"]) == (400, "application/json")
+
+
+def test_control_characters_in_names_leave_the_xml_and_ical_feeds_well_formed(client, xsd):
+    """Finding (an attacker's probe): an event, track, room, session or speaker name holding U+000B or U+001F
+    (the API takes them; JSON and HTML escape them) made schedule.xml unreadable to any XML parser ("PCDATA
+    invalid Char value 11") and put raw control characters into the .ics feeds, which RFC 5545 forbids."""
+    world = dst_conference()
+    mark = "\x0b\x1f\x7f"
+    world.main.name, world.hall_a.name, world.ada.name = f"Main{mark}", f"Hall A{mark}", f"Ada{mark} Lovelace"
+    for row in (world.main, world.hall_a, world.ada):
+        row.save()
+    world.opening.title, world.opening.abstract = f"Opening{mark}", f"Tab\tand\nlines{mark}"
+    world.opening.save()
+    world.event.name = f"DST Conf{mark}"
+    world.event.save()
+
+    document = etree.fromstring(client.get(url("schedule-xml", world.event)).content)
+    ical = client.get(url("schedule-ics", world.event)).content
+
+    assert xsd.validate(document), xsd.error_log
+    opening = next(event for event in document.iter("event") if event.findtext("title") == "Opening")
+    assert (opening.findtext("track"), opening.findtext("room"), opening.findtext("abstract")) == (
+        "Main",
+        "Hall A",
+        "Tab\tand\nlines",
+    )
+    assert [person.text for person in opening.iter("person")] == ["Ada Lovelace", "Grace Hopper"]
+    assert [room.get("name") for room in document.iter("room")][:1] == ["Hall A"]
+    assert not any((byte < 0x20 and byte not in b"\t\r\n") or byte == 0x7F for byte in ical)
+    vevent = ical_events(ical)["Opening"]
+    assert (str(vevent["location"]), [str(c) for c in vevent["categories"].cats]) == ("Hall A, Berlin", ["Main"])
