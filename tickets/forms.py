@@ -65,6 +65,20 @@ class TicketForm(forms.ModelForm):
         # The add buttons preset the type: a row nobody typed into is still an empty row.
         return any(name != "type" for name in self.changed_data)
 
+    # Set by the formset when this saved row was marked for removal but has orders: it is shown again, kept.
+    removal_refused = False
+
+    @property
+    def marked_for_removal(self):
+        """Whether the page sends this row as removed (hidden, its DELETE box ticked)."""
+        return "DELETE" in self.fields and bool(self["DELETE"].value()) and not self.removal_refused
+
+    def delete_box(self):
+        """The row's DELETE box, unticked again where removing the ticket was refused."""
+        box = self["DELETE"]
+        ticked = box.value() and not self.removal_refused
+        return box.field.widget.render(box.html_name, ticked, attrs={"id": box.auto_id}, renderer=self.renderer)
+
     @property
     def details_have_errors(self):
         return any(self[name].errors for name in self.DETAIL_FIELDS)
@@ -159,6 +173,8 @@ class BaseTicketFormSet(forms.BaseInlineFormSet):
         if not doomed:
             return []
         sold = set(OrderPosition.objects.filter(ticket_id__in=doomed).values_list("ticket_id", flat=True).distinct())
+        for form in self.deleted_forms:
+            form.removal_refused = form.instance.pk in sold  # the page shows it again, not marked
         return [
             f"{doomed[pk].name} has orders, so it cannot be removed; hide it or end its sales instead."
             for pk in sorted(sold)

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -193,6 +194,25 @@ def test_a_sold_ticket_cannot_be_removed_at_any_door(organizer, event, api_for):
     page = organizer.post(f"/events/{event.pk}/wizard/tickets/", data)
     assert "Regular has orders, so it cannot be removed; hide it or end its sales instead." in page.content.decode()
     assert event.tickets.count() == 1
+
+
+def test_a_refused_removal_shows_the_row_again_unmarked(organizer, event):
+    """Finding (a browser walk): the page that said the ticket has orders kept its row hidden and marked for
+    removal, so every later save was refused the same way and the row could not be seen to undo it."""
+    sold, other = TicketFactory(event=event, name="Regular"), TicketFactory(event=event, name="Spare")
+    OrderFactory(event=event, tickets=[sold])
+    rows = [{**ticket_row(sold), "DELETE": "on"}, {**ticket_row(other), "DELETE": "on"}]
+
+    page = organizer.post(f"/events/{event.pk}/wizard/tickets/", ticket_formset_data(rows, initial=2, go="stay"))
+
+    html = page.content.decode()
+    row = re.search(r'<tbody class="ticket" data-index="0"[^>]*>', html).group(0)
+    assert " hidden" not in row
+    assert '<input type="checkbox" name="tickets-0-DELETE" id="id_tickets-0-DELETE">' in html
+    # The other row, removable, stays as the organizer left it (hidden, marked) until the refusal is dealt with.
+    assert " hidden" in re.search(r'<tbody class="ticket" data-index="1"[^>]*>', html).group(0)
+    assert 'name="tickets-1-DELETE" id="id_tickets-1-DELETE" checked' in html
+    assert event.tickets.count() == 2
 
 
 def test_the_edit_page_sets_payment_instructions_and_days(organizer, event):
