@@ -10,7 +10,11 @@ Who may watch, and what they hear, is decided when the socket connects: the
 event's team (and staff) hear every list (group ``event.<id>.members``), the
 public of a published event only what the public sees (``event.<id>.public``;
 a hidden ticket's edit is not heard there). Each push carries the new counter
-values, so a broadcast to any number of sockets costs no query per socket.
+values, so a broadcast to any number of sockets costs no query per socket. A
+counter the socket hears but the versions endpoint does not show its audience
+(the public's "availability", moved by every order) is named in "changed"
+without its value: the public hears that tickets' availability changed, not
+how many orders the event has had.
 When the listener's access changes (a role granted, changed or removed, or
 the event unpublished), a message tells the socket to decide again, once: it
 moves to the other audience or closes with 4403.
@@ -50,7 +54,8 @@ class EventChangesConsumer(LiveConsumer):
             return
         if not await self.admit():
             return
-        self.event_id, self.audience, self.versions = event_id, audience, versions
+        self.event_id, self.audience = event_id, audience
+        self.remember(versions)
         await self.join(event_group(event_id, audience))
         await self.accept()
         await self.send_versions([])
@@ -59,7 +64,12 @@ class EventChangesConsumer(LiveConsumer):
         await self.send_error(self.expected)
 
     async def send_versions(self, changed):
-        await self.send_json({"type": "versions", "versions": self.versions, "changed": changed})
+        shown = {name: value for name, value in self.versions.items() if name in self.shown}
+        await self.send_json({"type": "versions", "versions": shown, "changed": changed})
+
+    def remember(self, versions):
+        """Keep the counters the versions endpoint gives this audience; their names are the values shown."""
+        self.versions, self.shown = versions, frozenset(versions)
 
     async def resync(self):
         await self.decide_again()
@@ -75,7 +85,7 @@ class EventChangesConsumer(LiveConsumer):
             await self.join(event_group(self.event_id, audience))
             self.audience = audience
         changed = sorted(name for name, value in versions.items() if self.versions.get(name) != value)
-        self.versions = versions
+        self.remember(versions)
         await self.send_versions(changed)
 
     # Channel-layer events.

@@ -182,3 +182,24 @@ async def test_a_broadcast_costs_no_query_per_socket(monkeypatch):
     assert len(executed) == writes
     for communicator in sockets:
         await communicator.disconnect()
+
+
+async def test_the_public_hears_that_availability_changed_not_how_many_orders_there_were():
+    """Finding (an attacker's probe): the public socket's "availability" value was the count of the event's
+    order writes (74 while the team's orders counter read 74), moved by orders of hidden tickets too: anyone
+    could count an event's orders. The endpoint showed the public neither counter."""
+    from tickets.orders.services import Line, place_order
+    from tickets.tests.factories import TicketFactory
+
+    event = await create(EventFactory)(state=Event.PUBLISHED)
+    ticket = await create(TicketFactory)(event=event, name="Community")
+    public, _ = await connected(None, event)
+    snapshot = await public.receive_json_from(timeout=TIMEOUT)
+
+    await create(place_order)(
+        event=event, name="Ann", email="ann@example.com", lines=[Line(ticket_id=ticket.pk, attendee_name="Ann")]
+    )
+
+    heard = await public.receive_json_from(timeout=TIMEOUT)
+    assert heard == {"type": "versions", "versions": snapshot["versions"], "changed": ["availability"]}
+    await public.disconnect()
