@@ -9,6 +9,7 @@ of the URL is loaded once, with the user's permissions, by the view's
 from functools import cached_property
 
 from django.db import transaction
+from django.db.models import Q
 from django.http import Http404
 from rest_framework import viewsets
 from rest_framework.exceptions import PermissionDenied
@@ -135,6 +136,26 @@ class EventScopedViewMixin:
             return True
         return perms.can(READ, self.service, track_id=track_id, anywhere=track_id is None)
 
+    def public_rule(self):
+        """The model's ``public_rows`` where the public reads this event ("all", {field: values}), else None.
+
+        A role limited to some tracks reads these rows too: it never sees less of a published event than the
+        public does.
+        """
+        return self.model.public_rows if self.public_read and self.event_permissions.is_published else None
+
+    def public_filter(self):
+        """The rows the public reads, as a Q for a queryset of the event's objects (None: none; "all": every row)."""
+        rule = self.public_rule()
+        if rule is None or rule == "all":
+            return rule
+        return Q(**{f"{field}__in": values for field, values in rule.items()})
+
+    def is_public_row(self, obj):
+        """Whether the public reads this loaded object (the rule of ``public_filter``)."""
+        rule = self.public_rule()
+        return rule is not None and (rule == "all" or all(getattr(obj, f) in values for f, values in rule.items()))
+
     def names_an_object(self):
         """Whether the URL names one object of the list (a detail route)."""
         lookup = getattr(self, "lookup_url_kwarg", None) or getattr(self, "lookup_field", None)
@@ -186,6 +207,8 @@ class EventServicePermission(BasePermission):
         perms = view.event_permissions
         if perms.can(view.operation(), view.service, track_id=track_of(obj)):
             return True
+        if view.operation() == READ and view.is_public_row(obj):
+            return True  # outside the role's tracks, but the public reads it
         if not view.may_read(track_id=track_of(obj)):
             raise Http404("No such object.")
         return False
@@ -214,8 +237,10 @@ class EventScopedViewSet(IdempotentCreateMixin, ConditionalMixin, EventScopedVie
         if self.reads_publicly():
             return queryset
         limit = self.event_permissions.track_limit(READ, self.service)
-        if limit is not None and self.service in TRACK_SCOPED_SERVICES:
-            queryset = queryset.filter(**{f"{self.model.track_attname}__in": limit})
+        public = self.public_filter()
+        if limit is not None and self.service in TRACK_SCOPED_SERVICES and public != "all":
+            reached = Q(**{f"{self.model.track_attname}__in": limit})
+            queryset = queryset.filter(reached if public is None else reached | public)
         return queryset
 
     def paginate_queryset(self, queryset):

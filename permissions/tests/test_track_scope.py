@@ -155,10 +155,12 @@ def test_mixed_roles_in_two_events_reach_what_each_role_reaches(api_for, db):
     assert sorted(Track.objects.values_list("name", flat=True)) == ["F1", "F2", "S2", "renamed"]
 
 
-def test_api_member_of_a_published_event_reads_as_a_member_in_their_tracks(
+def test_api_member_of_a_published_event_reads_their_tracks_as_a_member_and_the_rest_as_the_public(
     api_for, limited, sessions_for_track_organizers
 ):
-    """A track organizer who reads sessions reads them as a member (drafts of the track included), not as the public."""
+    """A track organizer who reads sessions reads their track's as a member (drafts included), and what the public
+    reads of the others: never less than the public (an attacker's probe found the track organizer's list
+    shorter than an anonymous one)."""
     from events.models import Event
     from events.tests.factories import SessionFactory
 
@@ -172,7 +174,7 @@ def test_api_member_of_a_published_event_reads_as_a_member_in_their_tracks(
     public_titles = [
         row["title"] for row in api_for(None).get(f"/api/v1/events/{event.pk}/sessions/").json()["results"]
     ]
-    assert (member_titles, public_titles) == (["Draft in A"], ["Confirmed in B"])
+    assert (sorted(member_titles), public_titles) == (["Confirmed in B", "Draft in A"], ["Confirmed in B"])
 
 
 def test_api_object_readable_but_not_writable_on_its_track_is_a_403(api_for, db):
@@ -188,5 +190,22 @@ def test_api_object_readable_but_not_writable_on_its_track_is_a_403(api_for, db)
     url = f"/api/v1/events/{event.pk}/tracks/"
     assert [row["name"] for row in api.get(url).json()["results"]] == ["A", "B"]
     assert api.patch(f"{url}{track_b.pk}/", {"name": "B2"}, format="json").status_code == 403
+    assert api.patch(f"{url}{track_a.pk}/", {"name": "A2"}, format="json").status_code == 200
+    assert sorted(Track.objects.values_list("name", flat=True)) == ["A2", "B"]
+
+
+def test_api_track_organizer_reads_every_track_of_a_published_event_and_writes_their_own(api_for, limited):
+    """Finding (an attacker's probe): dave, track organizer of one track, listed 1 track where anonymous
+    visitors listed 3, and GET of another track was a 404 for him and a 200 for them."""
+    from events.models import Event
+
+    event, track_a, track_b, member = limited
+    Event.objects.filter(pk=event.pk).update(state=Event.PUBLISHED)
+    api, url = api_for(member), f"/api/v1/events/{event.pk}/tracks/"
+
+    assert [row["name"] for row in api.get(url).json()["results"]] == ["A", "B"]
+    assert api.get(f"{url}{track_b.pk}/").json()["name"] == "B"
+    assert api.patch(f"{url}{track_b.pk}/", {"name": "B2"}, format="json").status_code == 403
+    assert api.delete(f"{url}{track_b.pk}/").status_code == 403
     assert api.patch(f"{url}{track_a.pk}/", {"name": "A2"}, format="json").status_code == 200
     assert sorted(Track.objects.values_list("name", flat=True)) == ["A2", "B"]
