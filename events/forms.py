@@ -42,6 +42,8 @@ class EventDetailsForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # Times on this form are local times: a new zone keeps the sessions' and ticket sales' local times too.
+        self.instance.keep_local_times = True
         if self.instance.pk:
             self.fields["timezone"].choices = timezone_choices(keep=self.instance.timezone)
 

@@ -4,9 +4,10 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Exists, F, Q
 from django.urls import reverse
+from django.utils import timezone
 
 from core.versioning import VersionedModel
 
@@ -20,6 +21,13 @@ NO_PAYMENT_INSTRUCTIONS = "Say how buyers pay (payment instructions) before sell
 
 # In the time zone database but no place's time: "localtime" is whatever the server is set to, "Factory" a placeholder.
 NOT_A_PLACE = frozenset({"Factory", "localtime"})
+
+
+def same_local_time(moment, old, new):
+    """The moment that reads in zone ``new`` as ``moment`` reads in zone ``old`` (None stays None)."""
+    if moment is None:
+        return None
+    return timezone.make_aware(timezone.make_naive(moment, old), new)
 
 
 def validate_timezone(value):
@@ -96,12 +104,74 @@ class Event(VersionedModel):
         if errors:
             raise ValidationError(errors)
 
+    # Set by the site's forms, which read times as local times of the event's zone: when they change the zone,
+    # its sessions and ticket sales keep their local times too. The API speaks in instants and moves nothing.
+    keep_local_times = False
+
+    @classmethod
+    def from_db(cls, db, field_names, values, **kwargs):
+        event = super().from_db(db, field_names, values, **kwargs)
+        event._stored_zone = event.__dict__.get("timezone")  # not loaded (deferred): taken as unchanged
+        return event
+
+    def zone_change(self):
+        """(stored zone, new zone) when this edit changed the time zone and keeps local times, else None."""
+        stored = getattr(self, "_stored_zone", None)
+        if not (self.keep_local_times and self.pk and stored and stored != self.timezone):
+            return None
+        try:
+            return zoneinfo.ZoneInfo(stored), zoneinfo.ZoneInfo(self.timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):  # refused by the field's validator
+            return None
+
+    def refresh_from_db(self, *args, **kwargs):
+        super().refresh_from_db(*args, **kwargs)
+        self._stored_zone = self.__dict__.get("timezone")
+
+    def save(self, **kwargs):
+        """Save; when a form changed the time zone, move its sessions and ticket sales to keep their local times.
+
+        An organizer who sets the zone after planning (the wizard starts at UTC) meant the times as typed: a
+        session at 10:00 stays at 10:00 in the new zone, as the event's own dates on the form do. Two reads and
+        two bulk writes, only then.
+        """
+        fields = kwargs.get("update_fields")
+        change = self.zone_change() if fields is None or "timezone" in fields else None
+        with transaction.atomic(savepoint=False):
+            super().save(**kwargs)
+            if change:
+                self._keep_local_times(*change)
+        self._stored_zone = self.timezone
+
+    save.alters_data = True
+
+    def _keep_local_times(self, old, new):
+        sessions = list(Session.objects.filter(event_id=self.pk))
+        for session in sessions:
+            session.starts_at, session.ends_at = (
+                same_local_time(session.starts_at, old, new),
+                same_local_time(session.ends_at, old, new),
+            )
+        Session.objects.bulk_update(sessions, ["starts_at", "ends_at"])
+        tickets = list(self.tickets.filter(Q(sales_starts_at__isnull=False) | Q(sales_ends_at__isnull=False)))
+        for ticket in tickets:
+            ticket.sales_starts_at = same_local_time(ticket.sales_starts_at, old, new)
+            ticket.sales_ends_at = same_local_time(ticket.sales_ends_at, old, new)
+        self.tickets.bulk_update(tickets, ["sales_starts_at", "sales_ends_at"])
+
     def _left_outside_its_dates(self):
-        """{field: error} for sessions or ticket sales that dates being changed would leave outside; one query."""
-        sessions = Session.objects.filter(event_id=self.pk).filter(
-            Q(starts_at__lt=self.starts_at) | Q(ends_at__gt=self.ends_at)
-        )
-        sales = self.tickets.filter(Q(sales_ends_at__gt=self.ends_at) | Q(sales_starts_at__gte=self.ends_at))
+        """{field: error} for sessions or ticket sales that dates being changed would leave outside; one query.
+
+        With the time zone changed, sessions and sales will keep their local times (save()): the dates are
+        compared as the same local times in the stored zone.
+        """
+        starts, ends = self.starts_at, self.ends_at
+        change = self.zone_change()
+        if change:
+            old, new = change
+            starts, ends = same_local_time(starts, new, old), same_local_time(ends, new, old)
+        sessions = Session.objects.filter(event_id=self.pk).filter(Q(starts_at__lt=starts) | Q(ends_at__gt=ends))
+        sales = self.tickets.filter(Q(sales_ends_at__gt=ends) | Q(sales_starts_at__gte=ends))
         [(sessions_outside, sales_outside)] = Event.objects.filter(pk=self.pk).values_list(
             Exists(sessions), Exists(sales)
         )

@@ -177,3 +177,95 @@ def test_a_time_the_clocks_skip_or_repeat_in_the_chosen_zone_is_a_form_error(cli
         "or it may not exist."
     ]
     assert Event.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_changing_the_zone_on_the_form_keeps_the_sessions_and_ticket_sales_local_times(client):
+    """Finding (a browser walk): an event planned in New York (09:00-18:00, a session at 10:00) moved to Berlin on
+    its edit page kept its own times as typed but not its sessions': they read 16:00 and 15:00 in Berlin, the
+    programme shifted by six hours without a word. The wizard starts at UTC, so a newcomer who sets the zone
+    after planning met this every time."""
+    from zoneinfo import ZoneInfo
+
+    from tickets.tests.factories import TicketFactory
+
+    new_york, berlin = ZoneInfo("America/New_York"), ZoneInfo("Europe/Berlin")
+    event = EventFactory(
+        timezone="America/New_York",
+        starts_at=datetime(2030, 3, 13, 9, tzinfo=new_york),
+        ends_at=datetime(2030, 3, 15, 18, tzinfo=new_york),
+    )
+    talk = SessionFactory(
+        event=event,
+        starts_at=datetime(2030, 3, 13, 10, tzinfo=new_york),
+        ends_at=datetime(2030, 3, 13, 11, tzinfo=new_york),
+    )
+    ticket = TicketFactory(event=event, sales_ends_at=datetime(2030, 3, 12, 20, tzinfo=new_york))
+    client.force_login(event.created_by)
+
+    response = client.post(
+        f"/events/{event.pk}/edit/",
+        {
+            "name": event.name,
+            "starts_at": "2030-03-13T09:00",
+            "ends_at": "2030-03-15T18:00",
+            "timezone": "Europe/Berlin",
+        },
+    )
+
+    assert response.status_code == 302
+    talk.refresh_from_db()
+    ticket.refresh_from_db()
+    assert (talk.starts_at, talk.ends_at) == (
+        datetime(2030, 3, 13, 10, tzinfo=berlin),
+        datetime(2030, 3, 13, 11, tzinfo=berlin),
+    )
+    assert ticket.sales_ends_at == datetime(2030, 3, 12, 20, tzinfo=berlin)
+    assert Event.objects.get(pk=event.pk).starts_at == datetime(2030, 3, 13, 9, tzinfo=berlin)
+
+
+@pytest.mark.django_db
+def test_moving_to_a_zone_far_away_is_not_refused_for_sessions_that_move_with_it(client):
+    """Tokyo to New York: 13 hours back. Compared as instants the sessions would fall outside the dates; they keep
+    their local times, so they fit."""
+    from zoneinfo import ZoneInfo
+
+    tokyo, new_york = ZoneInfo("Asia/Tokyo"), ZoneInfo("America/New_York")
+    event = EventFactory(
+        timezone="Asia/Tokyo",
+        starts_at=datetime(2030, 6, 1, 9, tzinfo=tokyo),
+        ends_at=datetime(2030, 6, 1, 18, tzinfo=tokyo),
+    )
+    talk = SessionFactory(
+        event=event, starts_at=datetime(2030, 6, 1, 9, tzinfo=tokyo), ends_at=datetime(2030, 6, 1, 10, tzinfo=tokyo)
+    )
+    client.force_login(event.created_by)
+
+    response = client.post(
+        f"/events/{event.pk}/edit/",
+        {
+            "name": event.name,
+            "starts_at": "2030-06-01T09:00",
+            "ends_at": "2030-06-01T18:00",
+            "timezone": "America/New_York",
+        },
+    )
+
+    assert response.status_code == 302, response.context["form"].errors
+    talk.refresh_from_db()
+    assert talk.starts_at == datetime(2030, 6, 1, 9, tzinfo=new_york)
+
+
+@pytest.mark.django_db
+def test_the_api_speaks_in_instants_and_moves_no_session_with_the_zone(api_for):
+    event = EventFactory(timezone="UTC")
+    talk = SessionFactory(event=event)
+    before = talk.starts_at
+
+    response = api_for(event.created_by).patch(
+        f"/api/v1/events/{event.pk}/", {"timezone": "Europe/Berlin"}, format="json"
+    )
+
+    assert response.status_code == 200
+    talk.refresh_from_db()
+    assert talk.starts_at == before
