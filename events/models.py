@@ -364,8 +364,31 @@ class Session(EventService):
             errors["track"] = "This track belongs to another event."
         if event and self.microlocation_id and self.microlocation.event_id != self.event_id:
             errors["microlocation"] = "This room belongs to another event."
+        if not errors and timed and event and self.microlocation_id and self.state == self.CONFIRMED:
+            clash = self._clash()
+            if clash is not None:
+                zone = zoneinfo.ZoneInfo(event.timezone)
+                starts, ends = clash.starts_at.astimezone(zone), clash.ends_at.astimezone(zone)
+                errors["microlocation"] = (
+                    f"{self.microlocation.name} holds “{clash.title}” then ({starts:%H:%M}-{ends:%H:%M} on "
+                    f"{starts.day} {starts:%b %Y}): choose another room or time."
+                )
         if errors:
             raise ValidationError(errors)
+
+    def _clash(self):
+        """Another confirmed session in this session's room at an overlapping time, or None; one query.
+
+        Drafts may compete for a slot; two confirmed sessions cannot share a room (the schedule drew them on
+        top of each other). Touching ends (10:00-11:00, 11:00-12:00) do not overlap.
+        """
+        others = Session.objects.filter(
+            microlocation_id=self.microlocation_id,
+            state=self.CONFIRMED,
+            starts_at__lt=self.ends_at,
+            ends_at__gt=self.starts_at,
+        )
+        return others.exclude(pk=self.pk).only("title", "starts_at", "ends_at").first()
 
 
 class PersonalSchedule(models.Model):

@@ -1,6 +1,7 @@
 """The events API: CRUD of services, validation, filtering, pagination, tokens."""
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from rest_framework.authtoken.models import Token
@@ -374,3 +375,40 @@ def test_simultaneous_creations_with_one_name_or_slug_never_fail_with_500():
     assert Event.objects.filter(name="Same Name").values("slug").distinct().count() == 6
     assert answers.count(201) == 1 and set(answers) <= {201, 400, 409}
     assert Event.objects.filter(slug="same-slug").count() == 1
+
+
+def test_two_confirmed_sessions_cannot_share_a_room_at_once(api, event):
+    """Finding (a browser walk): a second confirmed session in Hall A at 11:30 while the keynote held it 11:00-12:00
+    was saved, and the schedule drew the two on top of each other, unreadable. Drafts may compete for a slot."""
+    hall = MicrolocationFactory(event=event, name="Hall A")
+    start = event.starts_at.replace(hour=11, minute=0)
+    SessionFactory(
+        event=event, title="Keynote", microlocation=hall, starts_at=start, ends_at=start + timedelta(hours=1)
+    )
+    url = f"/api/v1/events/{event.pk}/sessions/"
+    overlap = {
+        "title": "Overlap",
+        "microlocation": hall.pk,
+        "starts_at": iso(start + timedelta(minutes=30)),
+        "ends_at": iso(start + timedelta(minutes=75)),
+        "state": "confirmed",
+    }
+
+    refused = api.post(url, overlap, format="json")
+    zone = start.astimezone(ZoneInfo(event.timezone))
+
+    assert refused.status_code == 400
+    assert refused.json() == {
+        "microlocation": [
+            f"Hall A holds “Keynote” then ({zone:%H:%M}-{zone + timedelta(hours=1):%H:%M} on {zone.day} {zone:%b %Y}): "
+            "choose another room or time."
+        ]
+    }
+    assert api.post(url, {**overlap, "state": "draft"}, format="json").status_code == 201
+    after = {**overlap, "starts_at": iso(start + timedelta(hours=1)), "ends_at": iso(start + timedelta(hours=2))}
+    assert api.post(url, after, format="json").status_code == 201  # touching ends do not overlap
+    assert sorted(Session.objects.values_list("title", "state")) == [
+        ("Keynote", "confirmed"),
+        ("Overlap", "confirmed"),
+        ("Overlap", "draft"),
+    ]
