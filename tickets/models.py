@@ -148,8 +148,11 @@ class Ticket(VersionedModel):
             errors["min_price"] = "Only donation tickets take a minimum."
         if self.min_order is not None and self.max_order is not None and self.max_order < self.min_order:
             errors["max_order"] = f"The maximum per order must be at least the minimum ({self.min_order})."
-        elif self.max_order is not None and self.quantity is not None and self.max_order > self.quantity:
-            errors["max_order"] = f"The maximum per order cannot exceed the quantity ({self.quantity})."
+        elif self.min_order is not None and self.quantity is not None and self.min_order > self.quantity:
+            # A maximum above the quantity is no error: a buyer is offered at most what is left.
+            errors["min_order"] = (
+                f"The minimum per order cannot exceed the quantity ({self.quantity}): nobody could buy this ticket."
+            )
         starts, ends = self.sales_starts_at, self.sales_ends_at
         if starts and ends and ends <= starts:
             errors["sales_ends_at"] = "Sales must end after they start."

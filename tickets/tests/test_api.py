@@ -199,13 +199,13 @@ def test_tickets_api_validation_errors_name_the_field(api_for):
 
     zero = api.post(tickets_url(event), {**NEW_TICKET, "name": "Zero", "price": "0"}, format="json")
     duplicate = api.post(tickets_url(event), {**NEW_TICKET, "name": "REGULAR"}, format="json")
-    too_many = api.post(tickets_url(event), {**NEW_TICKET, "name": "Big", "quantity": 2}, format="json")
+    too_many = api.post(tickets_url(event), {**NEW_TICKET, "name": "Big", "quantity": 2, "min_order": 3}, format="json")
 
     assert (zero.status_code, zero.json()) == (400, {"price": ["A paid ticket needs a price above 0."]})
     assert (duplicate.status_code, duplicate.json()) == (400, {"name": ["Another ticket of this event has this name."]})
     assert (too_many.status_code, too_many.json()) == (
         400,
-        {"max_order": ["The maximum per order cannot exceed the quantity (2)."]},
+        {"min_order": ["The minimum per order cannot exceed the quantity (2): nobody could buy this ticket."]},
     )
 
 

@@ -104,9 +104,12 @@ def test_ticket_clean_min_price_only_for_donations(event):
     assert clean_errors(ticket) == {"min_price": ["Only donation tickets take a minimum."]}
 
 
-def test_ticket_clean_max_order_at_most_quantity(event):
-    ticket = Ticket(event=event, name="Few", quantity=5, min_order=1, max_order=6)
-    assert clean_errors(ticket) == {"max_order": ["The maximum per order cannot exceed the quantity (5)."]}
+def test_ticket_clean_min_order_at_most_quantity_and_max_order_free(event):
+    Ticket(event=event, name="Few", quantity=5, min_order=1, max_order=6).clean()  # no error
+    ticket = Ticket(event=event, name="Few", quantity=5, min_order=6, max_order=6)
+    assert clean_errors(ticket) == {
+        "min_order": ["The minimum per order cannot exceed the quantity (5): nobody could buy this ticket."]
+    }
 
 
 def test_ticket_clean_max_order_at_least_min_order(event):
