@@ -177,12 +177,17 @@ class EventEditView(EventPermissionMixin, generic.UpdateView):
 
     def form_valid(self, form):
         try:
-            return super().form_valid(form)
+            response = super().form_valid(form)
         except StaleObjectError as error:
             form.add_error(None, error.user_message)
             return self.form_invalid(form)
+        messages.success(self.request, f"{self.object.name} was saved.")
+        return response
 
     def get_success_url(self):
+        # The wizard's review step links here to add payment instructions: back there, to publish.
+        if self.request.GET.get("next") == "review":
+            return reverse("events:wizard", args=[self.object.pk, "review"])
         return reverse("events:dashboard", args=[self.object.pk])
 
 

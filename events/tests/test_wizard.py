@@ -385,7 +385,7 @@ def test_wizard_review_sends_the_organizer_of_paid_tickets_to_the_payment_instru
     TicketFactory(event=event, type="paid", price=Decimal("20.00"))
     page = organizer.get(step_url(event, "review")).content.decode()
     assert "Say how buyers pay (payment instructions) before selling paid or donation tickets." in page
-    assert f'<a href="/events/{event.pk}/edit/#payment">Add payment instructions</a>' in page
+    assert f'<a href="/events/{event.pk}/edit/?next=review#payment">Add payment instructions</a>' in page
     assert 'value="publish"' not in page
     response = organizer.post(step_url(event, "review"), {"go": "publish"})
     assert response.context["form"].non_field_errors() == [
@@ -404,3 +404,14 @@ def test_wizard_review_of_a_published_event_offers_no_keep_as_draft(organizer, e
     assert "Keep as draft" not in page
     assert "See the public page" in page
     assert 'value="close">Close</button>' in page
+
+
+def test_the_wizard_of_a_published_event_offers_save_not_save_draft(client):
+    """Finding (a browser walk): a published event's wizard offered "Save draft", which does not unpublish it."""
+    published, draft = EventFactory(state=Event.PUBLISHED), EventFactory()
+    pages = {}
+    for event in (published, draft):
+        client.force_login(event.created_by)
+        pages[event.state] = client.get(f"/events/{event.pk}/wizard/details/").content.decode()
+    assert 'value="stay">Save</button>' in pages[Event.PUBLISHED]
+    assert 'value="stay">Save draft</button>' in pages[Event.DRAFT]

@@ -236,3 +236,24 @@ def test_the_edit_page_sets_payment_instructions_and_days(organizer, event):
     )
     event.refresh_from_db()
     assert event.payment_days == 7  # left out: kept
+
+
+def test_the_edit_page_says_it_saved_and_returns_to_the_review_step_it_came_from(client):
+    """Finding (a browser walk): saving the details said nothing, and from the review step's "Add payment
+    instructions" it landed on the dashboard instead of back where publishing waits."""
+    draft = EventFactory(name="Draft Conf")
+    TicketFactory(event=draft, name="Paid", type="paid", price=Decimal("5"))
+    client.force_login(draft.created_by)
+    details = {"name": draft.name, "starts_at": "2030-01-01T09:00", "ends_at": "2030-01-02T18:00", "timezone": "UTC"}
+
+    review = client.get(f"/events/{draft.pk}/wizard/review/").content.decode()
+    back = client.post(
+        f"/events/{draft.pk}/edit/?next=review", {**details, "payment_instructions": "IBAN"}, follow=True
+    )
+    plain = client.post(f"/events/{draft.pk}/edit/?next=https://evil.example.org/", details, follow=True)
+
+    assert f'href="/events/{draft.pk}/edit/?next=review#payment"' in review
+    assert back.redirect_chain[-1][0] == f"/events/{draft.pk}/wizard/review/"
+    assert plain.redirect_chain[-1][0] == f"/events/{draft.pk}/"
+    for response in (back, plain):
+        assert [str(message) for message in response.context["messages"]] == ["Draft Conf was saved."]
