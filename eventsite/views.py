@@ -7,10 +7,10 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from core.accounts import is_verified
+from core.accounts import is_verified, mark_verified
 from core.throttling import throttle_posts
 from events.queries import events_of_user, upcoming_events
-from permissions.services import notify_pending_invites
+from permissions.services import invited_address, notify_pending_invites
 
 from .forms import SignupForm, is_invite_token
 from .verification import send_verification_email, verify
@@ -45,7 +45,11 @@ def signup(request):
         try:
             with transaction.atomic():
                 user = form.save()
-                send_verification_email(user=user)
+                # Signed up from an invite's link with the address it was mailed to: that address is proven.
+                invited = invited_address(invite_token) if invite_token else None
+                proven = invited is not None and mark_verified(user=user, email=invited)
+                if not proven:
+                    send_verification_email(user=user)
                 # Invitations sent before the account existed reach its inbox too.
                 notify_pending_invites(user=user)
         except IntegrityError:
@@ -53,7 +57,8 @@ def signup(request):
             form.add_error("email", SignupForm.DUPLICATE)
         else:
             login(request, user, backend="eventsite.backends.EmailBackend")
-            messages.info(request, f"We sent a link to {user.email}: open it to confirm your address.")
+            if not proven:
+                messages.info(request, f"We sent a link to {user.email}: open it to confirm your address.")
             if invite_token:
                 return redirect(reverse("permissions:invite-respond", args=[invite_token]))
             return redirect("home")

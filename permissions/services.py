@@ -279,6 +279,17 @@ def find_invite(token, *, lock=False):
     return _pending(role_invite)
 
 
+def invited_address(token):
+    """The address a pending, unexpired invite with this token was mailed to, or None.
+
+    Its link reached only that inbox: whoever follows it to sign up with that address proves they read it.
+    """
+    try:
+        return find_invite(token).email
+    except InviteError:
+        return None
+
+
 def find_invite_for(user, invite_id, *, lock=False):
     """Return the invite with this id if it is addressed to the user's email (None otherwise).
 

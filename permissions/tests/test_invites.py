@@ -288,3 +288,25 @@ def test_someone_who_joined_since_the_invite_keeps_their_role_and_may_decline_it
     assert RoleInvite.objects.get(pk=role_invite.pk).state == RoleInvite.PENDING
     decline_invite(user=guest, token=token)
     assert RoleInvite.objects.get(pk=role_invite.pk).state == RoleInvite.DECLINED
+
+
+@pytest.mark.parametrize(("address", "proven"), [("Zoe@Example.org", True), ("someone.else@example.org", False)])
+def test_signing_up_from_an_invites_link_with_its_address_proves_the_address(
+    client, address, proven, mailoutbox, django_capture_on_commit_callbacks
+):
+    """Finding (a browser walk): Zoe followed the invite's link from her email, signed up, and was told to
+    confirm zoe@example.org before accepting, by a second link to the same inbox."""
+    event = EventFactory(name="Summit")
+    _invite, token = invite(event=event, email="zoe@example.org", role_name=MODERATOR, invited_by=event.created_by)
+    mailoutbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        signed_up = client.post(f"/accounts/signup/?invite={token}", {**SIGNUP, "email": address, "invite": token})
+    accepted = client.post(f"/roles/invites/{token}/", {"answer": "accept"})
+
+    assert signed_up["Location"] == f"/roles/invites/{token}/"
+    confirm_links = [message.to for message in mailoutbox if message.subject == "Confirm your email address"]
+    assert confirm_links == ([] if proven else [[address]])
+    assert accepted.status_code == (302 if proven else 400)
+    roles = EventRole.objects.filter(event=event, user__email__iexact=address).values_list("role__name", flat=True)
+    assert list(roles) == ([MODERATOR] if proven else [])
