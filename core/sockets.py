@@ -11,9 +11,10 @@ may connect, joins its own groups and sends its snapshot; the base
   changes (its session's authentication hash no longer matches);
 - parses every frame: text, at most MAX_FRAME characters, a JSON object;
   anything else gets an error message, a frame too large a close with 4400;
-- takes at most MESSAGE_BURST frames at once and MESSAGES_PER_SECOND after
-  that from one socket (a token bucket); a client sending faster is closed
-  with 4429, as one over the number of sockets is;
+- takes at most SOCKET_MESSAGE_BURST frames at once and
+  SOCKET_MESSAGES_PER_SECOND after that from one socket (a token bucket); a
+  client sending faster is closed with 4429, as one over the number of
+  sockets is;
 - calls ``resync()`` on every socket of the process when the channel layer
   comes back after an outage (Redis stopped or frozen), so clients get a
   fresh snapshot without reloading the page;
@@ -49,8 +50,6 @@ from django.utils.module_loading import import_string
 logger = logging.getLogger(__name__)
 
 MAX_FRAME = 4096
-# What one socket may send: a person clicks, a script floods (3,000 "mark all read" in 15 s of database work).
-MESSAGE_BURST, MESSAGES_PER_SECOND = 30, 1.0
 BAD_FRAME, UNAUTHORIZED, TOO_MANY = 4400, 4401, 4429
 INTERNAL_ERROR = 1011
 # Seconds between two pings of the channel layer's Redis (the catch-up comes within about two of them).
@@ -292,10 +291,13 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self.leave(group)
 
     def _may_send(self):
-        """Spend a token of the socket's bucket (MESSAGE_BURST, refilled at MESSAGES_PER_SECOND); False if empty."""
+        """Spend a token of the socket's bucket (settings.SOCKET_MESSAGE_BURST, refilled at
+        SOCKET_MESSAGES_PER_SECOND); False if it is empty. A person clicks; a script flooded one socket with
+        3,000 "mark_all_read" frames, 15 s of database work."""
+        burst = settings.SOCKET_MESSAGE_BURST
         now = time.monotonic()
-        tokens, then = getattr(self, "_bucket", (MESSAGE_BURST, now))
-        tokens = min(MESSAGE_BURST, tokens + (now - then) * MESSAGES_PER_SECOND)
+        tokens, then = getattr(self, "_bucket", (burst, now))
+        tokens = min(burst, tokens + (now - then) * settings.SOCKET_MESSAGES_PER_SECOND)
         self._bucket = (tokens - 1, now)
         return tokens >= 1
 
