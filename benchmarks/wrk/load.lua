@@ -37,6 +37,7 @@ function request()
     local body = string.format('{"name": "Load speaker %d-%d", "bio": "Speaks under load."}', id, sent)
     return wrk.format("POST", base .. "speakers/", headers, body)
   end
-  local body = string.format('{"location": "Room %d"}', sent % 50)
+  -- A new value each time: a PATCH that changes nothing stores nothing (no version to count afterwards).
+  local body = string.format('{"location": "Room %d-%d"}', id, sent)
   return wrk.format("PATCH", base .. "tracks/" .. user.track .. "/", headers, body)
 end
