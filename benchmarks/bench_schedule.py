@@ -2,7 +2,7 @@
 
 Our side is the "BenchConf" event of benchmarks/world.py, shaped like the
 peer's (benchmarks/pretalx_seed.py): 50 confirmed talks of 30 minutes in 5
-rooms, one speaker each. Every figure is wrk with 4 connections for 3 s
+rooms, one speaker each. Every figure is wrk with 4 connections for 2 s
 (after 1 s of warm-up), anonymous, as a calendar client or a conference app
 polls:
 
@@ -22,8 +22,9 @@ import requests
 from .harness import HIGHER, Row, throughput
 from .peer_pretalx import EVENT_SLUG, PretalxPeer
 
-# Seconds of wrk per figure (after a second of warm-up): 14 figures, most of the script's time in make bench.
-SECONDS = 3
+# Seconds of wrk per figure (after a second of warm-up): 14 figures, most of the script's time in make bench
+# (3 s took make bench to 617 s on a slow day, past its 10 minutes).
+SECONDS = 2
 # label, our path (under /e/<slug>/), the peer's export name (peer_pretalx.PretalxPeer.schedule_exports)
 FEEDS = [
     ("iCal", "schedule.ics", "ical"),
