@@ -59,7 +59,8 @@ def quantity_shortfalls(quantities, *, event_id, now=None):
 def shortfall_message(taken, name=None):
     """Say why a quantity below ``taken`` is refused (naming the ticket where the message stands apart from it)."""
     held = f"{taken} of {name}" if name else f"{taken} of this ticket"
-    return f"{held} are sold or held by unpaid orders, so the quantity cannot be less than {taken}."
+    verb = "is" if taken == 1 else "are"
+    return f"{held} {verb} sold or held by unpaid orders, so the quantity cannot be less than {taken}."
 
 
 def check_quantity(ticket, quantity):

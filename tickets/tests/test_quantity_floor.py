@@ -121,3 +121,11 @@ def test_django_admin_refuses_a_quantity_below_what_orders_hold(client, ticket):
     assert stored_quantity(ticket) == 10
     kept = client.post(url, {**data, "quantity": 3})
     assert (kept.status_code, stored_quantity(ticket)) == (302, 3)
+
+
+def test_one_held_reads_is():
+    from tickets.orders.stock import shortfall_message
+
+    assert shortfall_message(1, "Regular") == (
+        "1 of Regular is sold or held by unpaid orders, so the quantity cannot be less than 1."
+    )
