@@ -124,9 +124,10 @@ class Event(VersionedModel):
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):  # refused by the field's validator
             return None
 
-    def refresh_from_db(self, *args, **kwargs):
-        super().refresh_from_db(*args, **kwargs)
-        self._stored_zone = self.__dict__.get("timezone")
+    def refresh_from_db(self, using=None, fields=None, **kwargs):
+        super().refresh_from_db(using=using, fields=fields, **kwargs)
+        if fields is None or "timezone" in fields:
+            self._stored_zone = self.__dict__.get("timezone")
 
     def save(self, **kwargs):
         """Save; when a form changed the time zone, move its sessions and ticket sales to keep their local times.
