@@ -274,11 +274,9 @@ class SessionViewSet(EventScopedViewSet):
         return tuple(names)
 
     def get_queryset(self):
+        # The public reads confirmed and cancelled sessions (Session.public_rows, applied by the base); the team
+        # (a read grant) sees drafts too. The ETag differs between the two (etag_variant: "public" / "member").
         queryset = super().get_queryset()
-        if not self.for_schema_only and self.reads_publicly():
-            # The public reads confirmed and cancelled sessions; the team (a read grant) sees drafts too.
-            # The ETag already differs between the two (etag_variant: "public" / "member").
-            queryset = queryset.filter(state__in=Session.PUBLIC_STATES)
         if self.expanded:
             # Each by its ids, a query apiece: joined, PostgreSQL hashed every track and room of the site.
             queryset = queryset.prefetch_related(*self.expanded)

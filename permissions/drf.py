@@ -234,10 +234,11 @@ class EventScopedViewSet(IdempotentCreateMixin, ConditionalMixin, EventScopedVie
         if self.for_schema_only:
             return self.model.objects.none()
         queryset = self.model.objects.filter(event=self.event)
-        if self.reads_publicly():
-            return queryset
-        limit = self.event_permissions.track_limit(READ, self.service)
         public = self.public_filter()
+        if self.reads_publicly():
+            # The model's public rows (a session's public states): one rule with the track-limited reader's.
+            return queryset if public == "all" else queryset.filter(public)
+        limit = self.event_permissions.track_limit(READ, self.service)
         if limit is not None and self.service in TRACK_SCOPED_SERVICES and public != "all":
             reached = Q(**{f"{self.model.track_attname}__in": limit})
             queryset = queryset.filter(reached if public is None else reached | public)
