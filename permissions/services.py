@@ -203,11 +203,13 @@ def invite(*, event, email, role_name, invited_by):
     """
     email = email.strip()
     role = Role.objects.get(name=role_name)
-    held = list(EventRole.objects.filter(same_address(email, "user__email"), event=event).values_list("role__name"))
-    if (role_name,) in held:
+    held = list(
+        EventRole.objects.filter(same_address(email, "user__email"), event=event).values_list("role__name", flat=True)
+    )
+    if role_name in held:
         raise AlreadyHoldsRoleError()
     if held:
-        raise AlreadyInTeamError(held[0][0])
+        raise AlreadyInTeamError(held[0])
     RoleInvite.objects.filter(same_address(email), event=event, state=RoleInvite.PENDING).update(
         state=RoleInvite.CANCELLED, responded_at=timezone.now()
     )

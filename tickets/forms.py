@@ -76,7 +76,7 @@ class TicketForm(forms.ModelForm):
     def delete_box(self):
         """The row's DELETE box, unticked again where removing the ticket was refused."""
         box = self["DELETE"]
-        ticked = box.value() and not self.removal_refused
+        ticked = self.marked_for_removal
         return box.field.widget.render(box.html_name, ticked, attrs={"id": box.auto_id}, renderer=self.renderer)
 
     @property
