@@ -1,6 +1,9 @@
 """Form bases every app's pages extend: native date pickers, objects scoped to one event; ids read from input."""
 
 from django import forms
+from django.core.exceptions import ValidationError
+
+from .names import check_unique_name
 
 MAX_ID = 2**63 - 1  # the largest id a database column holds (a bigint)
 
@@ -35,3 +38,12 @@ class EventScopedForm(forms.ModelForm):
         for field in self.fields.values():
             if isinstance(field, forms.ModelChoiceField):
                 field.queryset = field.queryset.filter(event=event)
+
+    def validate_constraints(self):
+        # Django skips the constraints that name the event (not a field of the form): check the name's.
+        super().validate_constraints()
+        if "name" in self.cleaned_data and (self.instance._state.adding or "name" in self.changed_data):
+            try:
+                check_unique_name(self.instance)
+            except ValidationError as error:
+                self.add_error(None, error)

@@ -13,6 +13,7 @@ from rest_framework import serializers
 from rest_framework.fields import SkipField
 from rest_framework.relations import MANY_RELATION_KWARGS, PKOnlyObject
 
+from .names import check_unique_name
 from .precompiled import PrecompiledQuery
 from .versioning import saving_with_relations
 
@@ -301,7 +302,7 @@ class ModelCleanMixin:
         ):
             return {}
         try:
-            self._clean(candidate)
+            self._clean(candidate, attrs)
         except serializers.ValidationError as error:
             detail = error.detail if isinstance(error.detail, dict) else {}
             return {key: value for key, value in detail.items() if key not in refused}
@@ -309,7 +310,7 @@ class ModelCleanMixin:
 
     def validate(self, attrs):
         attrs = super().validate(attrs)
-        self._clean(self._candidate(attrs))
+        self._clean(self._candidate(attrs), attrs)
         return attrs
 
     def _candidate(self, attrs):
@@ -318,6 +319,7 @@ class ModelCleanMixin:
         plain = {key: value for key, value in attrs.items() if not model._meta.get_field(key).many_to_many}
         if self.instance is not None:
             candidate = model(**{f.attname: getattr(self.instance, f.attname) for f in model._meta.concrete_fields})
+            candidate._state.adding, candidate._state.db = False, self.instance._state.db
         else:
             candidate = model()
         for key, value in plain.items():
@@ -327,11 +329,20 @@ class ModelCleanMixin:
             candidate.event = event  # clean() compares with the event's dates without reading it again
         return candidate
 
-    def _clean(self, candidate):
-        try:
-            candidate.clean()
-        except DjangoValidationError as error:
-            raise serializers.ValidationError(serializers.as_serializer_error(error)) from error
+    def _clean(self, candidate, attrs):
+        """The model's clean() and, for a new row or a new name, the name's uniqueness in the event, in one error."""
+        checks = [candidate.clean]
+        if candidate._state.adding or "name" in attrs:
+            checks.append(functools.partial(check_unique_name, candidate))
+        detail = {}
+        for check in checks:
+            try:
+                check()
+            except DjangoValidationError as error:
+                for key, messages in serializers.as_serializer_error(error).items():
+                    detail.setdefault(key, []).extend(messages)
+        if detail:
+            raise serializers.ValidationError(detail)
 
 
 class ManyIdsField(serializers.ManyRelatedField):

@@ -9,6 +9,7 @@ from django.db.models import Exists, F, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from core.names import unique_name_per_event
 from core.versioning import VersionedModel
 
 # An event's times lie where every time zone can show them (a year near 1 or 9999 overflowed Python's dates on
@@ -241,6 +242,7 @@ class Track(EventService):
 
     class Meta:
         ordering = ["name", "id"]
+        constraints = [unique_name_per_event("track", "Another track of this event has this name.")]
 
     def __str__(self):
         return self.name
@@ -272,6 +274,7 @@ class Microlocation(EventService):
     class Meta:
         ordering = ["name", "id"]
         verbose_name, verbose_name_plural = "room", "rooms"
+        constraints = [unique_name_per_event("room", "Another room of this event has this name.")]
 
     def __str__(self):
         return self.name
@@ -365,25 +368,53 @@ class Session(EventService):
             errors["track"] = "This track belongs to another event."
         if event and self.microlocation_id and self.microlocation.event_id != self.event_id:
             errors["microlocation"] = "This room belongs to another event."
-        if not errors and timed and event and self.microlocation_id and self.state == self.CONFIRMED:
+        if not errors and event and self._holds_room():
             clash = self._clash()
             if clash is not None:
-                zone = zoneinfo.ZoneInfo(event.timezone)
-                starts, ends = clash.starts_at.astimezone(zone), clash.ends_at.astimezone(zone)
-                errors["microlocation"] = (
-                    f"{self.microlocation.name} holds “{clash.title}” then ({starts:%H:%M}-{ends:%H:%M} on "
-                    f"{starts.day} {starts:%b %Y}): choose another room or time."
-                )
+                errors["microlocation"] = self._clash_message(clash)
         if errors:
             raise ValidationError(errors)
 
-    def _clash(self):
+    def save(self, **kwargs):
+        """Save; a confirmed session's room is checked again under the room's lock (ValidationError if taken).
+
+        clean() checked it before, but two sessions saved at the same moment into one slot would both have
+        passed: the lock makes the second wait for the first, then see it.
+        """
+        using = kwargs.get("using") or "default"
+        clash = None
+        with transaction.atomic(using=using, savepoint=False):
+            if self._holds_room():
+                list(Microlocation.objects.using(using).select_for_update().filter(pk=self.microlocation_id))
+                clash = self._clash(using)
+            if clash is None:
+                super().save(**kwargs)
+        # Raised outside the block: nothing was written, so the caller's transaction stays usable.
+        if clash is not None:
+            raise ValidationError({"microlocation": self._clash_message(clash)})
+
+    save.alters_data = True
+
+    def _holds_room(self):
+        """Whether the session takes its room for its time: confirmed, in a room, with both times."""
+        timed = self.starts_at is not None and self.ends_at is not None
+        return timed and self.microlocation_id is not None and self.state == self.CONFIRMED
+
+    def _clash_message(self, clash):
+        zone = zoneinfo.ZoneInfo(self.event.timezone)
+        starts, ends = clash.starts_at.astimezone(zone), clash.ends_at.astimezone(zone)
+        return (
+            f"{self.microlocation.name} holds “{clash.title}” then ({starts:%H:%M}-{ends:%H:%M} on "
+            f"{starts.day} {starts:%b %Y}): choose another room or time."
+        )
+
+    def _clash(self, using="default"):
         """Another confirmed session in this session's room at an overlapping time, or None; one query.
 
         Drafts may compete for a slot; two confirmed sessions cannot share a room (the schedule drew them on
         top of each other). Touching ends (10:00-11:00, 11:00-12:00) do not overlap.
         """
-        others = Session.objects.filter(
+        others = Session.objects.using(using).filter(
             microlocation_id=self.microlocation_id,
             state=self.CONFIRMED,
             starts_at__lt=self.ends_at,

@@ -6,7 +6,7 @@ from functools import cached_property
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
@@ -15,6 +15,7 @@ from django.utils.http import urlencode
 from django.views import View, generic
 
 from core.links import absolute_url
+from core.names import check_unique_name
 from core.versioning import StaleObjectError
 from permissions.drf import track_of
 from permissions.mixins import EventPermissionMixin
@@ -341,6 +342,18 @@ class ServiceFormMixin(ServiceMixin):
                 self.require(self.operation, track_id=track_of(self.object))
         except StaleObjectError as error:
             form.add_error(None, error.user_message)
+            return self.form_invalid(form)
+        except ValidationError as error:  # the save's own check, e.g. a room taken at the same moment
+            form.add_error(None, error)
+            return self.form_invalid(form)
+        except IntegrityError:
+            # Another writer took the name between the form's check and this save: asked again, the check says so.
+            try:
+                check_unique_name(form.instance)
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                form.add_error(None, "This conflicts with something saved at the same moment; nothing was saved.")
             return self.form_invalid(form)
         messages.success(self.request, f"Saved {self.object}.")
         return redirect(self.get_success_url())

@@ -11,11 +11,11 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
-from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 
 from core.links import absolute_url
+from core.names import unique_name_per_event
 from core.versioning import VersionedModel, VersionedQuerySet
 from events.models import NO_PAYMENT_INSTRUCTIONS
 
@@ -88,12 +88,7 @@ class Ticket(VersionedModel):
     class Meta:
         ordering = ["position", "id"]
         constraints = [
-            models.UniqueConstraint(
-                Lower("name"),
-                "event",
-                name="ticket_unique_name_per_event",
-                violation_error_message="Another ticket of this event has this name.",
-            ),
+            unique_name_per_event("ticket", "Another ticket of this event has this name."),
             models.CheckConstraint(condition=Q(type__in=["free", "paid", "donation"]), name="ticket_type_known"),
             models.CheckConstraint(condition=Q(price__gte=0), name="ticket_price_not_negative"),
             # Paid tickets cost something; the others carry no fixed price.

@@ -43,15 +43,6 @@ class TicketSerializer(EventOwnedSerializer):
         ticket.event = self.context["event"]  # the link needs the slug: no query per row
         return ticket.secret_link
 
-    def validate_name(self, value):
-        """Names are unique in the event, ignoring case (the database holds the same rule)."""
-        others = Ticket.objects.filter(event=self.context["event"], name__iexact=value)
-        if self.instance is not None:
-            others = others.exclude(pk=self.instance.pk)
-        if others.exists():
-            raise serializers.ValidationError("Another ticket of this event has this name.")
-        return value
-
     def validate_quantity(self, value):
         # The update runs in one transaction (core.conditional): the row stays locked until it is stored.
         check_quantity(self.instance, value)

@@ -381,7 +381,8 @@ def test_two_confirmed_sessions_cannot_share_a_room_at_once(api, event):
     """Finding (a browser walk): a second confirmed session in Hall A at 11:30 while the keynote held it 11:00-12:00
     was saved, and the schedule drew the two on top of each other, unreadable. Drafts may compete for a slot."""
     hall = MicrolocationFactory(event=event, name="Hall A")
-    start = event.starts_at.replace(hour=11, minute=0)
+    # A whole hour inside the event (a fixed 11:00 fell before its start when the tests ran after 11:00 UTC).
+    start = (event.starts_at + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
     SessionFactory(
         event=event, title="Keynote", microlocation=hall, starts_at=start, ends_at=start + timedelta(hours=1)
     )
@@ -412,3 +413,51 @@ def test_two_confirmed_sessions_cannot_share_a_room_at_once(api, event):
         ("Overlap", "confirmed"),
         ("Overlap", "draft"),
     ]
+
+
+def test_room_taken_between_the_check_and_the_save_is_refused_by_the_save(api, event, client_for, monkeypatch):
+    """Two sessions saved at the same moment into one slot both pass clean() (each sees the room free); the save
+    checks again under the room's lock, so the second is refused: by the API as a 400, by the page beside the room."""
+    hall = MicrolocationFactory(event=event, name="Hall A")
+    # A whole hour inside the event (a fixed 11:00 fell before its start when the tests ran after 11:00 UTC).
+    start = (event.starts_at + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
+    SessionFactory(
+        event=event, title="Keynote", microlocation=hall, starts_at=start, ends_at=start + timedelta(hours=1)
+    )
+    # As if the keynote were saved after the check: the first look (clean()) sees the room free.
+    real_clash = Session._clash
+    seen = []
+
+    def clash_free_until_saving(self, using="default"):
+        seen.append(using)
+        return None if len(seen) == 1 else real_clash(self, using)
+
+    monkeypatch.setattr(Session, "_clash", clash_free_until_saving)
+    overlap = {
+        "title": "Overlap",
+        "microlocation": hall.pk,
+        "starts_at": iso(start + timedelta(minutes=30)),
+        "ends_at": iso(start + timedelta(minutes=75)),
+        "state": "confirmed",
+    }
+    refused = api.post(f"/api/v1/events/{event.pk}/sessions/", overlap, format="json")
+    zone = start.astimezone(ZoneInfo(event.timezone))
+    message = (
+        f"Hall A holds “Keynote” then ({zone:%H:%M}-{zone + timedelta(hours=1):%H:%M} on {zone.day} {zone:%b %Y}): "
+        "choose another room or time."
+    )
+    assert (refused.status_code, refused.json()) == (400, {"microlocation": [message]})
+
+    seen.clear()
+    page = client_for(event.created_by).post(
+        f"/events/{event.pk}/sessions/new/",
+        {
+            "title": "Overlap",
+            "state": "confirmed",
+            "microlocation": hall.pk,
+            "starts_at": zone.replace(minute=30).strftime("%Y-%m-%dT%H:%M"),
+            "ends_at": (zone + timedelta(minutes=75)).strftime("%Y-%m-%dT%H:%M"),
+        },
+    )
+    assert (page.status_code, page.context["form"].errors) == (200, {"microlocation": [message]})
+    assert list(Session.objects.values_list("title", flat=True)) == ["Keynote"]

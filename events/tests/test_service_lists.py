@@ -76,8 +76,11 @@ def test_sessions_list_sorts_by_a_column_both_ways_and_ignores_unknown_sorts(org
 @pytest.mark.parametrize("count", [1, 3])
 def test_sessions_list_queries_are_constant(organizer, event, count, django_assert_num_queries):
     track, room = TrackFactory(event=event), MicrolocationFactory(event=event)
-    for _ in range(count):
-        SessionFactory(event=event, track=track, microlocation=room).speakers.add(SpeakerFactory(event=event))
+    for hour in range(count):
+        starts = event.starts_at + timedelta(hours=hour)  # one room holds one confirmed session at a time
+        SessionFactory(event=event, track=track, microlocation=room, starts_at=starts).speakers.add(
+            SpeakerFactory(event=event)
+        )
     # user (the session comes from the cache), the event with the permissions, the page's count, the
     # sessions, their tracks, their rooms, their speakers, the unread badge
     with django_assert_num_queries(8):

@@ -146,10 +146,11 @@ def test_a_write_with_webhooks_costs_one_insert_more_whatever_the_queue(
     track = TrackFactory(event=event)
     Change.objects.all().delete()
     api = api_for(event.created_by)
-    # The event with the user's permissions, the track (the view's three reads), the version claimed, the row,
-    # the counter bump, whether a webhook wants the change, two savepoints and their releases; with webhooks,
-    # the change's row and nothing more: no relay task queued, no NOTIFY (the row's insert wakes the workers).
-    with django_capture_on_commit_callbacks() as callbacks, django_assert_num_queries(12 + (1 if webhooks else 0)):
+    # The event with the user's permissions, the track (the view's three reads), whether the new name is taken,
+    # the version claimed, the row, the counter bump, whether a webhook wants the change, two savepoints and their
+    # releases; with webhooks, the change's row and nothing more: no relay task queued, no NOTIFY (the row's insert
+    # wakes the workers).
+    with django_capture_on_commit_callbacks() as callbacks, django_assert_num_queries(13 + (1 if webhooks else 0)):
         answer = api.patch(f"/api/v1/events/{event.pk}/tracks/{track.pk}/", {"name": "Renamed"}, format="json")
     assert answer.status_code == 200
     # After the commit: the sockets hear of the new counter; another queue than the database's gets the relay.

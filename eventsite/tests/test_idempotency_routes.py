@@ -297,9 +297,10 @@ def test_two_posts_of_a_track_with_one_key_make_one_track_and_another_key_a_seco
     assert (first.status_code, again.status_code, again.json()) == (201, 201, first.json())
     assert (first["ETag"], first.has_header("Idempotent-Replayed")) == (again["ETag"], False)
     assert list(Track.objects.values_list("name", flat=True)) == ["Main"]
-    # Another key is another request: track names may repeat, so it makes a second track.
-    assert api.post(url, {"name": "Main"}, format="json", HTTP_IDEMPOTENCY_KEY="k2").status_code == 201
-    assert Track.objects.count() == 2
+    # Another key is another request: the same body is refused as a second track of that name, another makes one.
+    assert api.post(url, {"name": "Main"}, format="json", HTTP_IDEMPOTENCY_KEY="k2").status_code == 400
+    assert api.post(url, {"name": "Side"}, format="json", HTTP_IDEMPOTENCY_KEY="k3").status_code == 201
+    assert list(Track.objects.order_by("pk").values_list("name", flat=True)) == ["Main", "Side"]
 
 
 def test_keys_are_kept_per_user(api_for):
