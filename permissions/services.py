@@ -256,16 +256,21 @@ def cancel_invite(*, role_invite, cancelled_by):
 
 
 class InviteError(ValidationError):
-    pass
+    """Why an invite cannot be answered; ``role_invite`` is the invite when one was found (answered, expired)."""
+
+    role_invite = None
 
 
 def _pending(role_invite):
     """Return the invite if it can still be answered; raise InviteError saying why not."""
     if role_invite.state != RoleInvite.PENDING:
-        raise InviteError(f"This invitation was already {role_invite.state}.", code=role_invite.state)
-    if role_invite.expires_at <= timezone.now():
-        raise InviteError("This invitation has expired; ask the organizer for a new one.", code="expired")
-    return role_invite
+        error = InviteError(f"This invitation was already {role_invite.state}.", code=role_invite.state)
+    elif role_invite.expires_at <= timezone.now():
+        error = InviteError("This invitation has expired; ask the organizer for a new one.", code="expired")
+    else:
+        return role_invite
+    error.role_invite = role_invite
+    raise error
 
 
 def _invites(lock):

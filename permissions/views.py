@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views import View
 
 from core.accounts import is_verified
@@ -117,7 +118,7 @@ def respond_to_invite(request, token):
     try:
         role_invite = services.find_invite(token)
     except services.InviteError as error:
-        return render(request, "permissions/invite.html", {"error": error.messages[0]}, status=400)
+        return _refused(request, error)
     return _respond(request, role_invite, token=token)
 
 
@@ -127,10 +128,20 @@ def answer_invite(request, pk):
     try:
         role_invite = services.find_invite_for(request.user, pk)
     except services.InviteError as error:
-        return render(request, "permissions/invite.html", {"error": error.messages[0]}, status=400)
+        return _refused(request, error)
     if role_invite is None:
         raise Http404("No such invitation.")
     return _respond(request, role_invite, invite_id=pk)
+
+
+def _refused(request, error):
+    """Why the invite cannot be answered, and the way on: its event for a member of the team, else the inbox."""
+    role_invite = error.role_invite
+    if role_invite is not None and EventRole.objects.filter(event_id=role_invite.event_id, user=request.user).exists():
+        onward = (reverse("events:dashboard", args=[role_invite.event_id]), f"Open {role_invite.event.name}")
+    else:
+        onward = (reverse("notifications:inbox"), "Back to your notifications")
+    return render(request, "permissions/invite.html", {"error": error.messages[0], "onward": onward}, status=400)
 
 
 def _respond(request, role_invite, **key):
@@ -144,7 +155,7 @@ def _respond(request, role_invite, **key):
             messages.info(request, "Invitation declined.")
             return redirect("home")
         except services.InviteError as error:
-            return render(request, "permissions/invite.html", {"error": error.messages[0]}, status=400)
+            return _refused(request, error)
     wrong_user = role_invite.email.lower() != request.user.email.lower()
     context = {
         "invite": role_invite,

@@ -82,3 +82,47 @@ def test_a_toast_shows_its_whole_title_and_says_what_happened(page, daphne):
         "Open the event",
     ]
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth") is True
+
+
+def test_the_open_inbox_lists_what_arrives_and_what_was_read_elsewhere(page, daphne):
+    """Finding (a browser walk): the badge counted a new notification, but the open inbox still listed the old ones."""
+    from notifications.models import Notification
+    from notifications.services import notify
+
+    person = UserFactory(verified=True)
+    notify(person, action=Notification.GENERAL, title="Welcome aboard")
+    event = EventFactory(name="Inbox Conf")
+    token = Token.objects.create(user=event.created_by).key
+    errors = []
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    name, value = session_cookie(person).split("=", 1)
+    page.context.add_cookies([{"name": name, "value": value, "url": daphne.url("/")}])
+    with page.expect_websocket() as opened:
+        page.goto(daphne.url("/notifications/"))
+    opened.value.wait_for_event("framereceived")
+    items = page.locator("#inbox .list-group-item > .d-flex > strong")
+    assert items.all_inner_texts() == ["Welcome aboard"]
+
+    response = requests.post(
+        daphne.url(f"/api/v1/events/{event.pk}/invites/"),
+        json={"email": person.email, "role": "moderator"},
+        headers={"Authorization": f"Token {token}"},
+        timeout=30,
+    )
+    assert response.status_code == 201, response.text
+    page.locator("#inbox .list-group-item").nth(1).wait_for()
+    assert items.all_inner_texts() == ["Invitation: Moderator of Inbox Conf", "Welcome aboard"]
+    assert page.locator("#inbox .notification-unread").count() == 2
+
+    # Read elsewhere (another tab, a phone's app): through the API of the same server.
+    read = requests.post(
+        daphne.url("/api/v1/notifications/read-all/"),
+        headers={"Authorization": f"Token {Token.objects.create(user=person).key}"},
+        timeout=30,
+    )
+    assert read.status_code == 200, read.text
+    page.locator("#inbox .notification-unread").first.wait_for(state="detached")
+    assert items.all_inner_texts() == ["Invitation: Moderator of Inbox Conf", "Welcome aboard"]
+    assert page.locator("#notification-badge").is_hidden()
+    assert errors == []

@@ -310,3 +310,31 @@ def test_signing_up_from_an_invites_link_with_its_address_proves_the_address(
     assert accepted.status_code == (302 if proven else 400)
     roles = EventRole.objects.filter(event=event, user__email__iexact=address).values_list("role__name", flat=True)
     assert list(roles) == ([MODERATOR] if proven else [])
+
+
+def test_an_answered_or_expired_invite_says_so_and_shows_the_way_on(client):
+    """Finding (a browser walk): the inbox's "Accept or decline" of an accepted invite led to a bare warning."""
+    event = EventFactory(name="Summit")
+    accepted, token = invite(event=event, email="guest@example.com", role_name=MODERATOR, invited_by=event.created_by)
+    guest = UserFactory(email="guest@example.com", verified=True)
+    accept_invite(user=guest, token=token)
+    client.force_login(guest)
+
+    for url in (f"/roles/invites/{accepted.pk}/answer/", f"/roles/invites/{token}/"):
+        page = client.get(url)
+        assert (page.status_code, page.context["error"], page.context["onward"]) == (
+            400,
+            "This invitation was already accepted.",
+            (f"/events/{event.pk}/", "Open Summit"),
+        )
+        assert f'<a class="btn btn-outline-primary" href="/events/{event.pk}/">Open Summit</a>' in page.content.decode()
+
+    other = EventFactory(name="Expo")
+    expired, _ = invite(event=other, email=guest.email, role_name=MODERATOR, invited_by=other.created_by)
+    RoleInvite.objects.filter(pk=expired.pk).update(expires_at=timezone.now())
+    page = client.post(f"/roles/invites/{expired.pk}/answer/", {"answer": "accept"})
+    assert (page.status_code, page.context["error"], page.context["onward"]) == (
+        400,
+        "This invitation has expired; ask the organizer for a new one.",
+        ("/notifications/", "Back to your notifications"),
+    )

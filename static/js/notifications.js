@@ -96,15 +96,53 @@
     new window.bootstrap.Toast(toast, { delay: TOAST_DELAY }).show();
   }
 
+  // The inbox's first page, when open, follows what arrives (a new notification, some marked read
+  // elsewhere): the page is fetched again and its list swapped in, rendered by the server as on a reload.
+  let refreshing = false;
+  let refreshAgain = false;
+  function refreshInbox() {
+    const live = document.getElementById("inbox-live");
+    if (!live || !live.dataset.liveUrl) return;
+    if (refreshing) {
+      refreshAgain = true;
+      return;
+    }
+    refreshing = true;
+    fetch(live.dataset.liveUrl, { credentials: "same-origin", headers: { Accept: "text/html" } })
+      .then((response) => (response.ok ? response.text() : null))
+      .then((html) => {
+        if (html === null) return;
+        const fresh = new DOMParser().parseFromString(html, "text/html").getElementById("inbox-live");
+        if (fresh) live.replaceChildren(...fresh.childNodes);
+      })
+      .catch((error) => console.warn("notifications: inbox not refreshed", error))
+      .finally(() => {
+        refreshing = false;
+        if (refreshAgain) {
+          refreshAgain = false;
+          refreshInbox();
+        }
+      });
+  }
+
   function handle(message) {
     switch (message.type) {
-      case "snapshot":
+      case "snapshot": {
+        // Sent on each (re)connection: what was missed while the socket was away shows in the count.
+        const badge = document.getElementById("notification-badge");
+        const before = badge ? badge.dataset.count : undefined;
+        setCount(message.unread_count);
+        if (badge && before !== undefined && before !== badge.dataset.count) refreshInbox();
+        break;
+      }
       case "unread_count":
         setCount(message.unread_count);
+        refreshInbox();
         break;
       case "notification":
         setCount(message.unread_count);
         if (message.notification) showToast(message.notification);
+        refreshInbox();
         break;
       case "error":
         console.warn("notifications:", message.error);
