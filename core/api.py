@@ -93,17 +93,25 @@ class JSONParser(parsers.JSONParser):
 
     A body nested too deeply for the decoder, and a number too large for a float: DRF refuses the
     constants ``Infinity`` and ``NaN``, but reads ``1e999`` as infinity, which a text field then
-    stores as "inf".
+    stores as "inf". And text no UTF-8 can hold: ``"\\ud800"`` (half of a surrogate pair) decodes to a
+    string that an error message echoing it could not be written in (a 500 from the renderer).
     """
 
     def parse(self, stream, media_type=None, parser_context=None):
         reader = codecs.getreader(parsers.get_encoding(parser_context or {}))
         try:
-            return json.load(reader(stream), parse_constant=json.strict_constant, parse_float=finite_float)
+            data = json.load(reader(stream), parse_constant=json.strict_constant, parse_float=finite_float)
+            json.dumps(data, ensure_ascii=False).encode()  # in C: every key and string at once
+        except UnicodeEncodeError as error:
+            raise exceptions.ParseError(
+                "JSON parse error - the text holds half of a surrogate pair (such as \\ud800 alone); "
+                "send characters as UTF-8 or as whole pairs."
+            ) from error
         except ValueError as error:
             raise exceptions.ParseError(f"JSON parse error - {error}") from error
         except RecursionError as error:
             raise exceptions.ParseError("JSON parse error - the document is nested too deeply.") from error
+        return data
 
 
 class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):

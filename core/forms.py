@@ -19,6 +19,26 @@ def as_id(value):
     return value if type(value) is int and 0 < value <= MAX_ID else None
 
 
+class ModelIdsField(forms.ModelMultipleChoiceField):
+    """Django's many-object choice, with an id beyond a bigint refused as any unknown choice.
+
+    Django checks each value alone (an exact lookup matches nothing out of range) but then asks for all of
+    them with ``pk__in``, which sent the number to the database: an OverflowError (a 500) on SQLite.
+    """
+
+    def _check_values(self, value):
+        for pk in value:
+            try:
+                number = int(pk)
+            except (TypeError, ValueError):
+                continue  # Django refuses it as it is
+            if not -MAX_ID - 1 <= number <= MAX_ID:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"], code="invalid_choice", params={"value": pk}
+                )
+        return super()._check_values(value)
+
+
 class DateTimeInput(forms.DateTimeInput):
     """A native date/time picker."""
 

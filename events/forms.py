@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.forms.utils import from_current_timezone
 from django.utils import timezone
 
-from core.forms import DateTimeInput, EventScopedForm
+from core.forms import DateTimeInput, EventScopedForm, ModelIdsField
 from core.images import ImageRefused
 
 from .models import Event, Microlocation, Session, Speaker, Sponsor, Track
@@ -93,6 +93,7 @@ class SessionForm(EventScopedForm):
         model = Session
         fields = ["title", "abstract", "state", "track", "microlocation", "speakers", "starts_at", "ends_at"]
         widgets = {"starts_at": DateTimeInput(), "ends_at": DateTimeInput()}
+        field_classes = {"speakers": ModelIdsField}
 
 
 class SpeakerForm(EventScopedForm):

@@ -1,6 +1,8 @@
 from django import forms
 from django.apps import apps
 
+from core.forms import ModelIdsField
+
 from .models import RoleInvite
 from .names import MODERATOR, ROLE_LABELS, ROLES
 
@@ -17,7 +19,7 @@ class InviteForm(forms.Form):
 
 class ChangeRoleForm(forms.Form):
     role = forms.ChoiceField(choices=ROLE_CHOICES)
-    tracks = forms.ModelMultipleChoiceField(queryset=None, required=False, widget=forms.CheckboxSelectMultiple)
+    tracks = ModelIdsField(queryset=None, required=False, widget=forms.CheckboxSelectMultiple)
 
     def __init__(self, *args, event, **kwargs):
         super().__init__(*args, **kwargs)

@@ -14,7 +14,7 @@ from datetime import UTC, timedelta
 import icalendar
 
 from ..schedule import NO_ROOM, session_url, site_host
-from . import writable
+from . import one_line, writable
 
 PRODID = "-//Open Event on Django//Schedule//EN"
 
@@ -62,7 +62,8 @@ def calendar(schedule, *, name):
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("method", "PUBLISH")
-    cal.add("x-wr-calname", writable(name))
+    # An X- property's value is written as given (not escaped as TEXT): one line, escaped here.
+    cal.add("x-wr-calname", icalendar.vText(one_line(name)))
     cal.add("x-wr-timezone", schedule.zone.key)
     # How often subscribed clients should look again; they revalidate with the feed's ETag.
     cal.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})

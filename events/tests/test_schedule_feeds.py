@@ -331,3 +331,28 @@ def test_control_characters_in_names_leave_the_xml_and_ical_feeds_well_formed(cl
     assert not any((byte < 0x20 and byte not in b"\t\r\n") or byte == 0x7F for byte in ical)
     vevent = ical_events(ical)["Opening"]
     assert (str(vevent["location"]), [str(c) for c in vevent["categories"].cats]) == ("Hall A, Berlin", ["Main"])
+
+
+def test_line_breaks_in_names_neither_break_the_ics_feeds_nor_add_properties(client):
+    """Finding (an attacker's probe): a line feed in the event's name made schedule.ics a 500 ("Content line can
+    not contain unescaped new line characters"), and a bare CR in a session's title (its own feed's calendar
+    name) wrote X-INJECTED:yes and URL:https://evil.example/ as lines of their own."""
+    world = dst_conference()
+    world.event.name = "DST\nConf"
+    world.event.save()
+    world.opening.title = "Opening\rX-INJECTED:yes\rURL:https://evil.example/"
+    world.opening.save()
+
+    schedule = client.get(url("schedule-ics", world.event))
+    single = client.get(reverse("public:session-ics", args=[world.event.slug, world.opening.pk]))
+
+    assert (schedule.status_code, single.status_code) == (200, 200)
+    for response, name in ((schedule, "DST Conf"), (single, "Opening X-INJECTED:yes URL:https://evil.example/")):
+        calendar = icalendar.Calendar.from_ical(response.content)
+        assert (str(calendar["x-wr-calname"]), "X-INJECTED" in calendar) == (name, False)
+        assert b"\rX-INJECTED" not in response.content
+    (vevent,) = icalendar.Calendar.from_ical(single.content).walk("VEVENT")
+    assert (str(vevent["summary"]), "X-INJECTED" in vevent) == (
+        "Opening\nX-INJECTED:yes\nURL:https://evil.example/",
+        False,
+    )

@@ -152,3 +152,19 @@ def test_the_form_pages_say_what_they_add_or_edit(organizer, event):
     assert '<h1 class="h3 mb-3">New session</h1>' in new
     assert '<h1 class="h3 mb-3">Edit track: Main hall</h1>' in edit
     assert '<h1 class="h3 mb-3">New room</h1>' in room
+
+
+@pytest.mark.parametrize("speaker_id", ["9223372036854775808", "-99999999999999999999"])
+def test_a_speaker_beyond_any_id_is_a_form_error_not_a_500(organizer, event, speaker_id):
+    """Finding (an attacker's probe): an out-of-range id among a session's speakers made an OverflowError on SQLite."""
+    from events.models import Session
+
+    page = organizer.post(
+        f"/events/{event.pk}/sessions/new/",
+        {"title": "T", "state": "draft", "speakers": [speaker_id]},
+    )
+    assert (page.status_code, page.context["form"].errors["speakers"]) == (
+        200,
+        [f"Select a valid choice. {speaker_id} is not one of the available choices."],
+    )
+    assert Session.objects.count() == 0

@@ -71,3 +71,27 @@ def test_who_may_not_invite_is_not_shown_the_roles_in_words(client):
     assert response.status_code == 200
     assert "roles-in-words" not in response.content.decode()
     assert "Invite someone" not in response.content.decode()
+
+
+@pytest.mark.parametrize("track_id", ["9223372036854775808", "99999999999999999999999", "-9223372036854775809"])
+def test_a_track_limit_beyond_any_id_is_a_form_error_not_a_500(client, track_id):
+    """Finding (an attacker's probe): an out-of-range id in the limit's checkboxes made an OverflowError on SQLite."""
+    from permissions.models import EventRole
+
+    event = EventFactory()
+    TrackFactory(event=event)
+    role = EventRoleFactory(event=event, role="track_organizer")
+    client.force_login(event.created_by)
+    page = client.post(
+        f"/roles/events/{event.pk}/team/",
+        {
+            "action": "change",
+            "role_id": role.pk,
+            f"role-{role.pk}-role": "track_organizer",
+            f"role-{role.pk}-tracks": track_id,
+        },
+    )
+    assert (page.status_code, page["Location"]) == (302, f"/roles/events/{event.pk}/team/")
+    shown = [str(message) for message in client.get(page["Location"]).context["messages"]]
+    assert shown == [f"Select a valid choice. {track_id} is not one of the available choices."]
+    assert list(EventRole.objects.get(pk=role.pk).tracks.all()) == []
