@@ -62,8 +62,10 @@ class TicketForm(forms.ModelForm):
             self.fields["price"].initial = None
 
     def has_changed(self):
-        # The add buttons preset the type: a row nobody typed into is still an empty row.
-        return any(name != "type" for name in self.changed_data)
+        # A new row comes from an add button (the formset has no spare rows): it is meant to be a ticket, so
+        # it is validated even if nobody typed into it ("This field is required." beside its name), not
+        # dropped in silence. A saved row has changed when something but its preset type did.
+        return self.instance.pk is None or any(name != "type" for name in self.changed_data)
 
     # Set by the formset when this saved row was marked for removal but has orders: it is shown again, kept.
     removal_refused = False

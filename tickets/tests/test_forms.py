@@ -129,10 +129,14 @@ def test_formset_new_row_may_take_the_name_of_a_deleted_row(event):
     assert formset.is_valid(), formset.errors
 
 
-def test_formset_row_left_as_added_is_skipped(event):
-    formset = bound(event, [{"name": "Real"}, {"type": "paid"}])
-    assert formset.is_valid(), formset.errors
-    assert [form.has_changed() for form in formset.forms] == [True, False]
+def test_formset_row_left_as_added_is_refused_not_dropped(event):
+    """Finding (a browser walk): rows added with + Free, + Paid and + Donation and left empty were dropped in
+    silence, "Tickets saved: nothing changed." and then "No tickets yet", while a row with a price and no name
+    was an error. An added row is meant to be a ticket: name it or remove it."""
+    formset = bound(event, [{"name": "Real"}, {"type": "free"}])
+    assert not formset.is_valid()
+    assert [form.has_changed() for form in formset.forms] == [True, True]
+    assert formset.errors == [{}, {"name": ["This field is required."]}]
 
 
 def test_formset_missing_management_form_is_an_error_not_a_crash(event):
