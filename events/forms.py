@@ -87,6 +87,11 @@ class TrackForm(EventScopedForm):
         fields = ["name", "description", "color", "location"]
         widgets = {"color": forms.TextInput(attrs={"type": "color"})}
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is None and not self.is_bound:
+            self.initial.setdefault("color", Track.next_color(self.event))
+
 
 class SessionForm(EventScopedForm):
     class Meta:

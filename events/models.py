@@ -225,6 +225,10 @@ class EventService(VersionedModel):
         abstract = True
 
 
+# New tracks take the first of these their event's tracks do not have, so that the schedule tells them apart.
+TRACK_COLORS = ("#0d6efd", "#198754", "#dc3545", "#fd7e14", "#6f42c1", "#20c997", "#d63384", "#0dcaf0", "#6c757d")
+
+
 class Track(EventService):
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
@@ -246,6 +250,13 @@ class Track(EventService):
 
     def __str__(self):
         return self.name
+
+    @classmethod
+    def next_color(cls, event):
+        """The first colour of TRACK_COLORS none of the event's tracks has, or the palette in turn (one query)."""
+        used = [color.lower() for color in cls.objects.filter(event=event).values_list("color", flat=True)]
+        free = [color for color in TRACK_COLORS if color not in used]
+        return free[0] if free else TRACK_COLORS[len(used) % len(TRACK_COLORS)]
 
 
 class Microlocation(EventService):

@@ -88,6 +88,11 @@ class TrackSerializer(EventOwnedSerializer):
         fields = ["id", "name", "description", "color", "location", "version"]
         read_only_fields = ["version"]
 
+    def create(self, validated_data):
+        if "color" not in validated_data:  # as the page offers it: one the event's tracks do not have yet
+            validated_data["color"] = Track.next_color(self.context["event"])
+        return super().create(validated_data)
+
 
 class MicrolocationSerializer(EventOwnedSerializer):
     class Meta:

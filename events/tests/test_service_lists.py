@@ -168,3 +168,24 @@ def test_a_speaker_beyond_any_id_is_a_form_error_not_a_500(organizer, event, spe
         [f"Select a valid choice. {speaker_id} is not one of the available choices."],
     )
     assert Session.objects.count() == 0
+
+
+def test_new_tracks_are_offered_a_colour_their_event_does_not_have_yet(organizer, event, api_for):
+    """Finding (a browser walk): every new track was #0d6efd, so "Web" and "Data" looked alike on the schedule."""
+    from events.models import TRACK_COLORS, Track
+
+    TrackFactory(event=event, color="#0D6EFD")
+    TrackFactory(event=EventFactory(), color="#198754")  # another event's colours are no concern
+    page = organizer.get(f"/events/{event.pk}/tracks/new/")
+    assert page.context["form"]["color"].value() == "#198754"
+
+    api = api_for(event.created_by)
+    created = api.post(f"/api/v1/events/{event.pk}/tracks/", {"name": "Data"}, format="json")
+    chosen = api.post(f"/api/v1/events/{event.pk}/tracks/", {"name": "Ops", "color": "#198754"}, format="json")
+    assert (created.json()["color"], chosen.json()["color"]) == ("#198754", "#198754")
+    assert organizer.get(f"/events/{event.pk}/tracks/new/").context["form"]["color"].value() == "#dc3545"
+
+    for number in range(len(TRACK_COLORS)):
+        Track.objects.create(event=event, name=f"More {number}", color=TRACK_COLORS[number])
+    # Every colour taken: the palette in turn, by how many tracks there are.
+    assert Track.next_color(event) == TRACK_COLORS[(3 + len(TRACK_COLORS)) % len(TRACK_COLORS)]

@@ -5,6 +5,7 @@ look, update to mark paid, cancel or resend, delete to remove a closed order.
 """
 
 import csv
+import zoneinfo
 
 from django.contrib import messages
 from django.db.models import Exists, OuterRef, Q
@@ -185,7 +186,9 @@ class AttendeeExportView(OrdersMixin, View):
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{self.event.slug}-attendees.csv"'
         writer = csv.writer(response)
-        writer.writerow(CSV_COLUMNS)
+        # Times as the event's people read them (the pages show them so), in the form spreadsheets read as times.
+        zone = zoneinfo.ZoneInfo(self.event.timezone)
+        writer.writerow([*CSV_COLUMNS[:-1], f"{CSV_COLUMNS[-1]} ({self.event.timezone})"])
         for position in positions.iterator(chunk_size=500):
             order = position.order
             cells = (
@@ -197,7 +200,7 @@ class AttendeeExportView(OrdersMixin, View):
                 position.price,
                 order.name,
                 order.email,
-                order.created_at.isoformat(),
+                order.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
             )
             writer.writerow([safe_cell(cell) for cell in cells])
         return response

@@ -5,6 +5,7 @@ import io
 import re
 from datetime import timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -127,6 +128,8 @@ def test_delete_asks_and_removes_only_a_closed_order(organizer, event):
 
 
 def test_attendee_export_lists_the_positions_that_hold_tickets_safely(organizer, event):
+    Event.objects.filter(pk=event.pk).update(timezone="America/New_York")
+    event.refresh_from_db()
     ticket = TicketFactory(event=event, name="Regular", paid=True)
     paid = OrderFactory(event=event, name="=HYPERLINK(1)", email="ann@example.com", tickets=[ticket])
     paid.positions.update(attendee_name="+Ann")
@@ -145,10 +148,13 @@ def test_attendee_export_lists_the_positions_that_hold_tickets_safely(organizer,
         "price",
         "buyer",
         "buyer email",
-        "ordered",
+        f"ordered ({event.timezone})",
     ]
-    assert [row[:8] for row in rows[1:]] == [
-        [paid.code, "paid", "Regular", "'+Ann", "", "25.00", "'=HYPERLINK(1)", "ann@example.com"]
+    # Finding (a browser walk): the time was UTC with microseconds (2026-12-03T11:46:42.253649+00:00) where the
+    # pages showed 12:46 in the event's zone.
+    ordered = paid.created_at.astimezone(ZoneInfo(event.timezone)).strftime("%Y-%m-%d %H:%M:%S")
+    assert rows[1:] == [
+        [paid.code, "paid", "Regular", "'+Ann", "", "25.00", "'=HYPERLINK(1)", "ann@example.com", ordered]
     ]
 
 
