@@ -146,13 +146,16 @@ def change_role(*, event_role, role_name, changed_by, tracks=None):
     """
     role, tracks = check_role_change(event_role=event_role, role_name=role_name, tracks=tracks)
     old_name = event_role.role.name
+    old_tracks = set(event_role.tracks.values_list("pk", flat=True))
     event_role.role = role
     event_role.save(update_fields=["role", "updated_at", "version"])
     event_role.tracks.set(tracks)
     record_change(kind="role.changed", obj=event_role)
     _access_changed(event_role.user_id, event_role.event_id)
-    if old_name != role_name and changed_by.pk != event_role.user_id:
-        event = event_role.event
+    if changed_by.pk == event_role.user_id:
+        return event_role
+    event = event_role.event
+    if old_name != role_name:
         notify(
             event_role.user_id,
             action=Notification.ROLE_CHANGED,
@@ -161,7 +164,22 @@ def change_role(*, event_role, role_name, changed_by, tracks=None):
             f'<a href="{_dashboard(event)}">{escape(event.name)}</a> (was {ROLE_LABELS[old_name]}).</p>',
             url=_dashboard(event),
         )
+    elif old_tracks != {track.pk for track in tracks}:
+        reach = escape(tracks_in_words(tracks))
+        notify(
+            event_role.user_id,
+            action=Notification.ROLE_CHANGED,
+            title=f"Your tracks in {event.name} changed",
+            message=f"<p>As <strong>{ROLE_LABELS[role_name]}</strong> of "
+            f'<a href="{_dashboard(event)}">{escape(event.name)}</a> you now work on {reach}.</p>',
+            url=_dashboard(event),
+        )
     return event_role
+
+
+def tracks_in_words(tracks):
+    """ "every track", or the tracks' names: what a track-limited role reaches."""
+    return ", ".join(sorted(track.name for track in tracks)) if tracks else "every track"
 
 
 def check_role_removal(*, event_role):

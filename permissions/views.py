@@ -80,13 +80,18 @@ class TeamView(EventPermissionMixin, View):
                 if not form.is_valid():
                     messages.error(request, "; ".join(e for errors in form.errors.values() for e in errors))
                     return redirect("permissions:team", self.event.pk)
+                old_name = event_role.role.name
                 services.change_role(
                     event_role=event_role,
                     role_name=form.cleaned_data["role"],
                     changed_by=request.user,
                     tracks=form.cleaned_data["tracks"],
                 )
-                messages.success(request, f"{event_role.user.email} is now {event_role.role}.")
+                if old_name != event_role.role.name:
+                    messages.success(request, f"{event_role.user.email} is now {event_role.role}.")
+                else:
+                    tracks = services.tracks_in_words(form.cleaned_data["tracks"])
+                    messages.success(request, f"{event_role.user.email} ({event_role.role}) now works on {tracks}.")
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         return redirect("permissions:team", self.event.pk)

@@ -39,7 +39,7 @@ HTML_PAGES = [
     ("/events/{event}/", 5),
     ("/events/{event}/edit/", 3),
     ("/events/{event}/tracks/", 5),
-    ("/events/{event}/tracks/new/", 3),
+    ("/events/{event}/tracks/new/", 4),  # and the colours its tracks have (Track.next_color)
     ("/events/{event}/tracks/{track}/edit/", 4),
     ("/events/{event}/sessions/{session}/edit/", 8),
     ("/events/{event}/wizard/tickets/", 5),

@@ -95,3 +95,44 @@ def test_a_track_limit_beyond_any_id_is_a_form_error_not_a_500(client, track_id)
     shown = [str(message) for message in client.get(page["Location"]).context["messages"]]
     assert shown == [f"Select a valid choice. {track_id} is not one of the available choices."]
     assert list(EventRole.objects.get(pk=role.pk).tracks.all()) == []
+
+
+def test_changing_only_the_track_limit_says_so_and_tells_the_person(client, django_capture_on_commit_callbacks):
+    """Finding (a browser walk): a new track limit read "… is now Track organizer." and the person was not told."""
+    from notifications.models import Notification
+    from permissions.models import EventRole
+
+    event = EventFactory(name="Summit")
+    web, data = TrackFactory(event=event, name="Web"), TrackFactory(event=event, name="Data")
+    role = EventRoleFactory(event=event, role="track_organizer")
+    client.force_login(event.created_by)
+    url = f"/roles/events/{event.pk}/team/"
+    form = {"action": "change", "role_id": role.pk, f"role-{role.pk}-role": "track_organizer"}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        limited = client.post(url, {**form, f"role-{role.pk}-tracks": [web.pk, data.pk]}, follow=True)
+        unchanged = client.post(url, {**form, f"role-{role.pk}-tracks": [web.pk, data.pk]}, follow=True)
+        freed = client.post(url, form, follow=True)
+
+    said = [[str(message) for message in page.context["messages"]] for page in (limited, unchanged, freed)]
+    email = role.user.email
+    assert said == [
+        [f"{email} (Track organizer) now works on Data, Web."],
+        [f"{email} (Track organizer) now works on Data, Web."],
+        [f"{email} (Track organizer) now works on every track."],
+    ]
+    told = Notification.objects.filter(user=role.user).order_by("pk")
+    link = 'target="_blank" rel="noopener noreferrer nofollow"'  # the sanitizer sets these on every link
+    assert [(n.title, n.message) for n in told] == [
+        (
+            "Your tracks in Summit changed",
+            f'<p>As <strong>Track organizer</strong> of <a href="/events/{event.pk}/" {link}>Summit</a> you now '
+            "work on Data, Web.</p>",
+        ),
+        (
+            "Your tracks in Summit changed",
+            f'<p>As <strong>Track organizer</strong> of <a href="/events/{event.pk}/" {link}>Summit</a> you now '
+            "work on every track.</p>",
+        ),
+    ]
+    assert list(EventRole.objects.get(pk=role.pk).tracks.all()) == []
