@@ -33,7 +33,7 @@ class EventDetailsForm(forms.ModelForm):
 
     class Meta:
         model = Event
-        fields = ["name", "description", "location", "starts_at", "ends_at", "timezone"]
+        fields = ["name", "description", "location", "starts_at", "ends_at", "timezone", "currency"]
         widgets = {
             "starts_at": DateTimeInput(),
             "ends_at": DateTimeInput(),
@@ -44,8 +44,16 @@ class EventDetailsForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         # Times on this form are local times: a new zone keeps the sessions' and ticket sales' local times too.
         self.instance.keep_local_times = True
+        # Left out (an older page, a script): the event keeps its currency (a new one the default).
+        if "currency" in self.fields:  # the admin makes it read-only for those who may not change the event
+            self.fields["currency"].required = False
         if self.instance.pk:
             self.fields["timezone"].choices = timezone_choices(keep=self.instance.timezone)
+
+    def clean_currency(self):
+        currency = self.cleaned_data.get("currency") or self.instance.currency
+        self.instance.check_currency(currency)
+        return currency
 
     def clean(self):
         cleaned = super().clean()

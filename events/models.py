@@ -9,6 +9,7 @@ from django.db.models import Exists, F, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from core.money import CURRENCIES, DEFAULT_CURRENCY
 from core.names import unique_name_per_event
 from core.versioning import VersionedModel
 
@@ -54,6 +55,12 @@ class Event(VersionedModel):
         blank=True,
         help_text="Shown to buyers of paid and donation tickets, e.g. your bank account; "
         "the order code is added as the payment reference.",
+    )
+    currency = models.CharField(
+        max_length=3,
+        choices=[(code, code) for code in CURRENCIES],
+        default=DEFAULT_CURRENCY,
+        help_text="What buyers pay in; it cannot change once the event has orders.",
     )
     payment_days = models.PositiveSmallIntegerField(
         "days to pay",
@@ -108,6 +115,16 @@ class Event(VersionedModel):
     # Set by the site's forms, which read times as local times of the event's zone: when they change the zone,
     # its sessions and ticket sales keep their local times too. The API speaks in instants and moves nothing.
     keep_local_times = False
+
+    def check_currency(self, currency):
+        """Raise ValidationError if ``currency`` is another than the event's and it has orders (one query then).
+
+        Orders keep their amounts, not a currency of their own: changing it would rewrite what buyers paid.
+        """
+        if self.pk and currency != self.currency and self.orders.exists():
+            raise ValidationError(
+                f"This event has orders in {self.currency}, so its currency cannot change.", code="currency_fixed"
+            )
 
     @classmethod
     def from_db(cls, db, field_names, values, **kwargs):

@@ -44,6 +44,7 @@ class EventSerializer(PrivateFieldsMixin, ModelCleanMixin, ModelSerializer):
             "starts_at",
             "ends_at",
             "timezone",
+            "currency",
             "state",
             "payment_instructions",
             "payment_days",
@@ -62,6 +63,11 @@ class EventSerializer(PrivateFieldsMixin, ModelCleanMixin, ModelSerializer):
     def get_links(self, event):
         """Absolute addresses of the event's public page, schedule and feeds (public once it is published)."""
         return {name: absolute_reverse(url_name, event.slug) for name, url_name in EVENT_LINKS.items()}
+
+    def validate_currency(self, value):
+        if self.instance is not None:
+            self.instance.check_currency(value)  # a Django ValidationError: DRF reports it on the field
+        return value
 
     def validate_slug(self, value):
         queryset = Event.objects.filter(slug=value)

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.links import absolute_url
+from core.money import money
 from core.names import unique_name_per_event
 from core.versioning import VersionedModel, VersionedQuerySet
 from events.models import NO_PAYMENT_INSTRUCTIONS
@@ -122,11 +123,19 @@ class Ticket(VersionedModel):
 
     @property
     def price_label(self):
-        """Return the price as shown to buyers."""
+        """Return the price as shown to buyers, without a currency (the API's ``price_label``)."""
+        return self.price_text()
+
+    def price_text(self, currency=None):
+        """Return the price as shown to buyers: "25.00 EUR", "Pay what you want (from 5.00 EUR)", "Free"."""
+
+        def written(amount):
+            return money(amount, currency) if currency else f"{amount:.2f}"
+
         if self.type == self.PAID:
-            return f"{self.price:.2f}"
+            return written(self.price)
         if self.type == self.DONATION:
-            return f"Pay what you want (from {self.min_price:.2f})" if self.min_price else "Pay what you want"
+            return f"Pay what you want (from {written(self.min_price)})" if self.min_price else "Pay what you want"
         return "Free"
 
     def clean(self):

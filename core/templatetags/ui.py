@@ -1,6 +1,8 @@
-"""Template helpers that render form fields with Bootstrap's classes."""
+"""Template helpers: form fields with Bootstrap's classes; amounts of money."""
 
 from django import forms, template
+
+from core.money import money as written_money
 
 register = template.Library()
 
@@ -24,3 +26,15 @@ def field(bound_field, label=True):
         css += " is-invalid"
     attrs = {"class": css.strip()} if css.strip() else {}
     return {"field": bound_field, "widget": bound_field.as_widget(attrs=attrs), "kind": kind, "show_label": label}
+
+
+@register.filter
+def money(amount, currency):
+    """``{{ order.total|money:event.currency }}``: "25.00 EUR" (nothing for no amount)."""
+    return "" if amount is None or amount == "" else written_money(amount, currency)
+
+
+@register.filter
+def price_in(ticket, currency):
+    """``{{ ticket|price_in:event.currency }}``: the ticket's price as buyers read it (Ticket.price_text)."""
+    return ticket.price_text(currency)

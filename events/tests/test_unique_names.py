@@ -3,9 +3,12 @@
 Existing duplicates are renamed by the migration that adds the rule.
 """
 
+from datetime import timedelta
+
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
 
 from core.counters import read_counters
 from core.names import check_unique_name
@@ -119,8 +122,25 @@ def test_migration_renames_later_duplicates_and_moves_their_etags():
     executor = MigrationExecutor(connection)
     latest = executor.loader.graph.leaf_nodes()
     executor.migrate(BEFORE)
+    try:
+        renamed, counters_moved = _migrate_duplicates(executor)
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(latest)
+    assert renamed == {"first": "Main", "second": "MAIN (3)", "third": "main (4)", "elsewhere": "Main"}
+    assert counters_moved == {"tracks": 1}
+
+
+def _migrate_duplicates(executor):
+    """Rows as the tables stood before events/0010 (every table of the events app as then), then 0010."""
     old = executor.loader.project_state(BEFORE).apps
-    event, other = EventFactory(), EventFactory()
+    starts = timezone.now()
+    event_model = old.get_model("events", "Event")
+    event, other = (
+        event_model.objects.create(name=name, slug=name, starts_at=starts, ends_at=starts + timedelta(days=1))
+        for name in ("one", "two")
+    )
     track = old.get_model("events", "Track")
     room = old.get_model("events", "Microlocation")
     first = track.objects.create(event_id=event.pk, name="Main")
@@ -131,7 +151,8 @@ def test_migration_renames_later_duplicates_and_moves_their_etags():
     long_name = "x" * 200
     room.objects.create(event_id=event.pk, name=long_name)
     long_duplicate = room.objects.create(event_id=event.pk, name=long_name.upper())
-    before = read_counters([f"event.{event.pk}.tracks", f"event.{other.pk}.tracks"])
+    keys = {"tracks": f"event.{event.pk}.tracks", "other": f"event.{other.pk}.tracks"}
+    before = read_counters(keys.values())
 
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
@@ -139,22 +160,11 @@ def test_migration_renames_later_duplicates_and_moves_their_etags():
     new = executor.loader.project_state(AFTER).apps
     tracks = new.get_model("events", "Track").objects
     names = dict(tracks.values_list("id", "name"))
-    assert (names[first.pk], names[second.pk], names[third.pk], names[elsewhere.pk]) == (
-        "Main",
-        "MAIN (3)",
-        "main (4)",
-        "Main",
-    )
-    assert dict(tracks.filter(pk__in=[first.pk, second.pk]).values_list("id", "version")) == {
-        first.pk: 1,
-        second.pk: 2,
-    }
+    versions = dict(tracks.filter(pk__in=[first.pk, second.pk]).values_list("id", "version"))
+    assert versions == {first.pk: 1, second.pk: 2}
     renamed_room = new.get_model("events", "Microlocation").objects.get(pk=long_duplicate.pk).name
     assert (renamed_room, len(renamed_room)) == ("X" * 196 + " (2)", 200)
-    after = read_counters([f"event.{event.pk}.tracks", f"event.{other.pk}.tracks"])
-    moved = {key: after[key] - before[key] for key in after if after[key] != before[key]}
-    assert moved == {f"event.{event.pk}.tracks": 1}
-
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(latest)
+    after = read_counters(keys.values())
+    moved = {name: after[key] - before[key] for name, key in keys.items() if after[key] != before[key]}
+    rows = {"first": first, "second": second, "third": third, "elsewhere": elsewhere}
+    return {label: names[row.pk] for label, row in rows.items()}, moved

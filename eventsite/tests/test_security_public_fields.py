@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.security]
 
 PUBLIC_FIELDS = {
     "events/{event}/": {
-        "id", "name", "slug", "description", "location", "starts_at", "ends_at", "timezone", "state",
+        "id", "name", "slug", "description", "location", "starts_at", "ends_at", "timezone", "currency", "state",
         "background_url", "version", "created_at", "updated_at", "links",
     },
     "tracks/": {"id", "name", "description", "color", "location", "version"},

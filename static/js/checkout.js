@@ -67,7 +67,7 @@
     const tickets = `${chosen} ticket${chosen === 1 ? "" : "s"}`;
     if (!chosen) output.textContent = "";
     else if (Number.isNaN(total)) output.textContent = `${tickets}; enter an amount of at least the minimum`;
-    else output.textContent = `${tickets}, total ${total.toFixed(2)}`;
+    else output.textContent = `${tickets}, total ${total.toFixed(2)} ${output.dataset.currency || ""}`.trim();
   }
 
   ticketForm.addEventListener("input", showTotal);

@@ -5,6 +5,7 @@ from django.utils.formats import date_format
 
 from core.links import absolute_url
 from core.mail import send_after_commit
+from core.money import money
 from permissions.mixins import event_zone
 
 from .models import Order
@@ -36,7 +37,8 @@ def compose(order, lines, reason):
     elif status == Order.PENDING:
         text.append(
             f"thank you for your order for {event.name}. It is reserved until {local(order.expires_at, zone)} "
-            f"({event.timezone}); please pay {order.total} by then, with {order.code} as the payment reference."
+            f"({event.timezone}); please pay {money(order.total, event.currency)} by then, with {order.code} as the "
+            "payment reference."
         )
         if event.payment_instructions:
             text += ["", "How to pay:", event.payment_instructions.strip()]
@@ -44,8 +46,8 @@ def compose(order, lines, reason):
         text.append(f"your order for {event.name} was cancelled; its tickets are no longer valid.")
     else:
         text.append(f"your order for {event.name} expired unpaid; its tickets went back on sale.")
-    text += ["", f"Order {order.code}, total {order.total}:"]
-    text += [f"- {ticket}: {attendee} ({price})" for ticket, attendee, price in lines]
+    text += ["", f"Order {order.code}, total {money(order.total, event.currency)}:"]
+    text += [f"- {ticket}: {attendee} ({money(price, event.currency)})" for ticket, attendee, price in lines]
     text += ["", f"Your order page (keep this link private): {link}", "", event.name]
     subject = SUBJECTS[reason].format(code=order.code, event=event.name)
     return subject, "\n".join(text) + "\n"

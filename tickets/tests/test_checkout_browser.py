@@ -63,7 +63,7 @@ def test_buying_a_free_and_a_donation_ticket_on_a_phone(page, live_server):
     assert len(right_edges) == 2 and right_edges[0] == right_edges[1]
     page.locator(f'input[data-amount="{support.pk}"]').fill("12.5")
     page.locator(f'select[data-quantity="{support.pk}"]').select_option("2")
-    assert page.locator("#ticket-total").inner_text() == "2 tickets, total 25.00"  # the script adds it up
+    assert page.locator("#ticket-total").inner_text() == "2 tickets, total 25.00 EUR"  # the script adds it up
     page.screenshot(path="/tmp/checkout-event-phone.png", full_page=True)
 
     buy(page, event_url, community, attendee="Ann")
@@ -98,7 +98,7 @@ def test_a_donation_below_its_minimum_is_not_added_up_and_is_marked_on_its_field
     page.locator(f'select[data-quantity="{support.pk}"]').select_option("1")
     assert page.locator("#ticket-total").inner_text() == "3 tickets; enter an amount of at least the minimum"
     amount.fill("7.5")
-    assert page.locator("#ticket-total").inner_text() == "3 tickets, total 105.50"
+    assert page.locator("#ticket-total").inner_text() == "3 tickets, total 105.50 EUR"
 
     amount.fill("-3")
     page.get_by_role("button", name="Continue").click()

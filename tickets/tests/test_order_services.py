@@ -120,7 +120,7 @@ def test_a_donation_of_minus_zero_reads_zero_in_the_buyers_email(
     with django_capture_on_commit_callbacks(execute=True):
         order = buy(event, (donation, amount))
     assert [str(price) for price in order.positions.values_list("price", flat=True)] == ["0.00"]
-    assert "Gift: Ann (0.00)" in mailoutbox[0].body
+    assert "Gift: Ann (0.00 EUR)" in mailoutbox[0].body
     assert "-0.00" not in mailoutbox[0].body
 
 
@@ -557,7 +557,8 @@ def test_resending_emails_the_order_as_it_stands(event, mailoutbox, django_captu
         resend_email(order=order)
     [mail] = mailoutbox
     assert (mail.to, mail.subject) == (["ann@example.com"], f"Your order {order.code} for {event.name}")
-    assert f"- Regular: Ann ({Decimal('25.00')})" in mail.body
+    assert "- Regular: Ann (25.00 EUR)" in mail.body
+    assert "please pay 25.00 EUR by then" in mail.body
 
 
 def test_expiring_overdue_orders_of_every_event_or_of_one(event):

@@ -168,7 +168,7 @@ def test_dashboard_shows_sold_pending_left_and_revenue_per_ticket(organizer, eve
     rows = [(t.name, t.sold, t.pending, t.left, t.revenue) for t in response.context["tickets"]]
     assert rows == [("Regular", 2, 1, 7, Decimal("50.00")), ("Support", 1, 0, 4, Decimal("0.00"))]
     assert response.context["revenue"] == Decimal("50.00")
-    assert '<td class="fw-semibold" id="revenue">50.00</td>' in response.content.decode()
+    assert '<td class="fw-semibold" id="revenue">50.00 EUR</td>' in response.content.decode()
 
 
 def test_dashboard_of_a_role_without_orders_shows_no_sales(client, event):
