@@ -13,6 +13,9 @@ urlpatterns = [
     path("<int:event_id>/delete/", views.EventDeleteView.as_view(), name="delete"),
     path("<int:event_id>/wizard/", wizard_views.resume, name="wizard-resume"),
     path("<int:event_id>/wizard/<slug:step>/", wizard_views.WizardStepView.as_view(), name="wizard"),
+    # The team page lives with the roles (/roles/events/<id>/team/); the address beside the event's other pages
+    # leads there. Before the generic pages of a service, which would take "team" for one.
+    path("<int:event_id>/team/", RedirectView.as_view(pattern_name="permissions:team", permanent=False)),
     # Before the generic pages of a service, which would take "webhooks" for one.
     path("<int:event_id>/webhooks/", include("events.webhooks.urls")),
     path("<int:event_id>/<slug:kind>/", views.ServiceListView.as_view(), name="service-list"),

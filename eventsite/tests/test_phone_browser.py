@@ -170,3 +170,31 @@ def test_the_browsers_back_after_step_one_saves_the_same_draft(signed_in, live_s
     expect(page.get_by_role("heading", name="2. Background image")).to_be_visible()
 
     assert list(Event.objects.filter(created_by=user).values_list("name", flat=True)) == ["Back button test"]
+
+
+def test_a_webhooks_deliveries_fit_a_phone(signed_in, live_server, event):
+    """Finding (a browser walk): the delivery log scrolled sideways at 390 px, its outcome cut and its time hidden."""
+    from events.webhooks.models import WebhookDelivery
+    from events.webhooks.services import create_webhook
+
+    webhook, _ = create_webhook(
+        event=event, by=event.created_by, url="https://hooks.example.org/", kinds=["session.changed"]
+    )
+    WebhookDelivery.objects.create(
+        webhook=webhook,
+        kind="session.changed",
+        body='{"kind": "session.changed"}',
+        host="hooks.example.org",
+        state="failed",
+        status_code=503,
+        duration_ms=9012,
+        error="The receiver answered 503 Service Unavailable after a long wait",
+    )
+    page = signed_in(event.created_by)
+    page.set_viewport_size(PHONE)
+    page.goto(live_server.url + reverse("events:webhooks:detail", args=[event.pk, webhook.pk]))
+
+    assert scrolls_sideways(page) is False
+    card = page.locator("#deliveries tr.stack-card").first
+    assert card.locator("text=9012 ms").is_visible()
+    assert card.locator("text=Attempt").is_visible()

@@ -136,3 +136,11 @@ def test_changing_only_the_track_limit_says_so_and_tells_the_person(client, djan
         ),
     ]
     assert list(EventRole.objects.get(pk=role.pk).tracks.all()) == []
+
+
+def test_the_team_page_is_found_beside_the_events_other_pages(client):
+    """Finding (a browser walk): /events/<id>/team/ was a 404, every other page of an event being under it."""
+    event = EventFactory()
+    client.force_login(event.created_by)
+    response = client.get(f"/events/{event.pk}/team/")
+    assert (response.status_code, response["Location"]) == (302, f"/roles/events/{event.pk}/team/")
