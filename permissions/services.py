@@ -155,30 +155,21 @@ def change_role(*, event_role, role_name, changed_by, tracks=None):
     if changed_by.pk == event_role.user_id:
         return event_role
     event = event_role.event
+    label, link = ROLE_LABELS[role_name], f'<a href="{_dashboard(event)}">{escape(event.name)}</a>'
     if old_name != role_name:
-        notify(
-            event_role.user_id,
-            action=Notification.ROLE_CHANGED,
-            title=f"Your role in {event.name} changed to {ROLE_LABELS[role_name]}",
-            message=f"<p>You are now <strong>{ROLE_LABELS[role_name]}</strong> of "
-            f'<a href="{_dashboard(event)}">{escape(event.name)}</a> (was {ROLE_LABELS[old_name]}).</p>',
-            url=_dashboard(event),
-        )
+        title = f"Your role in {event.name} changed to {label}"
+        message = f"<p>You are now <strong>{label}</strong> of {link} (was {ROLE_LABELS[old_name]}).</p>"
     elif old_tracks != {track.pk for track in tracks}:
-        reach = escape(tracks_in_words(tracks))
-        notify(
-            event_role.user_id,
-            action=Notification.ROLE_CHANGED,
-            title=f"Your tracks in {event.name} changed",
-            message=f"<p>As <strong>{ROLE_LABELS[role_name]}</strong> of "
-            f'<a href="{_dashboard(event)}">{escape(event.name)}</a> you now work on {reach}.</p>',
-            url=_dashboard(event),
-        )
+        title = f"Your tracks in {event.name} changed"
+        message = f"<p>As <strong>{label}</strong> of {link} you now work on {escape(tracks_in_words(tracks))}.</p>"
+    else:
+        return event_role
+    notify(event_role.user_id, action=Notification.ROLE_CHANGED, title=title, message=message, url=_dashboard(event))
     return event_role
 
 
 def tracks_in_words(tracks):
-    """ "every track", or the tracks' names: what a track-limited role reaches."""
+    """What a track-limited role reaches, in words: "every track", or the tracks' names."""
     return ", ".join(sorted(track.name for track in tracks)) if tracks else "every track"
 
 

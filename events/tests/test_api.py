@@ -377,16 +377,14 @@ def test_simultaneous_creations_with_one_name_or_slug_never_fail_with_500():
     assert Event.objects.filter(slug="same-slug").count() == 1
 
 
-def test_two_confirmed_sessions_cannot_share_a_room_at_once(api, event):
-    """Finding (a browser walk): a second confirmed session in Hall A at 11:30 while the keynote held it 11:00-12:00
-    was saved, and the schedule drew the two on top of each other, unreadable. Drafts may compete for a slot."""
+def keynote_in_hall_a(event):
+    """Hall A held by a confirmed keynote for the event's second hour; (hall, start, a session overlapping it)."""
     hall = MicrolocationFactory(event=event, name="Hall A")
     # A whole hour inside the event (a fixed 11:00 fell before its start when the tests ran after 11:00 UTC).
     start = (event.starts_at + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
     SessionFactory(
         event=event, title="Keynote", microlocation=hall, starts_at=start, ends_at=start + timedelta(hours=1)
     )
-    url = f"/api/v1/events/{event.pk}/sessions/"
     overlap = {
         "title": "Overlap",
         "microlocation": hall.pk,
@@ -394,6 +392,14 @@ def test_two_confirmed_sessions_cannot_share_a_room_at_once(api, event):
         "ends_at": iso(start + timedelta(minutes=75)),
         "state": "confirmed",
     }
+    return hall, start, overlap
+
+
+def test_two_confirmed_sessions_cannot_share_a_room_at_once(api, event):
+    """Finding (a browser walk): a second confirmed session in Hall A at 11:30 while the keynote held it 11:00-12:00
+    was saved, and the schedule drew the two on top of each other, unreadable. Drafts may compete for a slot."""
+    _hall, start, overlap = keynote_in_hall_a(event)
+    url = f"/api/v1/events/{event.pk}/sessions/"
 
     refused = api.post(url, overlap, format="json")
     zone = start.astimezone(ZoneInfo(event.timezone))
@@ -418,12 +424,7 @@ def test_two_confirmed_sessions_cannot_share_a_room_at_once(api, event):
 def test_room_taken_between_the_check_and_the_save_is_refused_by_the_save(api, event, client_for, monkeypatch):
     """Two sessions saved at the same moment into one slot both pass clean() (each sees the room free); the save
     checks again under the room's lock, so the second is refused: by the API as a 400, by the page beside the room."""
-    hall = MicrolocationFactory(event=event, name="Hall A")
-    # A whole hour inside the event (a fixed 11:00 fell before its start when the tests ran after 11:00 UTC).
-    start = (event.starts_at + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
-    SessionFactory(
-        event=event, title="Keynote", microlocation=hall, starts_at=start, ends_at=start + timedelta(hours=1)
-    )
+    hall, start, overlap = keynote_in_hall_a(event)
     # As if the keynote were saved after the check: the first look (clean()) sees the room free.
     real_clash = Session._clash
     seen = []
@@ -433,13 +434,6 @@ def test_room_taken_between_the_check_and_the_save_is_refused_by_the_save(api, e
         return None if len(seen) == 1 else real_clash(self, using)
 
     monkeypatch.setattr(Session, "_clash", clash_free_until_saving)
-    overlap = {
-        "title": "Overlap",
-        "microlocation": hall.pk,
-        "starts_at": iso(start + timedelta(minutes=30)),
-        "ends_at": iso(start + timedelta(minutes=75)),
-        "state": "confirmed",
-    }
     refused = api.post(f"/api/v1/events/{event.pk}/sessions/", overlap, format="json")
     zone = start.astimezone(ZoneInfo(event.timezone))
     message = (

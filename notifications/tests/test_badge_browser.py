@@ -19,20 +19,27 @@ def daphne(settings, tmp_path):
         yield server
 
 
-def test_the_badge_counts_an_invitation_without_a_reload_and_the_policy_blocks_nothing(page, daphne):
-    person = UserFactory(verified=True)
-    event = EventFactory(name="Badge Conf")
-    token = Token.objects.create(user=event.created_by).key
+def open_signed_in(page, daphne, person, path):
+    """Open ``path`` on the daphne signed in as ``person``, once its socket has sent its snapshot.
+
+    Returns the list the page's console errors and uncaught exceptions go to.
+    """
     errors = []
     page.on("console", lambda message: message.type == "error" and errors.append(message.text))
     page.on("pageerror", lambda error: errors.append(str(error)))
     name, value = session_cookie(person).split("=", 1)
     page.context.add_cookies([{"name": name, "value": value, "url": daphne.url("/")}])
-
     with page.expect_websocket() as opened:
-        page.goto(daphne.url("/"))
-    socket = opened.value
-    socket.wait_for_event("framereceived")  # the snapshot: the socket is open and in the user's group
+        page.goto(daphne.url(path))
+    opened.value.wait_for_event("framereceived")  # the snapshot: the socket is open and in the user's group
+    return errors
+
+
+def test_the_badge_counts_an_invitation_without_a_reload_and_the_policy_blocks_nothing(page, daphne):
+    person = UserFactory(verified=True)
+    event = EventFactory(name="Badge Conf")
+    token = Token.objects.create(user=event.created_by).key
+    errors = open_signed_in(page, daphne, person, "/")
     badge = page.locator("#notification-badge")
     assert badge.is_hidden()
 
@@ -55,12 +62,8 @@ def test_a_toast_shows_its_whole_title_and_says_what_happened(page, daphne):
     person = UserFactory(verified=True)
     role = EventRoleFactory(user=person, event=event, role="moderator")
     token = Token.objects.create(user=event.created_by).key
-    name, value = session_cookie(person).split("=", 1)
-    page.context.add_cookies([{"name": name, "value": value, "url": daphne.url("/")}])
     page.set_viewport_size({"width": 390, "height": 800})
-    with page.expect_websocket() as opened:
-        page.goto(daphne.url("/"))
-    opened.value.wait_for_event("framereceived")
+    open_signed_in(page, daphne, person, "/")
 
     response = requests.patch(
         daphne.url(f"/api/v1/events/{event.pk}/roles/{role.pk}/"),
@@ -93,14 +96,7 @@ def test_the_open_inbox_lists_what_arrives_and_what_was_read_elsewhere(page, dap
     notify(person, action=Notification.GENERAL, title="Welcome aboard")
     event = EventFactory(name="Inbox Conf")
     token = Token.objects.create(user=event.created_by).key
-    errors = []
-    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    name, value = session_cookie(person).split("=", 1)
-    page.context.add_cookies([{"name": name, "value": value, "url": daphne.url("/")}])
-    with page.expect_websocket() as opened:
-        page.goto(daphne.url("/notifications/"))
-    opened.value.wait_for_event("framereceived")
+    errors = open_signed_in(page, daphne, person, "/notifications/")
     items = page.locator("#inbox .list-group-item > .d-flex > strong")
     assert items.all_inner_texts() == ["Welcome aboard"]
 
