@@ -1,6 +1,8 @@
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from permissions.views import TeamAddressView
+
 from . import views, wizard_views
 
 app_name = "events"
@@ -15,7 +17,7 @@ urlpatterns = [
     path("<int:event_id>/wizard/<slug:step>/", wizard_views.WizardStepView.as_view(), name="wizard"),
     # The team page lives with the roles (/roles/events/<id>/team/); the address beside the event's other pages
     # leads there. Before the generic pages of a service, which would take "team" for one.
-    path("<int:event_id>/team/", RedirectView.as_view(pattern_name="permissions:team", permanent=False)),
+    path("<int:event_id>/team/", TeamAddressView.as_view()),
     # Before the generic pages of a service, which would take "webhooks" for one.
     path("<int:event_id>/webhooks/", include("events.webhooks.urls")),
     path("<int:event_id>/<slug:kind>/", views.ServiceListView.as_view(), name="service-list"),

@@ -7,6 +7,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views import View
+from django.views.generic import RedirectView
 
 from core.accounts import is_verified
 from core.forms import as_id
@@ -20,6 +21,13 @@ from .names import CREATE, DELETE, OPERATIONS, READ, TRACK_SCOPED_ROLES, UPDATE
 
 # What each button of the team page does, and the operation on "team" it needs.
 ACTIONS = {"invite": CREATE, "change": UPDATE, "remove": DELETE, "cancel-invite": DELETE}
+
+
+class TeamAddressView(EventPermissionMixin, RedirectView):
+    """``/events/<id>/team/``, beside the event's other pages: to the team page, for those who may read it."""
+
+    service, operation = "team", READ
+    pattern_name = "permissions:team"
 
 
 class TeamView(EventPermissionMixin, View):
