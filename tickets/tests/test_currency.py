@@ -94,3 +94,12 @@ def test_without_orders_the_api_changes_the_currency(api_for):
     event = EventFactory()
     answer = api_for(event.created_by).patch(f"/api/v1/events/{event.pk}/", {"currency": "CHF"}, format="json")
     assert (answer.status_code, answer.json()["currency"]) == (200, "CHF")
+
+
+def test_the_tickets_step_names_the_currency_of_its_prices(client):
+    event = EventFactory(currency="CHF")
+    TicketFactory(event=event, name="Regular", paid=True)
+    client.force_login(event.created_by)
+    page = client.get(f"/events/{event.pk}/wizard/tickets/").content.decode()
+    assert '<th scope="col" style="width: 22%">Price (CHF)</th>' in page
+    assert ">Minimum donation (CHF)</label>" in page
