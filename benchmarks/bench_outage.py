@@ -34,12 +34,15 @@ from .realtime import SOCKET_LIMITS, session_cookies
 WRITES = 20
 
 
-def timed_writes(server, token, event_id, track_id):
+def timed_writes(server, token, event_id, track_id, phase):
+    """Median ms of WRITES renames of the track, each to a name of its own (a name its event's other tracks do not
+    have: names are unique per event; and never the name it has: a write that changes nothing stores nothing)."""
     url = server.url(f"/api/v1/events/{event_id}/tracks/{track_id}/")
     seconds = []
     for number in range(WRITES):
         started = time.perf_counter()
-        response = requests.patch(url, json={"name": f"Track {number}"}, headers={"Authorization": f"Token {token}"})
+        name = f"Outage {phase} {number}"
+        response = requests.patch(url, json={"name": name}, headers={"Authorization": f"Token {token}"})
         seconds.append(time.perf_counter() - started)
         response.raise_for_status()
     return statistics.median(seconds) * 1000
@@ -59,10 +62,10 @@ def run(bench):
     try:
         with connect(server.ws_url(), additional_headers={"Cookie": cookie}, origin=server.origin) as socket:
             before = json.loads(socket.recv(timeout=10))["unread_count"]
-            up = timed_writes(server, token, bench.world.event_id, track.pk)
+            up = timed_writes(server, token, bench.world.event_id, track.pk, "up")
             os.kill(redis.pid, signal.SIGSTOP)
             try:
-                frozen = timed_writes(server, token, bench.world.event_id, track.pk)
+                frozen = timed_writes(server, token, bench.world.event_id, track.pk, "frozen")
                 for event in invites_to:
                     response = requests.post(
                         server.url(f"/api/v1/events/{event.pk}/invites/"),
