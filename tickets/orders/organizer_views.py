@@ -5,7 +5,6 @@ look, update to mark paid, cancel or resend, delete to remove a closed order.
 """
 
 import csv
-import zoneinfo
 
 from django.contrib import messages
 from django.db.models import Exists, OuterRef, Q
@@ -186,8 +185,8 @@ class AttendeeExportView(OrdersMixin, View):
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{self.event.slug}-attendees.csv"'
         writer = csv.writer(response)
-        # Times as the event's people read them (the pages show them so), in the form spreadsheets read as times.
-        zone = zoneinfo.ZoneInfo(self.event.timezone)
+        # Times as the event's people read them (the door made its zone the current one, as for the pages), in the
+        # form spreadsheets read as times.
         writer.writerow([*CSV_COLUMNS[:-1], f"{CSV_COLUMNS[-1]} ({self.event.timezone})"])
         for position in positions.iterator(chunk_size=500):
             order = position.order
@@ -200,7 +199,7 @@ class AttendeeExportView(OrdersMixin, View):
                 position.price,
                 order.name,
                 order.email,
-                order.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
+                timezone.localtime(order.created_at).strftime("%Y-%m-%d %H:%M:%S"),
             )
             writer.writerow([safe_cell(cell) for cell in cells])
         return response
