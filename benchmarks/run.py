@@ -79,6 +79,8 @@ def prepare_environment(database_url, redis_url, work):
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
         "CHANNELS_PREFIX": f"bench{os.getpid()}",
+        # As deploy/env.example: every process of the run (servers, this one) shares the write generation.
+        "READ_CACHE_FILE": str(work / "write-generation"),
     }
     os.environ.update(env)
     return env

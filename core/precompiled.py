@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 from django.db import connections, router
 
+from . import readcache
+
 # A stand-in marks where a value of the request goes: it is found among the compiled parameters by
 # value, so it must differ from the constants the query itself carries (separators, flags, zeros),
 # and the ORM must take it as a plain value: within 32 bits and positive (for an id or a positive
@@ -222,6 +224,12 @@ def prepared_cursor(connection):
 
 
 def _fetch(alias, sql, params):
-    with prepared_cursor(connections[alias]) as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
+    """The rows of the query: from this process's memory while no write happened since (core.readcache)."""
+    connection = connections[alias]
+
+    def query():
+        with prepared_cursor(connection) as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+    return readcache.rows(connection, sql, params, query)

@@ -177,6 +177,13 @@ else:
             "timeout": env_float("DATABASE_POOL_TIMEOUT", 5.0),
         }
 
+# The request path's reads (token, grants, counters) answered from each process's memory while
+# nothing was written on this host (core/readcache.py): every process of the deployment names
+# the same file, which holds the host's write generation. Unset: off. One host only.
+READ_CACHE_FILE = os.environ.get("READ_CACHE_FILE", "")
+# A write made around the stack (psql, another host) is read at the latest this much later.
+READ_CACHE_SECONDS = env_float("READ_CACHE_SECONDS", 5.0)
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Channel layer: in-memory (one process) unless REDIS_URL is set.

@@ -99,7 +99,10 @@ def stack(transactional_db, settings, tmp_path):
         static_root=static_root,
         media_root=media_root,
         CHANNELS_PREFIX=f"nginxtest{os.getpid()}",
+        # As deploy/env.example: the servers and this process (which writes too) share the write generation.
+        READ_CACHE_FILE=tmp_path / "write-generation",
     )
+    settings.READ_CACHE_FILE = env["READ_CACHE_FILE"]
     web = Gunicorn(env=env, log_path=tmp_path / "gunicorn.log", workers=2)
     daphnes = {
         name: Daphne(env=env, log_path=tmp_path / f"daphne-{name}.log", proxy_headers=True) for name in ("a", "b")
