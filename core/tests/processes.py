@@ -13,6 +13,7 @@ import contextlib
 import functools
 import http.client
 import os
+import random
 import shutil
 import signal
 import socket
@@ -27,10 +28,28 @@ SECRET_KEY = "real-process-test-secret-key-with-enough-length-0123456789abcdefgh
 
 
 def free_port():
-    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """Return a TCP port on 127.0.0.1 that nothing listens on right now.
+
+    Below the kernel's range of ephemeral ports (32768 and up by default): a port from that range can be
+    taken by any outgoing connection (a worker connecting to PostgreSQL) before the server binds it.
+    """
+    low = min(_ephemeral_ports()[0], 32768)
+    for _ in range(100):
+        port = random.randrange(max(low - 12_000, 1025), low)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port below the ephemeral range")
+
+
+def _ephemeral_ports():
+    try:
+        return [int(part) for part in Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()]
+    except OSError:
+        return [32768, 60999]
 
 
 def wait_for_port(port, process, timeout=30):
