@@ -16,7 +16,6 @@ from rest_framework import exceptions, filters, negotiation, pagination, parsers
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.utils import json
-from rest_framework.views import exception_handler as drf_exception_handler
 
 
 class PreconditionFailed(exceptions.APIException):
@@ -323,6 +322,10 @@ def exception_handler(exc, context):
         # A number or date the database driver cannot convert (an id beyond 64 bits on SQLite,
         # a datetime that falls before year 1 in UTC): the client sent it, so it is a 400.
         return Response({"detail": "A value in the request is out of range."}, status=status.HTTP_400_BAD_REQUEST)
+    # Imported here: rest_framework.views reads DEFAULT_PARSER_CLASSES (this module's JSONParser) as it loads,
+    # so importing it above made this module unimportable before DRF's views were.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
     response = drf_exception_handler(exc, context)
     if isinstance(exc, PreconditionFailed) and exc.etag and response is not None:
         response["ETag"] = exc.etag

@@ -8,17 +8,30 @@ list is loaded or the object serialized. A view supplies two cheap methods:
 - ``object_etag_parts(obj)``: usually the object's ``version``;
 
 plus ``etag_variant()`` for what makes two users' representations differ.
+
+With the read cache on (core.readcache), a 304 that a token's conditional
+GET got is kept, and the same GET (same view, path and credentials, no query)
+is answered with it at once while nothing was written on the host: the
+answer depends only on what is stored (the token, its user, the grants, the
+versions), and any committed write moves the generation it was kept at.
+``KeptNotModified`` below; the first such GET goes the whole way.
 """
 
+import functools
 import hashlib
+import inspect
+import time
 
 from django.db import transaction
 from django.db.models import F
+from django.http import HttpResponseNotModified
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.http import http_date, parse_etags, parse_http_date_safe
 from rest_framework import status
 from rest_framework.response import Response
 
+from . import readcache
 from .api import PreconditionFailed, StrictQueryParametersMixin
 from .versioning import StaleObjectError
 
@@ -73,10 +86,91 @@ def check_if_match(request, current_etag):
         raise PreconditionFailed(etag=current_etag)
 
 
+class KeptNotModified:
+    """304s given to a token's conditional GETs, kept per process with the write generation they were made at.
+
+    Kept by (view class, path, Authorization): the view decides from the
+    token, the grants and the versions, all stored, so while the generation
+    is the one read before the request's first query, the same GET gets the
+    same 304. Not past ``READ_CACHE_SECONDS``, nor past the token's expiry.
+    """
+
+    MAX = 10_000
+
+    def __init__(self):
+        self._kept = {}
+
+    def answer(self, key, request):
+        kept = self._kept.get(key)
+        if kept is None:
+            return None
+        generation, deadline, expires, etag, headers = kept
+        if (
+            generation != readcache.generation()
+            or deadline <= time.monotonic()
+            or (expires is not None and expires <= timezone.now())
+        ):
+            self._kept.pop(key, None)  # (another thread may have let it go already)
+            return None
+        if not none_match(request, etag):
+            return None
+        response = HttpResponseNotModified()
+        for name, value in headers:
+            response[name] = value
+        return response
+
+    def keep(self, key, response, generation, expires):
+        if len(self._kept) >= self.MAX:
+            self._kept.clear()
+        headers = tuple(response.headers.items())
+        self._kept[key] = (generation, time.monotonic() + readcache.seconds(), expires, response["ETag"], headers)
+
+    def clear(self):
+        self._kept.clear()
+
+
+kept_not_modified = KeptNotModified()
+# Accept values that DRF's negotiation answers with JSON whatever the view (absent: the same).
+_JSON_ACCEPTED = frozenset({"*/*", "application/json"})
+
+
 class ConditionalBase(StrictQueryParametersMixin):
     """The ETag helpers shared by the conditional mixins below (every such view refuses unknown query parameters)."""
 
     vary_on = ("Cookie", "Authorization")
+
+    def dispatch(self, request, *args, **kwargs):
+        key = self._kept_304_key(request, kwargs)
+        if key is None:
+            return super().dispatch(request, *args, **kwargs)
+        kept = kept_not_modified.answer(key, request)
+        if kept is not None:
+            return kept
+        generation = readcache.generation()  # before the request's first query
+        response = super().dispatch(request, *args, **kwargs)
+        if response.status_code == status.HTTP_304_NOT_MODIFIED:
+            response.render()  # its headers as the client gets them
+            kept_not_modified.keep(key, response, generation, getattr(self.request.auth, "expires_at", None))
+        return response
+
+    def _kept_304_key(self, request, kwargs):
+        """The key a 304 of this request is kept by, or None when it may not be (core.readcache off, not a
+        token's plain conditional GET, or a view whose GET does more than the mixins below)."""
+        meta = request.META
+        if (
+            request.method != "GET"
+            or "HTTP_IF_NONE_MATCH" not in meta
+            or meta.get("QUERY_STRING")
+            or meta.get("HTTP_ACCEPT", "*/*") not in _JSON_ACCEPTED
+            or "format" in kwargs
+            or readcache.generation() is None
+        ):
+            return None
+        authorization = meta.get("HTTP_AUTHORIZATION", "")
+        if authorization.partition(" ")[0].lower() not in ("token", "bearer"):
+            return None
+        action = (getattr(self, "action_map", None) or {}).get("get")
+        return (type(self), request.path, authorization) if _keeps_304s(type(self), action) else None
 
     def etag_variant(self):
         """What makes two readers' representations differ (none here; mixins after this one may say)."""
@@ -182,3 +276,20 @@ class ConditionalWriteMixin(ConditionalBase):
 
 class ConditionalMixin(ConditionalListMixin, ConditionalRetrieveMixin, ConditionalWriteMixin):
     """All of the above, for a ModelViewSet."""
+
+
+# The GET handlers whose answer is the ETag's alone to decide (a view that overrides one does more: not kept).
+_GET_HANDLERS = {"list": ConditionalListMixin.list, "retrieve": ConditionalRetrieveMixin.retrieve}
+
+
+@functools.cache
+def _keeps_304s(cls, action):
+    """Whether the view's GET ``action`` is one of the handlers above, with no check or count of its own before it."""
+    handler = _GET_HANDLERS.get(action)
+    # unwrap(): a schema decorator (drf-spectacular's extend_schema_view) gives the class a wrapped copy.
+    return (
+        handler is not None
+        and inspect.unwrap(getattr(cls, action)) is handler
+        and cls.initial is StrictQueryParametersMixin.initial
+        and not cls.throttle_classes
+    )

@@ -136,6 +136,16 @@ class ReadCache:
 _cache = None
 
 
+def generation():
+    """The host's write generation now, or None when the cache is off."""
+    return None if _cache is None else _cache.generation.value()
+
+
+def seconds():
+    """How long a kept answer may be given (READ_CACHE_SECONDS)."""
+    return _cache.seconds
+
+
 def rows(connection, sql, params, query):
     """Return ``query()`` (the rows of ``sql`` with ``params`` on ``connection``), from memory when still true."""
     return query() if _cache is None else _cache.rows(connection, sql, params, query)

@@ -12,20 +12,26 @@ import json
 import multiprocessing
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import pytest
 from django.db import connection, transaction
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
-from core import readcache
+from core import conditional, readcache
 from core.models import VersionCounter
 from core.precompiled import PrecompiledQuery
 from core.tests.factories import UserFactory, token_client
 from core.tests.processes import Gunicorn, database_url, production_env
-from events.tests.factories import EventFactory
+from events.tests.factories import EventFactory, SessionFactory, TrackFactory
+from permissions.drf import EventServicePermission
 from permissions.models import EventRole
 from permissions.names import ORGANIZER
+from permissions.tokens import create_token
 
 COUNTER = PrecompiledQuery(lambda key: VersionCounter.objects.filter(key=key)[:1], str)
 
@@ -276,3 +282,100 @@ def test_every_worker_of_a_real_server_sees_a_write_made_through_another(generat
         assert (status, name) == (200, "Shared, from a shell") and shell_etag not in (etag, renamed)
         token.delete()
         assert {status for status, _etag, _name in answers(renamed)} == {401}
+
+
+@pytest.fixture
+def view_checks(monkeypatch):
+    """How many times the API's permission class was asked: a kept 304 asks nothing."""
+    asked = []
+    ask = EventServicePermission.has_permission
+
+    def counted(self, request, view):
+        asked.append(request.path)
+        return ask(self, request, view)
+
+    monkeypatch.setattr(EventServicePermission, "has_permission", counted)
+    return asked
+
+
+def headers_of(response):
+    """The response's headers but its request id (each request's own)."""
+    return {name: value for name, value in response.headers.items() if name != "X-Request-ID"}
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("path", ["", "sessions/"], ids=["event", "list"])
+def test_a_304_is_kept_for_the_same_get_until_anything_is_written(generation_file, view_checks, path):
+    organizer = UserFactory()
+    event = EventFactory(created_by=organizer, name="Kept")
+    api = token_client(Token.objects.create(user=organizer).key)
+    url = f"/api/v1/events/{event.pk}/{path}"
+    etag = api.get(url)["ETag"]
+    made = api.get(url, HTTP_IF_NONE_MATCH=etag)  # the whole way: kept
+    del view_checks[:]
+
+    kept = [api.get(url, HTTP_IF_NONE_MATCH=etag) for _ in range(3)]
+    assert [response.status_code for response in kept] == [304, 304, 304]
+    assert [headers_of(response) for response in kept] == [headers_of(made)] * 3
+    allowed = "GET, PUT, PATCH, DELETE, HEAD, OPTIONS" if path == "" else "GET, POST, HEAD, OPTIONS"
+    assert (made["ETag"], made["Vary"], made["Allow"]) == (etag, "Accept, Cookie, Authorization", allowed)
+    assert view_checks == []
+
+    # Another ETag, a query, the cookie of a session: the whole way (and nothing kept for them).
+    assert api.get(url, HTTP_IF_NONE_MATCH='"other"').status_code == 200
+    with_query = api.get(url, {"format": "json"}, HTTP_IF_NONE_MATCH=etag)
+    assert with_query.status_code == (304 if path == "" else 200)  # a list's ETag names its query
+    browser = APIClient()
+    browser.force_login(organizer)
+    assert browser.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 304
+    assert browser.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 304
+    assert len(view_checks) == 4
+
+    # A write anywhere (a track of the event, which neither answer shows): the next GET goes the whole way.
+    TrackFactory(event=event, name="Data")
+    assert (api.get(url, HTTP_IF_NONE_MATCH=etag).status_code, len(view_checks)) == (304, 5)
+    assert (api.get(url, HTTP_IF_NONE_MATCH=etag).status_code, len(view_checks)) == (304, 5)  # kept again
+    # A write of what it shows: the new representation.
+    if path:
+        SessionFactory(event=event, title="New")
+    else:
+        type(event).objects.get(pk=event.pk).save()
+    assert (api.get(url, HTTP_IF_NONE_MATCH=etag).status_code, len(view_checks)) == (200, 6)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_kept_304_ends_with_its_token_and_after_read_cache_seconds(generation_file, view_checks, monkeypatch):
+    organizer = UserFactory()
+    event = EventFactory(created_by=organizer, name="Kept")
+    expires = timezone.now() + timedelta(hours=1)
+    _token, key = create_token(user=organizer, name="CI", scopes=["event:read"], expires_at=expires)
+    api = token_client(key)
+    url = f"/api/v1/events/{event.pk}/"
+    etag = api.get(url)["ETag"]
+    assert [api.get(url, HTTP_IF_NONE_MATCH=etag).status_code for _ in range(3)] == [304, 304, 304]
+    assert len(view_checks) == 2  # the 200, the first 304
+
+    clock = [time.monotonic()]
+    monkeypatch.setattr(conditional.time, "monotonic", lambda: clock[0])
+    clock[0] += 4.9
+    assert api.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 304
+    assert len(view_checks) == 2
+    clock[0] += 0.2  # READ_CACHE_SECONDS (5) after it was kept: the whole way, then kept anew
+    assert [api.get(url, HTTP_IF_NONE_MATCH=etag).status_code for _ in range(2)] == [304, 304]
+    assert len(view_checks) == 3
+
+    later = expires + timedelta(seconds=1)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+    expired = api.get(url, HTTP_IF_NONE_MATCH=etag)
+    assert (expired.status_code, expired.json()["detail"]) == (401, "This token has expired.")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_get_that_does_more_than_its_etag_is_never_kept(generation_file, view_checks):
+    organizer = UserFactory()
+    event = EventFactory(created_by=organizer, name="Orders")
+    api = token_client(Token.objects.create(user=organizer).key)
+    url = f"/api/v1/events/{event.pk}/orders/"  # its list expires overdue orders first
+    etag = api.get(url)["ETag"]
+    assert [api.get(url, HTTP_IF_NONE_MATCH=etag).status_code for _ in range(3)] == [304, 304, 304]
+    assert len(view_checks) == 4
