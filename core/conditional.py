@@ -10,17 +10,22 @@ list is loaded or the object serialized. A view supplies two cheap methods:
 plus ``etag_variant()`` for what makes two users' representations differ.
 
 With the read cache on (core.readcache), a 304 that a token's conditional
-GET got is kept, and the same GET (same view, path and credentials, no query)
-is answered with it at once while nothing was written on the host: the
-answer depends only on what is stored (the token, its user, the grants, the
-versions), and any committed write moves the generation it was kept at.
-``KeptNotModified`` below; the first such GET goes the whole way.
+GET got is kept, and the same GET (same path and credentials, no query) is
+answered with it at once, before the rest of the middleware and the view, while
+nothing was written on the host: the answer depends only on what is stored
+(the token, its user, the grants, the versions), and any committed write moves
+the generation it was kept at. The view says when its 304 may be kept (only
+the list and retrieve handlers below, which the ETag alone decides);
+``KeptNotModified`` keeps it, core.middleware.KeptNotModifiedMiddleware gives
+it. The first such GET goes the whole way.
 """
 
 import functools
 import hashlib
 import inspect
 import time
+from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import transaction
 from django.db.models import F
@@ -89,10 +94,11 @@ def check_if_match(request, current_etag):
 class KeptNotModified:
     """304s given to a token's conditional GETs, kept per process with the write generation they were made at.
 
-    Kept by (view class, path, Authorization): the view decides from the
-    token, the grants and the versions, all stored, so while the generation
-    is the one read before the request's first query, the same GET gets the
-    same 304. Not past ``READ_CACHE_SECONDS``, nor past the token's expiry.
+    Kept by (scheme, Host, path, Authorization) with the headers the whole stack gave: the
+    view decided from the token, the grants and the versions, all stored, so
+    while the generation is the one read before the request's first query,
+    the same GET gets the same 304. Not past ``READ_CACHE_SECONDS``, nor past
+    the token's expiry.
     """
 
     MAX = 10_000
@@ -120,6 +126,7 @@ class KeptNotModified:
         return response
 
     def keep(self, key, response, generation, expires):
+        """Keep the 304 ``response`` (rendered, its headers final but the request id's) for the key."""
         if len(self._kept) >= self.MAX:
             self._kept.clear()
         headers = tuple(response.headers.items())
@@ -134,43 +141,47 @@ kept_not_modified = KeptNotModified()
 _JSON_ACCEPTED = frozenset({"*/*", "application/json"})
 
 
+@dataclass(frozen=True)
+class Keepable:
+    """What a view tells the middleware of its 304: the ETag alone decided it, valid until ``expires`` (the
+    token's expiry; None: none)."""
+
+    expires: datetime | None
+
+
+def kept_304_key(request):
+    """The key a 304 of this request is kept by, or None when it may not be: the read cache off, or not a
+    token's plain conditional GET (a query, another representation asked for, a session's cookie)."""
+    meta = request.META
+    if (
+        request.method != "GET"
+        or "HTTP_IF_NONE_MATCH" not in meta
+        or meta.get("QUERY_STRING")
+        or meta.get("HTTP_ACCEPT", "*/*") not in _JSON_ACCEPTED
+        or readcache.generation() is None
+    ):
+        return None
+    authorization = meta.get("HTTP_AUTHORIZATION", "")
+    if authorization.partition(" ")[0].lower() not in ("token", "bearer"):
+        return None
+    # The scheme and the Host as sent: an answer the stack would have redirected (HTTPS) or refused (a host
+    # not allowed) is never kept, so it is never given for them either.
+    return (request.scheme, meta.get("HTTP_HOST"), request.path, authorization)
+
+
 class ConditionalBase(StrictQueryParametersMixin):
     """The ETag helpers shared by the conditional mixins below (every such view refuses unknown query parameters)."""
 
     vary_on = ("Cookie", "Authorization")
 
     def dispatch(self, request, *args, **kwargs):
-        key = self._kept_304_key(request, kwargs)
-        if key is None:
-            return super().dispatch(request, *args, **kwargs)
-        kept = kept_not_modified.answer(key, request)
-        if kept is not None:
-            return kept
-        generation = readcache.generation()  # before the request's first query
         response = super().dispatch(request, *args, **kwargs)
-        if response.status_code == status.HTTP_304_NOT_MODIFIED:
-            response.render()  # its headers as the client gets them
-            kept_not_modified.keep(key, response, generation, getattr(self.request.auth, "expires_at", None))
-        return response
-
-    def _kept_304_key(self, request, kwargs):
-        """The key a 304 of this request is kept by, or None when it may not be (core.readcache off, not a
-        token's plain conditional GET, or a view whose GET does more than the mixins below)."""
-        meta = request.META
-        if (
-            request.method != "GET"
-            or "HTTP_IF_NONE_MATCH" not in meta
-            or meta.get("QUERY_STRING")
-            or meta.get("HTTP_ACCEPT", "*/*") not in _JSON_ACCEPTED
-            or "format" in kwargs
-            or readcache.generation() is None
+        if response.status_code == status.HTTP_304_NOT_MODIFIED and _keeps_304s(
+            type(self), getattr(self, "action", None)
         ):
-            return None
-        authorization = meta.get("HTTP_AUTHORIZATION", "")
-        if authorization.partition(" ")[0].lower() not in ("token", "bearer"):
-            return None
-        action = (getattr(self, "action_map", None) or {}).get("get")
-        return (type(self), request.path, authorization) if _keeps_304s(type(self), action) else None
+            # The ETag alone decided: core.middleware.KeptNotModifiedMiddleware may give this 304 again.
+            request.keep_304 = Keepable(expires=getattr(self.request.auth, "expires_at", None))
+        return response
 
     def etag_variant(self):
         """What makes two readers' representations differ (none here; mixins after this one may say)."""

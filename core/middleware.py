@@ -1,4 +1,5 @@
-"""Middleware of our own: a lost database answers 503 (never a 500 traceback); the Permissions-Policy header."""
+"""Middleware of our own: a lost database answers 503 (never a 500 traceback); the Permissions-Policy header;
+kept 304s given again while nothing was written."""
 
 import logging
 
@@ -9,6 +10,9 @@ from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.deprecation import MiddlewareMixin
 from whitenoise.middleware import WhiteNoiseMiddleware
+
+from . import readcache
+from .conditional import kept_304_key, kept_not_modified
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +40,52 @@ class DatabaseUnavailableMiddleware(MiddlewareMixin):
         response["Retry-After"] = str(RETRY_AFTER)
         response["Cache-Control"] = "no-store"
         return response
+
+
+class KeptNotModifiedMiddleware:
+    """Answer a token's conditional GET with the 304 kept for it, before the rest of the stack (core.conditional).
+
+    Only while nothing was written on the host since the 304 was made
+    (core.readcache); the first such GET goes the whole way, and its 304 is
+    kept here with the headers every middleware inside this one gave it, when
+    the view said the ETag alone decided it. Second in MIDDLEWARE: the request
+    id is still each request's own.
+    """
+
+    sync_capable = async_capable = True
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        if iscoroutinefunction(get_response):
+            markcoroutinefunction(self)
+
+    def __call__(self, request):
+        if iscoroutinefunction(self):
+            return self._acall(request)
+        key = kept_304_key(request)
+        kept = None if key is None else kept_not_modified.answer(key, request)
+        if kept is not None:
+            return kept
+        generation = readcache.generation()  # before the request's first query
+        response = self.get_response(request)
+        _keep(key, request, response, generation)
+        return response
+
+    async def _acall(self, request):
+        key = kept_304_key(request)
+        kept = None if key is None else kept_not_modified.answer(key, request)
+        if kept is not None:
+            return kept
+        generation = readcache.generation()
+        response = await self.get_response(request)
+        _keep(key, request, response, generation)
+        return response
+
+
+def _keep(key, request, response, generation):
+    keepable = getattr(request, "keep_304", None)
+    if key is not None and keepable is not None and response.status_code == 304 and not response.cookies:
+        kept_not_modified.keep(key, response, generation, keepable.expires)
 
 
 class PermissionsPolicyMiddleware:

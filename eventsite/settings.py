@@ -82,6 +82,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "core.requestid.RequestIdMiddleware",
+    # A token's conditional GET answered with its kept 304 while nothing was written (READ_CACHE_FILE set).
+    "core.middleware.KeptNotModifiedMiddleware",
     # A lost database connection answers 503, not a 500 traceback.
     "core.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",

@@ -379,3 +379,19 @@ def test_a_get_that_does_more_than_its_etag_is_never_kept(generation_file, view_
     etag = api.get(url)["ETag"]
     assert [api.get(url, HTTP_IF_NONE_MATCH=etag).status_code for _ in range(3)] == [304, 304, 304]
     assert len(view_checks) == 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_kept_304_is_not_given_for_another_scheme_or_host(generation_file, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    settings.ALLOWED_HOSTS = ["testserver"]
+    organizer = UserFactory()
+    event = EventFactory(created_by=organizer, name="Kept")
+    api = token_client(Token.objects.create(user=organizer).key)
+    url = f"/api/v1/events/{event.pk}/"
+    etag = api.get(url, secure=True)["ETag"]
+    assert [api.get(url, HTTP_IF_NONE_MATCH=etag, secure=True).status_code for _ in range(2)] == [304, 304]
+
+    plain = api.get(url, HTTP_IF_NONE_MATCH=etag)
+    assert (plain.status_code, plain["Location"]) == (301, f"https://testserver{url}")
+    assert api.get(url, HTTP_IF_NONE_MATCH=etag, secure=True, HTTP_HOST="evil.example").status_code == 400
