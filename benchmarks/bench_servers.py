@@ -12,7 +12,8 @@
   without, each take 16 concurrent API requests for 3 s (wrk) and then 200
   socket connects (each reads the session, the user and the unread list),
   while pg_stat_activity is sampled every 50 ms: connections at once,
-  connections opened, and the throughput.
+  connections opened, and the throughput. Both without the read cache
+  (READ_CACHE_FILE unset), so that every request asks the database.
 """
 
 import asyncio
@@ -82,7 +83,11 @@ def run(bench):
     measured = {}
     for name, pool in (("pool", "1"), ("no pool", "0")):
         application = f"bench-{name.replace(' ', '')}"
-        daphne = bench.start_daphne(application, DATABASE_POOL=pool, DATABASE_APPLICATION_NAME=application)
+        # Without the read cache: each request asks the database, which is what the pool is for (with it, the
+        # kept reads and 304s answer most of these requests from memory, on both sides).
+        daphne = bench.start_daphne(
+            application, DATABASE_POOL=pool, DATABASE_APPLICATION_NAME=application, READ_CACHE_FILE=""
+        )
         try:
             result, requests_sampler, seconds, sockets_sampler = under_pressure(bench, daphne, name)
         finally:

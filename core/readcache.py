@@ -52,7 +52,8 @@ _READ_ONLY = ("SELECT", "SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "SHOW", "EX
 _IMMUTABLE = frozenset(
     {int, str, bool, float, type(None), Decimal, datetime, date, time_of_day, timedelta, UUID, bytes}
 )
-# The most rows kept at once, all answers together (a few MB); beyond it the cache starts again.
+# The most rows kept at once, all answers together (a few MB; an empty answer counts as one); beyond it the
+# cache starts again.
 MAX_KEPT_ROWS = 20_000
 _GENERATION = struct.Struct("<Q")
 
@@ -120,13 +121,18 @@ class ReadCache:
         if kept is not None and kept[0] == generation and kept[1] > now:
             return kept[2]
         found = tuple(query())
-        if len(found) <= MAX_KEPT_ROWS and all(type(value) in _IMMUTABLE for row in found for value in row):
-            if self._kept_rows + len(found) > MAX_KEPT_ROWS:
+        # An answer counts as one row at least: keys that find nothing (a stranger's tokens) fill memory too.
+        size = max(1, len(found))
+        if size <= MAX_KEPT_ROWS and all(type(value) in _IMMUTABLE for row in found for value in row):
+            if self._kept_rows + size > MAX_KEPT_ROWS:
                 self._answers.clear()
                 self._kept_rows = 0
             self._answers[key] = (generation, now + self.seconds, found)
-            self._kept_rows += len(found)
+            self._kept_rows += size
         return found
+
+    def __len__(self):
+        return len(self._answers)
 
     def clear(self):
         self._answers.clear()

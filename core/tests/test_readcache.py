@@ -203,6 +203,11 @@ def test_rows_with_mutable_values_are_not_kept_and_the_cache_holds_a_bounded_num
     assert cache.rows(Connection, "SELECT d", [1], query([(7,)] * 4)) == ((7,),) * 4  # more than all: not kept
     assert cache.rows(Connection, "SELECT d", [1], query([(8,)])) == ((8,),)
     assert len(calls) == 7
+
+    # Answers that find nothing (a stranger's made-up tokens) count too: memory stays bounded.
+    for number in range(10):
+        cache.rows(Connection, "SELECT e", [number], query([]))
+    assert len(cache) <= 3
     generation.close()
 
 
