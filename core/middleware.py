@@ -62,24 +62,27 @@ class KeptNotModifiedMiddleware:
     def __call__(self, request):
         if iscoroutinefunction(self):
             return self._acall(request)
-        key = kept_304_key(request)
-        kept = None if key is None else kept_not_modified.answer(key, request)
+        key, kept, generation = _kept_answer(request)
         if kept is not None:
             return kept
-        generation = readcache.generation()  # before the request's first query
         response = self.get_response(request)
         _keep(key, request, response, generation)
         return response
 
     async def _acall(self, request):
-        key = kept_304_key(request)
-        kept = None if key is None else kept_not_modified.answer(key, request)
+        key, kept, generation = _kept_answer(request)
         if kept is not None:
             return kept
-        generation = readcache.generation()
         response = await self.get_response(request)
         _keep(key, request, response, generation)
         return response
+
+
+def _kept_answer(request):
+    """Return (the key the request's 304 would be kept by, the 304 kept for it, the generation now)."""
+    key = kept_304_key(request)
+    kept = None if key is None else kept_not_modified.answer(key, request)
+    return key, kept, readcache.generation()  # read before the request's first query
 
 
 def _keep(key, request, response, generation):

@@ -160,7 +160,7 @@ def rows(connection, sql, params, query):
 def _watch_writes(execute, sql, params, many, context):
     """An execute wrapper: after a statement that may have written, move the generation on once it is committed."""
     result = execute(sql, params, many, context)
-    if _cache is not None and not sql.lstrip(" \n(").upper().startswith(_READ_ONLY):
+    if _cache is not None and not sql.lstrip(" \n(")[:9].upper().startswith(_READ_ONLY):
         _written(context["connection"])
     return result
 
