@@ -101,7 +101,8 @@ class KeptNotModified:
     the token's expiry.
     """
 
-    MAX = 10_000
+    MAX = 4_000  # entries of 1-2 KB (their headers), the key's parts at most MAX_KEY_PART characters each
+    MAX_KEY_PART = 256
 
     def __init__(self):
         self._kept = {}
@@ -125,12 +126,14 @@ class KeptNotModified:
             response[name] = value
         return response
 
-    def keep(self, key, response, generation, expires):
-        """Keep the 304 ``response`` (rendered, its headers final but the request id's) for the key."""
+    def keep(self, key, response, generation, expires, deadline):
+        """Keep the 304 ``response`` (rendered, its headers final but the request id's) for the key, until
+        ``deadline`` (time.monotonic()) and at most READ_CACHE_SECONDS from now."""
         if len(self._kept) >= self.MAX:
             self._kept.clear()
         headers = tuple(response.headers.items())
-        self._kept[key] = (generation, time.monotonic() + readcache.seconds(), expires, response["ETag"], headers)
+        deadline = min(deadline, time.monotonic() + readcache.seconds())
+        self._kept[key] = (generation, deadline, expires, response["ETag"], headers)
 
     def clear(self):
         self._kept.clear()
@@ -166,7 +169,9 @@ def kept_304_key(request):
         return None
     # The scheme and the Host as sent: an answer the stack would have redirected (HTTPS) or refused (a host
     # not allowed) is never kept, so it is never given for them either.
-    return (request.scheme, meta.get("HTTP_HOST"), request.path, authorization)
+    key = (request.scheme, meta.get("HTTP_HOST", ""), request.path, authorization)
+    # Longer than any of ours (a Host of kilobytes, a path padded with zeros): not kept, so memory stays bounded.
+    return None if any(len(part) > KeptNotModified.MAX_KEY_PART for part in key) else key
 
 
 class ConditionalBase(StrictQueryParametersMixin):

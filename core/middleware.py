@@ -65,16 +65,18 @@ class KeptNotModifiedMiddleware:
         key, kept, generation = _kept_answer(request)
         if kept is not None:
             return kept
-        response = self.get_response(request)
-        _keep(key, request, response, generation)
+        with readcache.request_deadline() as deadline:
+            response = self.get_response(request)
+        _keep(key, request, response, generation, deadline.at)
         return response
 
     async def _acall(self, request):
         key, kept, generation = _kept_answer(request)
         if kept is not None:
             return kept
-        response = await self.get_response(request)
-        _keep(key, request, response, generation)
+        with readcache.request_deadline() as deadline:
+            response = await self.get_response(request)
+        _keep(key, request, response, generation, deadline.at)
         return response
 
 
@@ -85,10 +87,11 @@ def _kept_answer(request):
     return key, kept, readcache.generation()  # read before the request's first query
 
 
-def _keep(key, request, response, generation):
+def _keep(key, request, response, generation, deadline):
+    """Keep the 304 until the earliest deadline of the kept reads it was made of (or READ_CACHE_SECONDS)."""
     keepable = getattr(request, "keep_304", None)
     if key is not None and keepable is not None and response.status_code == 304 and not response.cookies:
-        kept_not_modified.keep(key, response, generation, keepable.expires)
+        kept_not_modified.keep(key, response, generation, keepable.expires, deadline)
 
 
 class PermissionsPolicyMiddleware:

@@ -20,16 +20,23 @@ next conditional GET of what it changed gets its 200, a revoked token its
 Not kept:
 
 - inside a transaction (an atomic block sees its own writes and its snapshot);
-- rows holding a mutable value, and answers of more rows than the cache may
-  hold in all (``MAX_KEPT_ROWS``; the cache is emptied when full).
+- rows holding a mutable value, answers for a parameter longer than any of
+  ours (``MAX_PARAMETER``), and beyond ``MAX_KEPT_BYTES`` in all (the cache
+  is emptied when full).
 
 What it cannot see: a write made around this stack (psql, a process whose
-environment lacks ``READ_CACHE_FILE``, a web worker on another host). Such a
-write is read at the latest ``READ_CACHE_SECONDS`` later. With web workers on
+environment lacks ``READ_CACHE_FILE``, a web worker on another host, and
+within a process: the raw driver connection, COPY, a SELECT of a function
+that writes, a transaction managed by hand with ``set_autocommit(False)``,
+whose commit Django does not announce). Such a write is read at the latest
+``READ_CACHE_SECONDS`` after it, and so is an answer made of a kept read
+(``request_deadline``). With web workers on
 more than one host, leave ``READ_CACHE_FILE`` unset (docs/deploy.md).
 Unset (the default, and ``make run``): every read goes to the database.
 """
 
+import contextlib
+import contextvars
 import fcntl
 import mmap
 import os
@@ -47,14 +54,18 @@ from django.db import connections
 from django.db.backends.signals import connection_created
 
 # Statements that write nothing: reads, and the transaction control around writes (whose commit
-# is what counts, seen by on_commit). Anything else moves the generation on, unknown kinds included.
-_READ_ONLY = ("SELECT", "SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "SHOW", "EXPLAIN", "SET ")
+# is what counts, seen by on_commit). Anything else moves the generation on, unknown kinds included, and
+# so does a statement with a ";" (several statements in one: "SELECT 1; UPDATE ...").
+_READ_ONLY = ("SELECT", "SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "SHOW", "SET ")
 _IMMUTABLE = frozenset(
     {int, str, bool, float, type(None), Decimal, datetime, date, time_of_day, timedelta, UUID, bytes}
 )
-# The most rows kept at once, all answers together (a few MB; an empty answer counts as one); beyond it the
-# cache starts again.
-MAX_KEPT_ROWS = 20_000
+# The most kept at once, all answers together, in bytes (about: an answer's key, rows and values counted);
+# beyond it the cache starts again. A parameter longer than MAX_PARAMETER (no token, id or key of ours is) is
+# never kept: a stranger's made-up token of kilobytes would fill the cache with one answer each.
+MAX_KEPT_BYTES = 8 * 1024 * 1024
+MAX_PARAMETER = 256
+_ENTRY_BYTES, _VALUE_BYTES = 200, 50
 _GENERATION = struct.Struct("<Q")
 
 
@@ -102,12 +113,12 @@ class _FileLock:
 
 
 class ReadCache:
-    """Rows of queries by (database, SQL, parameters), each with the generation and time it was read at."""
+    """Rows of queries by (database, SQL, parameters), each with the generation it was read at and its deadline."""
 
     def __init__(self, generation, seconds):
         self.generation, self.seconds = generation, seconds
         self._answers = {}
-        self._kept_rows = 0
+        self._kept_bytes = 0
 
     def rows(self, connection, sql, params, query):
         if connection.in_atomic_block or (connection.connection is not None and not connection.autocommit):
@@ -119,16 +130,17 @@ class ReadCache:
             return query()
         now, generation = time.monotonic(), self.generation.value()
         if kept is not None and kept[0] == generation and kept[1] > now:
+            _used(kept[1])
             return kept[2]
         found = tuple(query())
-        # An answer counts as one row at least: keys that find nothing (a stranger's tokens) fill memory too.
-        size = max(1, len(found))
-        if size <= MAX_KEPT_ROWS and all(type(value) in _IMMUTABLE for row in found for value in row):
-            if self._kept_rows + size > MAX_KEPT_ROWS:
+        size = _size(params, found)
+        if size is not None and size <= MAX_KEPT_BYTES:
+            if self._kept_bytes + size > MAX_KEPT_BYTES:
                 self._answers.clear()
-                self._kept_rows = 0
+                self._kept_bytes = 0
             self._answers[key] = (generation, now + self.seconds, found)
-            self._kept_rows += size
+            self._kept_bytes += size
+        _used(now + self.seconds)
         return found
 
     def __len__(self):
@@ -136,7 +148,58 @@ class ReadCache:
 
     def clear(self):
         self._answers.clear()
-        self._kept_rows = 0
+        self._kept_bytes = 0
+
+
+def _size(params, rows):
+    """About how many bytes an answer holds (None: not to be kept: a mutable value, or a parameter longer than any
+    the request path sends, such as a made-up token of kilobytes)."""
+    size = _ENTRY_BYTES
+    for value in params:
+        if isinstance(value, (str, bytes)):
+            if len(value) > MAX_PARAMETER:
+                return None
+            size += len(value)
+    for row in rows:
+        for value in row:
+            if type(value) not in _IMMUTABLE:
+                return None
+            size += _VALUE_BYTES + (len(value) if isinstance(value, (str, bytes)) else 0)
+    return size
+
+
+class _Deadline:
+    """The deadline of the oldest kept answer a request was given (see ``request_deadline``)."""
+
+    __slots__ = ("at",)
+
+    def __init__(self, at):
+        self.at = at
+
+
+_request_deadline = contextvars.ContextVar("readcache_request_deadline", default=None)
+
+
+@contextlib.contextmanager
+def request_deadline():
+    """Follow the answers a request is given: yields an object whose ``at`` is the earliest deadline among them.
+
+    What the request makes of them (a kept 304) may be kept no longer than that: a write made around the
+    stack must be seen READ_CACHE_SECONDS after the read it came too late for, not after the answer made of it.
+    A holder object, not the variable's value: a view run in a thread (sync_to_async) sees a copy of the context.
+    """
+    deadline = _Deadline(float("inf"))
+    token = _request_deadline.set(deadline)
+    try:
+        yield deadline
+    finally:
+        _request_deadline.reset(token)
+
+
+def _used(deadline):
+    followed = _request_deadline.get()
+    if followed is not None and deadline < followed.at:
+        followed.at = deadline
 
 
 _cache = None
@@ -160,7 +223,7 @@ def rows(connection, sql, params, query):
 def _watch_writes(execute, sql, params, many, context):
     """An execute wrapper: after a statement that may have written, move the generation on once it is committed."""
     result = execute(sql, params, many, context)
-    if _cache is not None and not sql.lstrip(" \n(")[:9].upper().startswith(_READ_ONLY):
+    if _cache is not None and (";" in sql or not sql.lstrip(" \n(")[:9].upper().startswith(_READ_ONLY)):
         _written(context["connection"])
     return result
 

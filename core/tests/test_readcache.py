@@ -180,7 +180,9 @@ def test_a_kept_answer_is_read_again_after_read_cache_seconds(generation_file, s
     assert COUNTER.first("site.test.aged").value == 9
 
 
-def test_rows_with_mutable_values_are_not_kept_and_the_cache_holds_a_bounded_number_of_rows(tmp_path, monkeypatch):
+def test_the_cache_keeps_no_mutable_value_nor_a_long_parameter_and_holds_a_bounded_number_of_bytes(
+    tmp_path, monkeypatch
+):
     generation = readcache.WriteGeneration(str(tmp_path / "g"))
     cache = readcache.ReadCache(generation, seconds=60)
     calls = []
@@ -194,17 +196,21 @@ def test_rows_with_mutable_values_are_not_kept_and_the_cache_holds_a_bounded_num
     assert cache.rows(Connection, "SELECT a", [1], query([([1, 2],)])) == (([1, 2],),)
     cache.rows(Connection, "SELECT a", [1], query([([1, 2],)]))
     assert len(calls) == 2  # a list in a row: never kept
+    made_up = "k" * 257  # longer than any token of ours: a stranger's, never kept
+    assert [cache.rows(Connection, "SELECT t", [made_up], query([])) for _ in range(2)] == [(), ()]
+    assert len(calls) == 4
 
-    monkeypatch.setattr(readcache, "MAX_KEPT_ROWS", 3)
-    assert cache.rows(Connection, "SELECT b", [1], query([(1,), (2,)])) == ((1,), (2,))
+    # An answer of two integers for one integer: 200 bytes for the entry, 50 per value.
+    monkeypatch.setattr(readcache, "MAX_KEPT_BYTES", 700)
+    assert cache.rows(Connection, "SELECT b", [1], query([(1,), (2,)])) == ((1,), (2,))  # 300 bytes
     assert cache.rows(Connection, "SELECT b", [1], query([(5,)])) == ((1,), (2,))  # kept
-    cache.rows(Connection, "SELECT c", [1], query([(3,), (4,)]))  # 4 rows would be too many: emptied first
+    cache.rows(Connection, "SELECT c", [1], query([(3,)] * 5))  # 450 more would be 750: emptied first
     assert cache.rows(Connection, "SELECT b", [1], query([(6,)])) == ((6,),)
-    assert cache.rows(Connection, "SELECT d", [1], query([(7,)] * 4)) == ((7,),) * 4  # more than all: not kept
+    assert cache.rows(Connection, "SELECT d", [1], query([(7,)] * 11)) == ((7,),) * 11  # 750 alone: not kept
     assert cache.rows(Connection, "SELECT d", [1], query([(8,)])) == ((8,),)
-    assert len(calls) == 7
+    assert len(calls) == 9
 
-    # Answers that find nothing (a stranger's made-up tokens) count too: memory stays bounded.
+    # Answers that find nothing count too (200 bytes each): memory stays bounded.
     for number in range(10):
         cache.rows(Connection, "SELECT e", [number], query([]))
     assert len(cache) <= 3
@@ -400,3 +406,51 @@ def test_a_kept_304_is_not_given_for_another_scheme_or_host(generation_file, set
     plain = api.get(url, HTTP_IF_NONE_MATCH=etag)
     assert (plain.status_code, plain["Location"]) == (301, f"https://testserver{url}")
     assert api.get(url, HTTP_IF_NONE_MATCH=etag, secure=True, HTTP_HOST="evil.example").status_code == 400
+
+
+@pytest.mark.django_db(transaction=True)
+def test_several_statements_in_one_and_explain_count_as_writes(generation_file):
+    VersionCounter.objects.create(key="site.test.multi", value=1)
+    start = generation()
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN SELECT 1")
+        cursor.execute("SELECT 1; SELECT 2" if connection.vendor == "postgresql" else "SELECT ';'")
+    assert generation() == start + 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_304_made_of_a_kept_read_is_kept_no_longer_than_that_read(generation_file, view_checks, monkeypatch):
+    """A write made around the stack is seen READ_CACHE_SECONDS after it at the latest, not twice that."""
+    organizer = UserFactory()
+    event = EventFactory(created_by=organizer, name="Aged")
+    token = Token.objects.create(user=organizer)
+    api = token_client(token.key)
+    url = f"/api/v1/events/{event.pk}/"
+    clock = [time.monotonic()]
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
+    etag = api.get(url)["ETag"]  # the token and the engine's rows read now, kept for 5 s
+
+    # Deactivated around the stack (no generation moved).
+    watching = connection.execute_wrappers[:]
+    connection.execute_wrappers.clear()
+    type(organizer).objects.filter(pk=organizer.pk).update(is_active=False)
+    connection.execute_wrappers.extend(watching)
+
+    clock[0] += 4.5
+    assert api.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 304  # made of the 4.5 s old rows, and kept
+    clock[0] += 0.4
+    assert api.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 304  # the kept 304
+    clock[0] += 0.2  # 5.1 s after the read: the rows and the 304 made of them are gone together
+    assert api.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 401
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_key_longer_than_any_of_ours_is_not_kept(generation_file, view_checks):
+    organizer = UserFactory()
+    event = EventFactory(created_by=organizer, name="Padded")
+    key = Token.objects.create(user=organizer).key
+    api = token_client(key, keyword="Token" + " " * 300)
+    url = f"/api/v1/events/{event.pk}/"
+    etag = api.get(url)["ETag"]
+    assert [api.get(url, HTTP_IF_NONE_MATCH=etag).status_code for _ in range(3)] == [304, 304, 304]
+    assert len(view_checks) == 4  # each went the whole way
