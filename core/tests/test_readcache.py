@@ -40,8 +40,10 @@ COUNTER = PrecompiledQuery(lambda key: VersionCounter.objects.filter(key=key)[:1
 def generation_file(settings, tmp_path):
     """Turn the cache on for this process, on a generation file of the test's own."""
     path = tmp_path / "run" / "write-generation"
-    settings.READ_CACHE_FILE = str(path)
-    return path
+    settings.READ_CACHE_FILE = str(path)  # a new cache (core.readcache.configure), on a new generation from 0
+    conditional.kept_not_modified.clear()  # so no 304 kept by an earlier test at the same generation is given
+    yield path
+    conditional.kept_not_modified.clear()
 
 
 @pytest.fixture
