@@ -107,16 +107,13 @@ class KeptNotModified:
     def __init__(self):
         self._kept = {}
 
-    def answer(self, key, request):
+    def answer(self, key, request, generation):
+        """The 304 kept for the key, if it was made at ``generation`` (now's) and is still due; else None."""
         kept = self._kept.get(key)
         if kept is None:
             return None
-        generation, deadline, expires, etag, headers = kept
-        if (
-            generation != readcache.generation()
-            or deadline <= time.monotonic()
-            or (expires is not None and expires <= timezone.now())
-        ):
+        made_at, deadline, expires, etag, headers = kept
+        if made_at != generation or deadline <= time.monotonic() or (expires is not None and expires <= timezone.now()):
             self._kept.pop(key, None)  # (another thread may have let it go already)
             return None
         if not none_match(request, etag):
@@ -153,15 +150,14 @@ class Keepable:
 
 
 def kept_304_key(request):
-    """The key a 304 of this request is kept by, or None when it may not be: the read cache off, or not a
-    token's plain conditional GET (a query, another representation asked for, a session's cookie)."""
+    """The key a 304 of this request is kept by, or None when it may not be: not a token's plain conditional
+    GET (a query, another representation asked for, a session's cookie)."""
     meta = request.META
     if (
         request.method != "GET"
         or "HTTP_IF_NONE_MATCH" not in meta
         or meta.get("QUERY_STRING")
         or meta.get("HTTP_ACCEPT", "*/*") not in _JSON_ACCEPTED
-        or readcache.generation() is None
     ):
         return None
     authorization = meta.get("HTTP_AUTHORIZATION", "")

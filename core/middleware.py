@@ -81,10 +81,12 @@ class KeptNotModifiedMiddleware:
 
 
 def _kept_answer(request):
-    """Return (the key the request's 304 would be kept by, the 304 kept for it, the generation now)."""
-    key = kept_304_key(request)
-    kept = None if key is None else kept_not_modified.answer(key, request)
-    return key, kept, readcache.generation()  # read before the request's first query
+    """Return (the key the request's 304 would be kept by, the 304 kept for it, the generation now: read once,
+    before the request's first query; None with the read cache off, when nothing is kept)."""
+    generation = readcache.generation()
+    key = None if generation is None else kept_304_key(request)
+    kept = None if key is None else kept_not_modified.answer(key, request, generation)
+    return key, kept, generation
 
 
 def _keep(key, request, response, generation, deadline):
