@@ -146,10 +146,6 @@ class ReadCache:
     def __len__(self):
         return len(self._answers)
 
-    def clear(self):
-        self._answers.clear()
-        self._kept_bytes = 0
-
 
 def _size(params, rows):
     """About how many bytes an answer holds (None: not to be kept: a mutable value, or a parameter longer than any

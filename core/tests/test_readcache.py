@@ -7,6 +7,7 @@ The suite runs with the cache off (READ_CACHE_FILE unset) except here; these
 tests commit for real (transactional), as a server does.
 """
 
+import contextlib
 import http.client
 import json
 import multiprocessing
@@ -56,6 +57,17 @@ def another_process(generation_file):
 
 def generation():
     return readcache._cache.generation.value()
+
+
+@contextlib.contextmanager
+def around_the_stack():
+    """Write as a process without READ_CACHE_FILE does: no execute wrapper sees it, nothing moves the generation."""
+    watching = connection.execute_wrappers[:]
+    connection.execute_wrappers.clear()
+    try:
+        yield
+    finally:
+        connection.execute_wrappers.extend(watching)
 
 
 def test_a_new_file_starts_at_zero_and_each_advance_is_seen_by_every_map(tmp_path):
@@ -171,11 +183,8 @@ def test_a_kept_answer_is_read_again_after_read_cache_seconds(generation_file, s
     assert COUNTER.first("site.test.aged").value == 1
     # Written around the stack (by a process without READ_CACHE_FILE: nothing moves the generation),
     # seen once the kept answer is READ_CACHE_SECONDS old.
-    watching = connection.execute_wrappers[:]
-    connection.execute_wrappers.clear()
-    with connection.cursor() as cursor:
+    with around_the_stack(), connection.cursor() as cursor:
         cursor.execute("UPDATE core_versioncounter SET value = 9 WHERE key = %s", ["site.test.aged"])
-    connection.execute_wrappers.extend(watching)
     clock[0] += 4.9
     assert COUNTER.first("site.test.aged").value == 1
     clock[0] += 0.2
@@ -433,10 +442,8 @@ def test_a_304_made_of_a_kept_read_is_kept_no_longer_than_that_read(generation_f
     etag = api.get(url)["ETag"]  # the token and the engine's rows read now, kept for 5 s
 
     # Deactivated around the stack (no generation moved).
-    watching = connection.execute_wrappers[:]
-    connection.execute_wrappers.clear()
-    type(organizer).objects.filter(pk=organizer.pk).update(is_active=False)
-    connection.execute_wrappers.extend(watching)
+    with around_the_stack():
+        type(organizer).objects.filter(pk=organizer.pk).update(is_active=False)
 
     clock[0] += 4.5
     assert api.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 304  # made of the 4.5 s old rows, and kept
